@@ -1,0 +1,350 @@
+//! A support resource (支援資源): a place, service, person or programme a family can turn to.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::codes::{MunicipalityCode, PostalCode, ResourceId};
+use crate::error::FieldError;
+use crate::geo::{LatLon, RadiusKm};
+use crate::schedule::WeeklyHours;
+use crate::vocab::{Accessibility, CareSet, Kind};
+
+/// Who a resource serves geographically, beyond its own address.
+/// Visiting nurses and transport come to you: what matters is whether their area covers your home.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ServiceArea {
+    /// Serves people who come to it; no outreach area.
+    #[default]
+    None,
+    /// Serves everyone within this distance of its location.
+    Radius { radius_km: RadiusKm },
+    /// Serves these municipalities.
+    Municipalities { codes: Vec<MunicipalityCode> },
+}
+
+/// Ages served, in years, inclusive (0 = from birth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRange {
+    pub min_years: u8,
+    pub max_years: u8,
+}
+
+impl AgeRange {
+    pub fn contains(self, age: u8) -> bool {
+        (self.min_years..=self.max_years).contains(&age)
+    }
+}
+
+/// Capacity (定員) and current vacancies (空き).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub total: Option<u32>,
+    pub vacancies: Option<u32>,
+}
+
+/// How to reach a resource. Public contact only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What a transport service can carry (移動支援・福祉タクシー).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportFeatures {
+    /// The child can ride in their wheelchair (車いすのまま乗車).
+    #[serde(default)]
+    pub wheelchair: bool,
+    /// Lying down on a stretcher (ストレッチャー).
+    #[serde(default)]
+    pub stretcher: bool,
+    /// A ventilator can run on board (人工呼吸器を使用したまま乗車).
+    #[serde(default)]
+    pub ventilator_onboard: bool,
+    /// A nurse can ride along (看護師の同乗).
+    #[serde(default)]
+    pub escort_nurse: bool,
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Name of the source, e.g. 「tsunagu サンプルデータ生成器」 or 「厚生労働省 医療情報ネット」.
+    pub name: String,
+    /// The record's id in that source (used to update on re-import instead of duplicating).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Date the source describes (データ時点).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+}
+
+/// One support resource. Parsing (serde) checks each field's form; [`Resource::validate`] checks
+/// the rules that span fields. A `Resource` that passed both is what the store keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub id: ResourceId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_kana: Option<String>,
+    pub kind: Kind,
+    /// Care types the resource confirms it accepts (対応可).
+    #[serde(default)]
+    pub care_types: CareSet,
+    /// Care types the resource confirms it does not accept (対応不可). Anything in neither list is
+    /// unknown (未確認).
+    #[serde(default)]
+    pub care_types_declined: CareSet,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<PostalCode>,
+    pub municipality_code: MunicipalityCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LatLon>,
+    #[serde(default)]
+    pub service_area: ServiceArea,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ages: Option<AgeRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    /// When a nurse is on site (看護師の配置), by weekday.
+    #[serde(default, skip_serializing_if = "WeeklyHours::is_empty")]
+    pub nurse_schedule: WeeklyHours,
+    #[serde(default, skip_serializing_if = "WeeklyHours::is_empty")]
+    pub opening_hours: WeeklyHours,
+    #[serde(default)]
+    pub contact: Contact,
+    /// Languages staff can use, as BCP 47 tags (ja, en, pt, zh, vi …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accessibility: Vec<Accessibility>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<TransportFeatures>,
+    pub source: Source,
+    /// When staff last confirmed the record (最終確認日).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<NaiveDate>,
+    /// Synthetic record made by the sample generator: never a real facility.
+    pub sample: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+pub const MAX_ADDRESS_CHARS: usize = 300;
+
+impl Resource {
+    /// Parse a resource from JSON: field forms via serde, then [`Resource::validate`].
+    pub fn from_json(value: serde_json::Value) -> Result<Resource, Vec<FieldError>> {
+        let mut r: Resource = serde_json::from_value(value).map_err(|e| vec![FieldError::new("", e.to_string())])?;
+        r.normalise();
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// Unicode NFC and trimmed text, so that equal-looking names are equal.
+    pub fn normalise(&mut self) {
+        fn nfc(s: &str) -> String {
+            s.trim().nfc().collect()
+        }
+        self.name = nfc(&self.name);
+        self.description = nfc(&self.description);
+        self.name_kana = self.name_kana.as_deref().map(nfc).filter(|s| !s.is_empty());
+        self.address = self.address.as_deref().map(nfc).filter(|s| !s.is_empty());
+        for f in [&mut self.contact.phone, &mut self.contact.email, &mut self.contact.url] {
+            *f = f.as_deref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        }
+        self.languages = self.languages.iter().map(|l| l.trim().to_string()).collect();
+        self.accessibility.sort();
+        self.accessibility.dedup();
+        if let ServiceArea::Municipalities { codes } = &mut self.service_area {
+            codes.sort();
+            codes.dedup();
+        }
+    }
+
+    /// Rules that span fields or bound sizes. Returns every problem, not just the first.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let mut text = |field: &str, value: &str, max: usize, required: bool| {
+            if required && value.is_empty() {
+                errs.push(FieldError::new(field, "must not be empty"));
+            }
+            if value.chars().count() > max {
+                errs.push(FieldError::new(field, format!("is longer than {max} characters")));
+            }
+            if value.chars().any(|c| c.is_control() && c != '\n') {
+                errs.push(FieldError::new(field, "contains control characters"));
+            }
+        };
+        text("name", &self.name, MAX_NAME_CHARS, true);
+        text("name_kana", self.name_kana.as_deref().unwrap_or(""), MAX_NAME_CHARS, false);
+        text("description", &self.description, MAX_DESCRIPTION_CHARS, false);
+        text("address", self.address.as_deref().unwrap_or(""), MAX_ADDRESS_CHARS, false);
+        text("source/name", &self.source.name, MAX_NAME_CHARS, true);
+
+        let both = self.care_types.intersection(self.care_types_declined);
+        if !both.is_empty() {
+            let codes: Vec<_> = both.iter().map(|c| c.code()).collect();
+            errs.push(FieldError::new("care_types_declined", format!("{} cannot be both accepted and declined", codes.join(", "))));
+        }
+        if let Some(a) = self.ages {
+            if a.min_years > a.max_years {
+                errs.push(FieldError::new("ages", "min_years must not be above max_years"));
+            }
+            if a.max_years > 40 {
+                errs.push(FieldError::new("ages/max_years", "must be at most 40"));
+            }
+        }
+        if let Some(c) = self.capacity
+            && let (Some(t), Some(v)) = (c.total, c.vacancies)
+            && v > t
+        {
+            errs.push(FieldError::new("capacity/vacancies", format!("{v} vacancies exceed the capacity of {t}")));
+        }
+        if let ServiceArea::Radius { .. } = self.service_area
+            && self.location.is_none()
+        {
+            errs.push(FieldError::new("service_area", "a radius service area needs a location"));
+        }
+        if let ServiceArea::Municipalities { codes } = &self.service_area
+            && codes.is_empty()
+        {
+            errs.push(FieldError::new("service_area/codes", "must list at least one municipality"));
+        }
+        if let Some(p) = &self.contact.phone
+            && !is_phone(p)
+        {
+            errs.push(FieldError::new("contact/phone", format!("`{p}` is not a phone number (digits and hyphens, e.g. 0263-00-0000)")));
+        }
+        if let Some(e) = &self.contact.email
+            && !is_email(e)
+        {
+            errs.push(FieldError::new("contact/email", format!("`{e}` is not an email address")));
+        }
+        for (field, u) in [("contact/url", &self.contact.url), ("source/url", &self.source.url)] {
+            if let Some(u) = u
+                && !is_http_url(u)
+            {
+                errs.push(FieldError::new(field, format!("`{u}` is not an http(s) URL")));
+            }
+        }
+        for (i, l) in self.languages.iter().enumerate() {
+            if !is_language_tag(l) {
+                errs.push(FieldError::new(format!("languages/{i}"), format!("`{l}` is not a language tag such as ja, en, pt-BR")));
+            }
+        }
+        if self.sample && !self.name.contains(SAMPLE_MARK) {
+            errs.push(FieldError::new("name", format!("a sample record's name must contain {SAMPLE_MARK}")));
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// Where this resource is, if known.
+    pub fn point(&self) -> Option<LatLon> {
+        self.location
+    }
+}
+
+/// The mark every sample record's name carries, so it can never pass as a real facility.
+pub const SAMPLE_MARK: &str = "【サンプル】";
+
+fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    s.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' ' | '+')) && (9..=15).contains(&digits)
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !s.contains(char::is_whitespace) && s.len() <= 254
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !s.contains(char::is_whitespace)) && s.len() <= 2_000
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn minimal() -> serde_json::Value {
+        json!({
+            "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21",
+            "name": "【サンプル】ひまわり保育園",
+            "kind": "daycare",
+            "care_types": ["suction_oral_nasal", "gastrostomy"],
+            "municipality_code": "20202",
+            "location": {"lat": 36.238, "lon": 137.972},
+            "source": {"name": "test"},
+            "sample": true
+        })
+    }
+
+    #[test]
+    fn a_minimal_record_parses_and_round_trips() {
+        let r = Resource::from_json(minimal()).unwrap();
+        assert_eq!(r.kind, Kind::Daycare);
+        assert_eq!(r.care_types.len(), 2);
+        let back = Resource::from_json(serde_json::to_value(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn invalid_records_report_every_problem() {
+        let mut v = minimal();
+        v["care_types_declined"] = json!(["gastrostomy"]);
+        v["capacity"] = json!({"total": 3, "vacancies": 5});
+        v["contact"] = json!({"phone": "call us", "url": "ftp://x"});
+        v["name"] = json!("ひまわり保育園");
+        let errs = Resource::from_json(v).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["care_types_declined", "capacity/vacancies", "contact/phone", "contact/url", "name"]);
+    }
+
+    #[test]
+    fn unknown_members_and_bad_codes_are_rejected_at_parse() {
+        let mut v = minimal();
+        v["kind"] = json!("daycar");
+        let e = Resource::from_json(v).unwrap_err();
+        assert!(e[0].reason.contains("did you mean `daycare`"), "{e:?}");
+        let mut v = minimal();
+        v["colour"] = json!("red");
+        assert!(Resource::from_json(v).is_err());
+        let mut v = minimal();
+        v["location"] = json!({"lat": 136.2, "lon": 137.9});
+        assert!(Resource::from_json(v).is_err());
+    }
+}

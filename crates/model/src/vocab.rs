@@ -1,0 +1,355 @@
+//! The closed vocabularies of tsunagu: kinds of resources (施設・サービスの種別), care types
+//! (医療的ケアの種類, after the official 医療的ケア判定スコア), weekdays and accessibility features.
+//!
+//! Each term has a stable snake_case `code` (used in the API, the store and exports), a Japanese
+//! label, an English label, a やさしい日本語 (plain Japanese) label for families and a one-line
+//! explanation in both languages. Colloquial forms and synonyms used for search live as data in
+//! `index/` (see the search crate), not here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::suggest;
+
+/// The labels of one vocabulary term, as shown to users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    pub code: &'static str,
+    pub ja: &'static str,
+    pub en: &'static str,
+    /// やさしい日本語: plain wording for families.
+    pub easy_ja: &'static str,
+    pub explain_ja: &'static str,
+    pub explain_en: &'static str,
+}
+
+/// Error for a code that is not in a closed vocabulary. Carries the allowed values and a
+/// suggestion so callers can say "unknown care type `suckton`; did you mean …".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {vocabulary} `{given}`{}; allowed: {}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default(), .allowed.join(", "))]
+pub struct UnknownTerm {
+    pub vocabulary: &'static str,
+    pub given: String,
+    pub suggestion: Option<String>,
+    pub allowed: Vec<&'static str>,
+}
+
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $what:literal {
+            $( $variant:ident = $code:literal { ja: $ja:literal, en: $en:literal, easy: $easy:literal,
+               explain_ja: $xja:literal, explain_en: $xen:literal } ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "&'static str")]
+        pub enum $name { $( $variant ),+ }
+
+        impl $name {
+            /// Every term, in vocabulary order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+            /// What this vocabulary is called in error messages.
+            pub const VOCABULARY: &'static str = $what;
+
+            pub const fn code(self) -> &'static str {
+                match self { $( $name::$variant => $code ),+ }
+            }
+            pub const fn labels(self) -> Labels {
+                match self {
+                    $( $name::$variant => Labels { code: $code, ja: $ja, en: $en, easy_ja: $easy,
+                                                   explain_ja: $xja, explain_en: $xen } ),+
+                }
+            }
+            /// Position in [`Self::ALL`]; stable within a release, used for bitsets and fast fields.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+            pub fn from_index(i: usize) -> Option<Self> {
+                Self::ALL.get(i).copied()
+            }
+            pub fn codes() -> Vec<&'static str> {
+                Self::ALL.iter().map(|t| t.code()).collect()
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownTerm;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let trimmed = s.trim();
+                match trimmed {
+                    $( $code => Ok($name::$variant), )+
+                    _ => Err(UnknownTerm {
+                        vocabulary: $what,
+                        given: trimmed.to_string(),
+                        suggestion: suggest(trimmed, &Self::codes()).map(str::to_string),
+                        allowed: Self::codes(),
+                    }),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownTerm;
+            fn try_from(s: String) -> Result<Self, Self::Error> { s.parse() }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(t: $name) -> &'static str { t.code() }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.code()) }
+        }
+    };
+}
+
+vocabulary! {
+    /// The kind of a resource (施設・サービスの種別).
+    Kind, "kind" {
+        Daycare = "daycare" { ja: "保育所・認定こども園", en: "Daycare / nursery", easy: "ほいくえん・こどもえん",
+            explain_ja: "保育所、認定こども園、小規模保育など。看護師の配置により医療的ケア児を受け入れる園があります。",
+            explain_en: "Nursery schools and certified centres for early childhood; some accept children with medical care needs when a nurse is present." },
+        Kindergarten = "kindergarten" { ja: "幼稚園", en: "Kindergarten", easy: "ようちえん",
+            explain_ja: "3歳からの幼稚園。", explain_en: "Kindergarten from age 3." },
+        SpecialNeedsSchool = "special_needs_school" { ja: "特別支援学校", en: "Special needs school", easy: "とくべつしえんがっこう",
+            explain_ja: "医療的ケア看護職員が配置され、学校で医療的ケアを受けられる学校。",
+            explain_en: "Schools for children with disabilities, with nurses for medical care during school hours." },
+        School = "school" { ja: "小学校・中学校", en: "Elementary / junior high school", easy: "しょうがっこう・ちゅうがっこう",
+            explain_ja: "地域の小中学校（特別支援学級を含む）。", explain_en: "Local schools, including special support classes." },
+        ChildDevelopmentSupport = "child_development_support" { ja: "児童発達支援", en: "Child development support", easy: "じどう はったつ しえん（しゅうがくまえ の こども）",
+            explain_ja: "未就学の子どもの療育の場。医療型・居宅訪問型もあります。",
+            explain_en: "Day programmes for preschool children with developmental needs, including medical and home-visit types." },
+        AfterSchoolDayService = "after_school_day_service" { ja: "放課後等デイサービス", en: "After-school day service", easy: "ほうかご デイサービス",
+            explain_ja: "学校のあとや休みの日に通う場所（放デイ）。", explain_en: "After-school and holiday programmes for school-age children." },
+        NurseryVisitSupport = "nursery_visit_support" { ja: "保育所等訪問支援", en: "Nursery visit support", easy: "ほいくえん などへの ほうもん しえん",
+            explain_ja: "専門職が保育所や学校を訪問し、集団生活を支えます。", explain_en: "Specialists visit nurseries and schools to support the child there." },
+        ShortStay = "short_stay" { ja: "短期入所（ショートステイ・レスパイト）", en: "Short stay / respite", easy: "みじかい あいだ あずかる ところ",
+            explain_ja: "家族の休息や用事のために、短い期間お子さんを預かります。日中一時支援を含みます。",
+            explain_en: "Short overnight or daytime stays so families can rest (respite)." },
+        HomeHelp = "home_help" { ja: "居宅介護（ホームヘルプ）", en: "Home help", easy: "いえに きて てつだう サービス",
+            explain_ja: "ヘルパーが自宅で入浴や食事などを手伝います。", explain_en: "Helpers assist with bathing, meals and daily care at home." },
+        HomeNursing = "home_nursing" { ja: "訪問看護", en: "Visiting nurse (home nursing)", easy: "かんごしが いえに くる サービス",
+            explain_ja: "看護師が自宅を訪問し、医療的ケアや健康管理を行います（訪看）。",
+            explain_en: "Nurses visit the home for medical care and health checks." },
+        HomeCareClinic = "home_care_clinic" { ja: "在宅療養支援診療所（訪問診療）", en: "Home care clinic (doctor visits)", easy: "いしゃが いえに くる びょういん",
+            explain_ja: "医師が定期的に自宅を訪問して診療します。", explain_en: "Doctors who visit the home regularly." },
+        Hospital = "hospital" { ja: "病院", en: "Hospital", easy: "びょういん",
+            explain_ja: "入院設備のある病院。小児科や医療型短期入所を持つ病院もあります。", explain_en: "Hospitals, some with paediatrics or medical short stay." },
+        Clinic = "clinic" { ja: "診療所・クリニック", en: "Clinic", easy: "クリニック",
+            explain_ja: "地域の診療所、小児科医院。", explain_en: "Local clinics and paediatric practices." },
+        Pharmacy = "pharmacy" { ja: "薬局", en: "Pharmacy", easy: "くすりや",
+            explain_ja: "在宅医療の薬や衛生材料を扱う薬局。", explain_en: "Pharmacies supplying home-care medicine and materials." },
+        Rehabilitation = "rehabilitation" { ja: "リハビリテーション", en: "Rehabilitation", easy: "リハビリ",
+            explain_ja: "理学療法・作業療法・言語聴覚療法。", explain_en: "Physical, occupational and speech therapy." },
+        ConsultationSupport = "consultation_support" { ja: "相談支援事業所", en: "Consultation support office", easy: "そうだん できる ところ",
+            explain_ja: "サービスの利用計画を一緒に作り、困りごとの相談にのります。",
+            explain_en: "Offices that plan services with the family and help with everyday questions." },
+        SupportCenter = "support_center" { ja: "医療的ケア児支援センター", en: "Medical care children support center", easy: "いりょうてきケアじ しえんセンター",
+            explain_ja: "医療的ケア児と家族の相談窓口。地域の資源の情報を持っています。",
+            explain_en: "The prefectural centre that answers questions and knows the local resources." },
+        Coordinator = "coordinator" { ja: "医療的ケア児等コーディネーター", en: "Medical care coordinator", easy: "いりょうてきケアの コーディネーター",
+            explain_ja: "医療・福祉・教育をつなぎ、支援を調整する専門職。", explain_en: "Professionals who connect medical, welfare and education support." },
+        Transport = "transport" { ja: "移動支援・福祉タクシー", en: "Transport (welfare taxi, mobility support)", easy: "いどう を てつだう サービス",
+            explain_ja: "車いすやストレッチャー、人工呼吸器のまま乗れる車での送迎。",
+            explain_en: "Rides in vehicles that take wheelchairs, stretchers or ventilators." },
+        EquipmentRental = "equipment_rental" { ja: "医療機器・用具の貸出", en: "Equipment rental", easy: "きかいや どうぐを かす ところ",
+            explain_ja: "吸引器やパルスオキシメーターなどの貸出、日常生活用具の給付。",
+            explain_en: "Loan of suction units, oximeters and other equipment." },
+        PowerSupply = "power_supply" { ja: "災害時の電源供給", en: "Emergency power supply", easy: "ていでんの ときに でんきを かりられる ところ",
+            explain_ja: "停電時に人工呼吸器や吸引器の電源を確保できる場所（発電機・蓄電池・EV）。",
+            explain_en: "Places that provide power for ventilators and suction during outages." },
+        WelfareShelter = "welfare_shelter" { ja: "福祉避難所", en: "Welfare evacuation shelter", easy: "さいがいの ときの ひなんじょ",
+            explain_ja: "災害時に配慮が必要な人を受け入れる避難所。", explain_en: "Shelters for people who need care during disasters." },
+        FamilySupport = "family_support" { ja: "家族会・ピアサポート", en: "Family & peer support", easy: "かぞくの あつまり",
+            explain_ja: "家族会、きょうだい支援、ピアサポート。", explain_en: "Family groups, sibling support and peer support." },
+        Program = "program" { ja: "制度・手当・助成", en: "Programs & benefits", easy: "せいど・てあて",
+            explain_ja: "手当、医療費助成、日常生活用具給付などの制度。", explain_en: "Allowances, medical subsidies and other public programmes." },
+        Training = "training" { ja: "研修", en: "Training", easy: "けんしゅう",
+            explain_ja: "喀痰吸引等研修やコーディネーター養成研修など。", explain_en: "Courses such as suction training and coordinator training." },
+    }
+}
+
+vocabulary! {
+    /// A kind of medical care (医療的ケア), after the items of the 医療的ケア判定スコア.
+    CareType, "care type" {
+        SuctionOralNasal = "suction_oral_nasal" { ja: "口腔・鼻腔内の吸引（たん吸引）", en: "Oral / nasal suction", easy: "くち・はなの たんの きゅういん",
+            explain_ja: "口や鼻からたんを吸引します。研修を受けた職員も行えます。",
+            explain_en: "Suctioning secretions from the mouth or nose; trained care staff may do it." },
+        SuctionTracheal = "suction_tracheal" { ja: "気管内（カニューレ内）の吸引", en: "Tracheal suction", easy: "きかんの なかの きゅういん",
+            explain_ja: "気管カニューレの中からたんを吸引します。", explain_en: "Suctioning through a tracheostomy tube." },
+        TubeFeedingNasal = "tube_feeding_nasal" { ja: "経鼻経管栄養", en: "Nasogastric tube feeding", easy: "はなからの チューブで えいよう",
+            explain_ja: "鼻から胃へのチューブで栄養を入れます。", explain_en: "Feeding through a tube from the nose to the stomach." },
+        Gastrostomy = "gastrostomy" { ja: "胃ろう・腸ろうからの経管栄養", en: "Gastrostomy (G-tube) feeding", easy: "いろう（おなかの チューブ）から えいよう",
+            explain_ja: "おなかの胃ろう・腸ろうから栄養を入れます（PEG）。", explain_en: "Feeding through a tube into the stomach or intestine (G-tube, PEG)." },
+        Ventilator = "ventilator" { ja: "人工呼吸器の管理", en: "Ventilator", easy: "こきゅうき（じんこう こきゅうき）",
+            explain_ja: "人工呼吸器（NPPV・TPPV）の管理。", explain_en: "Care of a home ventilator (mask or tracheostomy)." },
+        Oxygen = "oxygen" { ja: "酸素療法（在宅酸素）", en: "Oxygen therapy", easy: "さんそ",
+            explain_ja: "酸素ボンベや酸素濃縮器を使った酸素療法（HOT）。", explain_en: "Home oxygen from cylinders or concentrators." },
+        Tracheostomy = "tracheostomy" { ja: "気管切開の管理", en: "Tracheostomy", easy: "きせつ（のどの あな）の ケア",
+            explain_ja: "気管切開部とカニューレの管理（気切）。", explain_en: "Care of a tracheostomy and its tube." },
+        NasopharyngealAirway = "nasopharyngeal_airway" { ja: "鼻咽頭エアウェイの管理", en: "Nasopharyngeal airway", easy: "はなの エアウェイ",
+            explain_ja: "鼻から入れるエアウェイの管理。", explain_en: "Care of a nasal airway tube." },
+        Nebulizer = "nebulizer" { ja: "ネブライザー（吸入）", en: "Nebulizer", easy: "きゅうにゅう",
+            explain_ja: "薬を霧にして吸い込む吸入。", explain_en: "Inhaled medicine by nebulizer." },
+        Catheterization = "catheterization" { ja: "導尿", en: "Urinary catheterization", easy: "どうにょう",
+            explain_ja: "カテーテルで尿を出します（間欠的導尿 CIC を含む）。", explain_en: "Draining urine with a catheter, including intermittent (CIC)." },
+        Insulin = "insulin" { ja: "インスリン注射（皮下注射）", en: "Insulin / subcutaneous injection", easy: "インスリンの ちゅうしゃ",
+            explain_ja: "インスリンなどの皮下注射、持続皮下注射ポンプ。", explain_en: "Insulin and other injections under the skin, including pumps." },
+        GlucoseMonitoring = "glucose_monitoring" { ja: "血糖測定", en: "Blood glucose monitoring", easy: "けっとうを はかる",
+            explain_ja: "血糖値の測定（持続血糖測定 CGM を含む）。", explain_en: "Checking blood sugar, including continuous monitors (CGM)." },
+        CentralVenous = "central_venous" { ja: "中心静脈カテーテルの管理", en: "Central venous catheter", easy: "ちゅうしん じょうみゃく の カテーテル",
+            explain_ja: "中心静脈栄養（IVH）やCVポートの管理。", explain_en: "Care of a central line for nutrition or medicine (IVH, port)." },
+        Dialysis = "dialysis" { ja: "透析（腹膜透析）", en: "Dialysis", easy: "とうせき",
+            explain_ja: "腹膜透析などの継続的な透析。", explain_en: "Continuous dialysis such as peritoneal dialysis." },
+        Stoma = "stoma" { ja: "人工肛門（ストーマ）・排便管理", en: "Stoma / bowel care", easy: "ストーマ・うんちの ケア",
+            explain_ja: "ストーマの管理、摘便や浣腸などの排便管理。", explain_en: "Care of a stoma and bowel management." },
+        SeizureMedication = "seizure_medication" { ja: "けいれん時の対応（坐薬など）", en: "Seizure care / rescue medication", easy: "けいれんの ときの くすり",
+            explain_ja: "けいれん時の坐薬挿入や吸引、酸素投与などの対応。", explain_en: "Rescue medication (e.g. suppository) and care during seizures." },
+        PulseOximetry = "pulse_oximetry" { ja: "パルスオキシメーターによる観察", en: "Pulse oximetry (SpO2)", easy: "さんその かずを はかる",
+            explain_ja: "SpO2（血中酸素）の測定と観察。", explain_en: "Monitoring blood oxygen (SpO2)." },
+    }
+}
+
+vocabulary! {
+    /// A day of the week, for nurse schedules and opening hours.
+    Weekday, "weekday" {
+        Mon = "mon" { ja: "月", en: "Mon", easy: "げつようび", explain_ja: "月曜日", explain_en: "Monday" },
+        Tue = "tue" { ja: "火", en: "Tue", easy: "かようび", explain_ja: "火曜日", explain_en: "Tuesday" },
+        Wed = "wed" { ja: "水", en: "Wed", easy: "すいようび", explain_ja: "水曜日", explain_en: "Wednesday" },
+        Thu = "thu" { ja: "木", en: "Thu", easy: "もくようび", explain_ja: "木曜日", explain_en: "Thursday" },
+        Fri = "fri" { ja: "金", en: "Fri", easy: "きんようび", explain_ja: "金曜日", explain_en: "Friday" },
+        Sat = "sat" { ja: "土", en: "Sat", easy: "どようび", explain_ja: "土曜日", explain_en: "Saturday" },
+        Sun = "sun" { ja: "日", en: "Sun", easy: "にちようび", explain_ja: "日曜日", explain_en: "Sunday" },
+    }
+}
+
+vocabulary! {
+    /// Accessibility features of a place (バリアフリー).
+    Accessibility, "accessibility feature" {
+        WheelchairAccess = "wheelchair_access" { ja: "車いすで入れる", en: "Wheelchair accessible", easy: "くるまいすで はいれる",
+            explain_ja: "段差なく車いすで入れます。", explain_en: "Step-free entrance." },
+        Elevator = "elevator" { ja: "エレベーター", en: "Elevator", easy: "エレベーター", explain_ja: "エレベーターがあります。", explain_en: "Has an elevator." },
+        AccessibleToilet = "accessible_toilet" { ja: "多目的トイレ", en: "Accessible toilet", easy: "ひろい トイレ",
+            explain_ja: "車いすで使えるトイレがあります。", explain_en: "Has a wheelchair-accessible toilet." },
+        ChangingBed = "changing_bed" { ja: "大型ベッド（おむつ替え）", en: "Adult-size changing bed", easy: "おおきい ベッド",
+            explain_ja: "大きな子どものおむつ替えができるベッドがあります。", explain_en: "Has a changing bed for older children." },
+        Parking = "parking" { ja: "駐車場（車いす用）", en: "Accessible parking", easy: "ちゅうしゃじょう",
+            explain_ja: "車いす用の駐車スペースがあります。", explain_en: "Has accessible parking." },
+        PowerOutlet = "power_outlet" { ja: "医療機器用の電源", en: "Power for medical devices", easy: "きかいの でんき",
+            explain_ja: "医療機器の充電に使える電源があります。", explain_en: "Power outlets for medical devices." },
+    }
+}
+
+/// A set of care types as a bitset: compact, ordered, cheap to intersect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CareSet(u32);
+
+impl CareSet {
+    pub const EMPTY: CareSet = CareSet(0);
+
+    pub fn from_bits(bits: u32) -> CareSet {
+        let mask = (1u32 << CareType::ALL.len()) - 1;
+        CareSet(bits & mask)
+    }
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+    pub fn contains(self, c: CareType) -> bool {
+        self.0 & (1 << c.index()) != 0
+    }
+    pub fn insert(&mut self, c: CareType) {
+        self.0 |= 1 << c.index();
+    }
+    pub fn remove(&mut self, c: CareType) {
+        self.0 &= !(1 << c.index());
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    /// True when every care type of `other` is in `self`.
+    pub fn contains_all(self, other: CareSet) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn intersection(self, other: CareSet) -> CareSet {
+        CareSet(self.0 & other.0)
+    }
+    pub fn union(self, other: CareSet) -> CareSet {
+        CareSet(self.0 | other.0)
+    }
+    pub fn difference(self, other: CareSet) -> CareSet {
+        CareSet(self.0 & !other.0)
+    }
+    pub fn iter(self) -> impl Iterator<Item = CareType> {
+        CareType::ALL.iter().copied().filter(move |c| self.contains(*c))
+    }
+}
+
+impl FromIterator<CareType> for CareSet {
+    fn from_iter<I: IntoIterator<Item = CareType>>(iter: I) -> Self {
+        let mut s = CareSet::EMPTY;
+        for c in iter {
+            s.insert(c);
+        }
+        s
+    }
+}
+
+impl Serialize for CareSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for CareSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<CareType> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_term_has_labels_in_both_languages() {
+        for k in Kind::ALL {
+            let l = k.labels();
+            assert!(!l.ja.is_empty() && !l.en.is_empty() && !l.easy_ja.is_empty(), "{k}");
+            assert_eq!(k.code().parse::<Kind>().unwrap(), *k);
+        }
+        for c in CareType::ALL {
+            let l = c.labels();
+            assert!(!l.ja.is_empty() && !l.en.is_empty() && !l.explain_en.is_empty(), "{c}");
+            assert_eq!(c.code().parse::<CareType>().unwrap(), *c);
+        }
+        assert!(CareType::ALL.len() <= 32, "CareSet is a u32 bitset");
+    }
+
+    #[test]
+    fn unknown_code_suggests_the_closest_and_lists_allowed() {
+        let e = "suction_oral_nasel".parse::<CareType>().unwrap_err();
+        assert_eq!(e.suggestion.as_deref(), Some("suction_oral_nasal"));
+        assert!(e.allowed.contains(&"ventilator"));
+        let msg = e.to_string();
+        assert!(msg.contains("unknown care type `suction_oral_nasel`"), "{msg}");
+        assert!(msg.contains("did you mean `suction_oral_nasal`"), "{msg}");
+        assert_eq!("xyzzy-nothing".parse::<Kind>().unwrap_err().suggestion, None);
+    }
+
+    #[test]
+    fn care_set_round_trips_through_json_in_vocabulary_order() {
+        let s: CareSet = [CareType::Ventilator, CareType::SuctionOralNasal].into_iter().collect();
+        let j = serde_json::to_string(&s).unwrap();
+        assert_eq!(j, r#"["suction_oral_nasal","ventilator"]"#);
+        let back: CareSet = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, s);
+        assert!(serde_json::from_str::<CareSet>(r#"["suction"]"#).is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Deterministic generator of the bundled sample resources (every record sample: true).

@@ -1,0 +1,1 @@
+//! The search index: tantivy full text + rstar R-tree + columnar catalog; rebuildable from the store.

@@ -1,0 +1,1 @@
+//! The store: source of truth for resources (sqlx; SQLite embedded by default).
