@@ -28,6 +28,13 @@ impl ResourceId {
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
+    /// The id's 128 bits (for compact columns).
+    pub fn as_u128(&self) -> u128 {
+        self.0.as_u128()
+    }
+    pub fn from_u128(v: u128) -> Self {
+        ResourceId(Uuid::from_u128(v))
+    }
 }
 
 impl FromStr for ResourceId {

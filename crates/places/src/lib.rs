@@ -1,1 +1,179 @@
-//! Places: municipalities, 圏域 regions, gazetteer; resolution of names and codes.
+//! Places: the municipalities (市区町村) and 障害保健福祉圏域 (regions) of the prefectures tsunagu
+//! ships data for, and their towns (町丁目・大字) with representative points.
+//!
+//! The data is bundled into the binary from `data/` (see `data/SOURCE.md` for sources and
+//! licences), so every command works from any directory without extra files.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use tsunagu_model::{LatLon, MunicipalityCode};
+
+mod load;
+
+/// How a municipality is organised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MunicipalityKind {
+    City,
+    Town,
+    Village,
+    DesignatedCity,
+    Ward,
+}
+
+/// A municipality (市町村) or a ward (区) of a designated city.
+#[derive(Debug, Clone, Serialize)]
+pub struct Municipality {
+    pub code: MunicipalityCode,
+    pub prefecture_code: u8,
+    pub prefecture: String,
+    /// e.g. 軽井沢町, さいたま市西区
+    pub name: String,
+    /// With the county (郡) where there is one, e.g. 北佐久郡軽井沢町.
+    pub full_name: String,
+    /// Reading in hiragana, e.g. かるいざわまち.
+    pub name_kana: String,
+    pub kind: MunicipalityKind,
+    /// For a ward: its designated city (さいたま市 11100).
+    pub parent: Option<MunicipalityCode>,
+    /// Town hall / ward office.
+    pub point: LatLon,
+    /// The 圏域 it belongs to (wards: their city's).
+    pub region_id: String,
+}
+
+/// A 障害保健福祉圏域: the region a prefecture plans disability services by.
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    /// Our own stable id, e.g. `20-07` (not an official code).
+    pub id: String,
+    pub prefecture_code: u8,
+    pub prefecture: String,
+    /// e.g. 松本
+    pub name: String,
+    /// Other names in use, e.g. 南信州 for 飯伊.
+    pub aliases: Vec<String>,
+    /// Member municipalities (counted ones; a designated city stands for its wards).
+    pub members: Vec<MunicipalityCode>,
+}
+
+/// A town (町丁目・大字) with a representative point.
+#[derive(Debug, Clone)]
+pub struct Town {
+    pub municipality: MunicipalityCode,
+    pub name: String,
+    pub kana: Option<String>,
+    pub point: LatLon,
+}
+
+/// Every bundled place, with lookups.
+#[derive(Debug)]
+pub struct Gazetteer {
+    municipalities: Vec<Municipality>,
+    by_code: HashMap<MunicipalityCode, usize>,
+    regions: Vec<Region>,
+    towns: Vec<Town>,
+    towns_by_municipality: HashMap<MunicipalityCode, Vec<usize>>,
+}
+
+impl Gazetteer {
+    /// The gazetteer built from the data bundled in the binary. Parsed once.
+    pub fn bundled() -> &'static Gazetteer {
+        static G: OnceLock<Gazetteer> = OnceLock::new();
+        G.get_or_init(|| load::bundled().expect("bundled place data is valid (checked by tests)"))
+    }
+
+    pub fn municipalities(&self) -> &[Municipality] {
+        &self.municipalities
+    }
+    pub fn municipality(&self, code: MunicipalityCode) -> Option<&Municipality> {
+        self.by_code.get(&code).map(|&i| &self.municipalities[i])
+    }
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+    pub fn region(&self, id: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+    /// A region by id, name (松本, 松本圏域) or alias, within an optional prefecture.
+    pub fn region_by_name(&self, name: &str) -> Option<&Region> {
+        let n = name.trim().trim_end_matches("圏域").trim_end_matches("地域");
+        self.region(name.trim()).or_else(|| {
+            self.regions.iter().find(|r| r.name == n || r.aliases.iter().any(|a| a == n))
+        })
+    }
+    pub fn region_of(&self, code: MunicipalityCode) -> Option<&Region> {
+        self.municipality(code).and_then(|m| self.region(&m.region_id))
+    }
+    /// The codes a municipality stands for in a filter: itself, and for a designated city its wards.
+    pub fn expand(&self, code: MunicipalityCode) -> Vec<MunicipalityCode> {
+        let mut out = vec![code];
+        out.extend(self.municipalities.iter().filter(|m| m.parent == Some(code)).map(|m| m.code));
+        out
+    }
+    /// All codes (municipalities and wards) in a region.
+    pub fn region_codes(&self, region: &Region) -> Vec<MunicipalityCode> {
+        region.members.iter().flat_map(|c| self.expand(*c)).collect()
+    }
+    pub fn towns(&self) -> &[Town] {
+        &self.towns
+    }
+    /// Towns of a municipality or ward (a designated city has none of its own; use its wards).
+    pub fn towns_of(&self, code: MunicipalityCode) -> impl Iterator<Item = &Town> {
+        self.towns_by_municipality.get(&code).into_iter().flatten().map(|&i| &self.towns[i])
+    }
+    /// Display name with prefecture, e.g. 長野県松本市.
+    pub fn display_name(&self, code: MunicipalityCode) -> Option<String> {
+        self.municipality(code).map(|m| format!("{}{}", m.prefecture, m.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> MunicipalityCode {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn bundled_data_has_both_prefectures_and_their_regions() {
+        let g = Gazetteer::bundled();
+        let counted = |p: u8| g.municipalities().iter().filter(|m| m.prefecture_code == p && m.kind != MunicipalityKind::Ward).count();
+        assert_eq!(counted(20), 77, "長野県");
+        assert_eq!(counted(11), 63, "埼玉県");
+        assert_eq!(g.regions().iter().filter(|r| r.prefecture_code == 20).count(), 10);
+        assert_eq!(g.regions().iter().filter(|r| r.prefecture_code == 11).count(), 10);
+        let matsumoto = g.municipality(code("20202")).unwrap();
+        assert_eq!(matsumoto.name, "松本市");
+        assert_eq!(g.region_of(matsumoto.code).unwrap().name, "松本");
+    }
+
+    #[test]
+    fn every_municipality_is_in_exactly_one_region() {
+        let g = Gazetteer::bundled();
+        for m in g.municipalities() {
+            let holders = g.regions().iter().filter(|r| g.region_codes(r).contains(&m.code)).count();
+            assert_eq!(holders, 1, "{} {}", m.code, m.name);
+        }
+    }
+
+    #[test]
+    fn designated_city_expands_to_its_wards_and_wards_have_towns() {
+        let g = Gazetteer::bundled();
+        let saitama = g.expand(code("11100"));
+        assert_eq!(saitama.len(), 11);
+        assert!(g.towns_of(code("11101")).count() > 10);
+        assert_eq!(g.region_of(code("11103")).unwrap().name, "さいたま");
+    }
+
+    #[test]
+    fn regions_are_found_by_name_and_alias() {
+        let g = Gazetteer::bundled();
+        assert_eq!(g.region_by_name("南信州").unwrap().name, "飯伊");
+        assert_eq!(g.region_by_name("北信圏域").unwrap().id, g.region_by_name("北信").unwrap().id);
+        assert!(g.region_by_name("存在しない").is_none());
+    }
+}

@@ -1,1 +1,31 @@
-//! The search index: tantivy full text + rstar R-tree + columnar catalog; rebuildable from the store.
+//! Search for tsunagu: a tantivy full-text index and an rstar R-tree over the resources, with an
+//! in-memory catalog for filters and facets. Derived data: it can always be rebuilt from the store.
+//!
+//! - [`analysis`]: Japanese/English normalisation and tokenisation (no dictionary download).
+//! - [`schema`]: tantivy fields.
+//! - [`catalog`]: compact per-resource entries and the point R-tree.
+//! - [`index`]: building, opening and updating the index; which store state it reflects.
+//! - [`query`]: executing a [`SearchRequest`] into ranked, faceted [`SearchResults`].
+
+pub mod analysis;
+pub mod catalog;
+pub mod index;
+pub mod query;
+pub mod schema;
+
+pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
+pub use query::{Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("index I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("index directory: {0}")]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;

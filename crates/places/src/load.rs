@@ -1,0 +1,147 @@
+//! Parsing of the bundled CSV files in `data/`.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use tsunagu_model::{LatLon, MunicipalityCode};
+
+use crate::{Gazetteer, Municipality, MunicipalityKind, Region, Town};
+
+const MUNICIPALITIES: &str = include_str!("../../../data/municipalities.csv");
+const REGIONS: &str = include_str!("../../../data/regions.csv");
+const TOWNS: &str = include_str!("../../../data/towns_nagano_saitama.csv");
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: {message}")]
+    Invalid { file: &'static str, message: String },
+}
+
+fn invalid(file: &'static str, message: impl Into<String>) -> LoadError {
+    LoadError::Invalid { file, message: message.into() }
+}
+
+#[derive(Deserialize)]
+struct MunicipalityRow {
+    code: String,
+    prefecture_code: u8,
+    prefecture: String,
+    name: String,
+    full_name: String,
+    name_kana: String,
+    kind: String,
+    parent_code: String,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct RegionRow {
+    prefecture: String,
+    region_name: String,
+    municipality_code: String,
+    region_code: String,
+    region_alias: String,
+}
+
+#[derive(Deserialize)]
+struct TownRow {
+    city_code: String,
+    town: String,
+    koaza: String,
+    town_kana: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+fn rows<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<Vec<T>, LoadError> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| invalid(file, format!("row {}: {e}", i + 2))))
+        .collect()
+}
+
+pub fn bundled() -> Result<Gazetteer, LoadError> {
+    const MF: &str = "municipalities.csv";
+    const RF: &str = "regions.csv";
+    let mut regions: Vec<Region> = Vec::new();
+    let mut region_of: HashMap<MunicipalityCode, String> = HashMap::new();
+    for r in rows::<RegionRow>(RF, REGIONS)? {
+        let code = MunicipalityCode::parse(&r.municipality_code).map_err(|e| invalid(RF, e.to_string()))?;
+        if region_of.insert(code, r.region_code.clone()).is_some() {
+            return Err(invalid(RF, format!("{code} is in two regions")));
+        }
+        match regions.iter_mut().find(|g| g.id == r.region_code) {
+            Some(g) => g.members.push(code),
+            None => regions.push(Region {
+                id: r.region_code.clone(),
+                prefecture_code: code.prefecture_code(),
+                prefecture: r.prefecture,
+                name: r.region_name,
+                aliases: r.region_alias.split(['|', '・']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                members: vec![code],
+            }),
+        }
+    }
+
+    let mut municipalities = Vec::new();
+    for r in rows::<MunicipalityRow>(MF, MUNICIPALITIES)? {
+        let code = MunicipalityCode::parse(&r.code).map_err(|e| invalid(MF, e.to_string()))?;
+        let parent = if r.parent_code.is_empty() {
+            None
+        } else {
+            Some(MunicipalityCode::parse(&r.parent_code).map_err(|e| invalid(MF, e.to_string()))?)
+        };
+        let kind = match r.kind.as_str() {
+            "city" => MunicipalityKind::City,
+            "town" => MunicipalityKind::Town,
+            "village" => MunicipalityKind::Village,
+            "designated_city" => MunicipalityKind::DesignatedCity,
+            "ward" => MunicipalityKind::Ward,
+            other => return Err(invalid(MF, format!("{code}: unknown kind {other}"))),
+        };
+        let region_id = region_of
+            .get(&parent.unwrap_or(code))
+            .cloned()
+            .ok_or_else(|| invalid(RF, format!("{code} {} is in no region", r.name)))?;
+        municipalities.push(Municipality {
+            code,
+            prefecture_code: r.prefecture_code,
+            prefecture: r.prefecture,
+            name: r.name,
+            full_name: r.full_name,
+            name_kana: r.name_kana,
+            kind,
+            parent,
+            point: LatLon::new(r.lat, r.lon).map_err(|e| invalid(MF, format!("{code}: {e}")))?,
+            region_id,
+        });
+    }
+    let by_code: HashMap<_, _> = municipalities.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
+    if let Some(code) = region_of.keys().find(|c| !by_code.contains_key(c)) {
+        return Err(invalid(RF, format!("{code} is not a known municipality")));
+    }
+
+    let mut towns = Vec::new();
+    let mut towns_by_municipality: HashMap<MunicipalityCode, Vec<usize>> = HashMap::new();
+    for r in rows::<TownRow>("towns_nagano_saitama.csv", TOWNS)? {
+        // 小字 rows are points inside a town; the town row itself is enough here.
+        let (Some(lat), Some(lon)) = (r.lat, r.lon) else { continue };
+        if !r.koaza.is_empty() {
+            continue;
+        }
+        let code = MunicipalityCode::parse(&r.city_code).map_err(|e| invalid("towns", e.to_string()))?;
+        if !by_code.contains_key(&code) {
+            return Err(invalid("towns", format!("unknown municipality {code}")));
+        }
+        towns_by_municipality.entry(code).or_default().push(towns.len());
+        towns.push(Town {
+            municipality: code,
+            name: r.town,
+            kana: Some(r.town_kana).filter(|k| !k.is_empty()),
+            point: LatLon::new(lat, lon).map_err(|e| invalid("towns", e.to_string()))?,
+        });
+    }
+    Ok(Gazetteer { municipalities, by_code, regions, towns, towns_by_municipality })
+}

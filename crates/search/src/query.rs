@@ -1,0 +1,424 @@
+//! Query execution: text matching in tantivy, filters and distances in the catalog, then
+//! ranking, facets and one page of hits.
+//!
+//! Candidates come from the cheapest source that bounds them: the text matches when there is
+//! text, else the R-tree when there is a radius, else the whole catalog. Every candidate then
+//! passes the same filter, so results do not depend on which source produced them.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery, TermSetQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+use tsunagu_model::geo::chord2_for_km;
+use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, Weekday};
+
+use crate::analysis::{normalize, tokens_of_normalized};
+use crate::catalog::{Catalog, Entry};
+use crate::index::SearchIndex;
+use crate::schema::{Fields, text_fields};
+use crate::{Result, SearchError};
+
+/// Most results one request may skip (deep paging is what export is for).
+pub const MAX_OFFSET: usize = 1_000;
+/// Most results in one page.
+pub const MAX_LIMIT: usize = 100;
+
+/// Order of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Text relevance, blended with distance when a point is given.
+    Relevance,
+    /// Nearest first.
+    Distance,
+    /// By reading (あいうえお順).
+    Name,
+}
+
+/// Which text fields a query searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextScope {
+    /// Name, reading, labels, address and description.
+    #[default]
+    All,
+    /// Only name and description (the benchmark peer's scope).
+    NameAndDescription,
+}
+
+/// A structured search. Build with [`SearchRequest::default`] and set what applies.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub text: Option<String>,
+    pub text_scope: TextScope,
+    pub point: Option<LatLon>,
+    pub radius: Option<RadiusKm>,
+    /// Any of these kinds (empty = any kind).
+    pub kinds: Vec<Kind>,
+    /// All of these care types must be accepted.
+    pub care_types: CareSet,
+    /// Within any of these municipality codes (`None` = anywhere). Callers expand a designated
+    /// city to its wards and a region to its members.
+    pub municipalities: Option<Vec<MunicipalityCode>>,
+    pub has_vacancy: bool,
+    pub nurse_on: Option<Weekday>,
+    pub age: Option<u8>,
+    pub include_sample: bool,
+    /// `None`: relevance with text, distance with a point, else name.
+    pub sort: Option<Sort>,
+    pub offset: usize,
+    pub limit: usize,
+    pub facets: bool,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            text: None,
+            text_scope: TextScope::All,
+            point: None,
+            radius: None,
+            kinds: Vec::new(),
+            care_types: CareSet::EMPTY,
+            municipalities: None,
+            has_vacancy: false,
+            nurse_on: None,
+            age: None,
+            include_sample: true,
+            sort: None,
+            offset: 0,
+            limit: 20,
+            facets: true,
+        }
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: ResourceId,
+    /// Ranking score (text relevance, distance-blended); 0 without text.
+    pub score: f32,
+    pub distance_km: Option<f64>,
+    /// The requested care types this resource accepts (all of them, by the filter).
+    pub matched_care_types: CareSet,
+}
+
+/// Counts of matching resources, by facet, largest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facets {
+    pub kinds: Vec<(Kind, usize)>,
+    pub care_types: Vec<(CareType, usize)>,
+    pub municipalities: Vec<(MunicipalityCode, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// Every match, not just this page.
+    pub total: usize,
+    pub sort: Sort,
+    pub hits: Vec<Hit>,
+    pub facets: Option<Facets>,
+}
+
+/// A candidate that passed the filters.
+#[derive(Clone, Copy)]
+struct Candidate {
+    ord: u32,
+    score: f32,
+    distance_km: Option<f64>,
+}
+
+/// Everything a candidate must satisfy, precomputed for speed.
+struct Filter {
+    kinds: u32,
+    care: CareSet,
+    municipalities: Option<Vec<u32>>,
+    has_vacancy: bool,
+    nurse_on: u8,
+    age: Option<u8>,
+    include_sample: bool,
+    point: Option<LatLon>,
+    radius_km: Option<f64>,
+}
+
+impl Filter {
+    fn new(req: &SearchRequest) -> Filter {
+        let mut municipalities: Option<Vec<u32>> = req.municipalities.as_ref().map(|m| m.iter().map(|c| c.as_u32()).collect());
+        if let Some(m) = &mut municipalities {
+            m.sort_unstable();
+            m.dedup();
+        }
+        Filter {
+            kinds: req.kinds.iter().fold(0u32, |m, k| m | (1 << k.index())),
+            care: req.care_types,
+            municipalities,
+            has_vacancy: req.has_vacancy,
+            nurse_on: req.nurse_on.map_or(0, |d| 1 << d.index()),
+            age: req.age,
+            include_sample: req.include_sample,
+            point: req.point,
+            radius_km: req.radius.map(|r| r.km()),
+        }
+    }
+
+    /// `Some(distance)` (distance `None` without a point) when the entry passes.
+    fn check(&self, e: &Entry) -> Option<Option<f64>> {
+        if self.kinds != 0 && self.kinds & (1 << e.kind.index()) == 0 {
+            return None;
+        }
+        if !e.care.contains_all(self.care) {
+            return None;
+        }
+        if !self.include_sample && e.sample {
+            return None;
+        }
+        if let Some(m) = &self.municipalities
+            && m.binary_search(&e.municipality.as_u32()).is_err()
+        {
+            return None;
+        }
+        if self.has_vacancy && e.vacancies.is_none_or(|v| v == 0) {
+            return None;
+        }
+        if self.nurse_on != 0 && e.nurse_days & self.nurse_on == 0 {
+            return None;
+        }
+        if let (Some(age), Some((lo, hi))) = (self.age, e.ages)
+            && !(lo..=hi).contains(&age)
+        {
+            return None;
+        }
+        match self.point {
+            None => Some(None),
+            Some(p) => {
+                let d = e.point.map(|q| p.distance_km(q));
+                match (self.radius_km, d) {
+                    (Some(_), None) => None,
+                    (Some(r), Some(d)) if d > r => None,
+                    _ => Some(d),
+                }
+            }
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Run a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        if req.offset > MAX_OFFSET || req.limit > MAX_LIMIT {
+            return Err(SearchError::Invalid(format!("offset ≤ {MAX_OFFSET} and limit ≤ {MAX_LIMIT}")));
+        }
+        let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let searcher = self.reader.searcher();
+        let catalog = self.catalog.read();
+        let filter = Filter::new(req);
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut push = |ord: u32, score: f32, e: &Entry| {
+            if let Some(distance_km) = filter.check(e) {
+                candidates.push(Candidate { ord, score, distance_km });
+            }
+        };
+
+        match (text, req.point, req.radius) {
+            (Some(text), _, _) => {
+                let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope)? else {
+                    return Ok(empty(req));
+                };
+                for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| push(ord, score, e))?;
+            }
+            (None, Some(p), Some(r)) => {
+                for pe in catalog.points().locate_within_distance(p.unit_vector(), chord2_for_km(r.km()) * (1.0 + 1e-9)) {
+                    if let Some(e) = catalog.get(pe.data) {
+                        push(pe.data, 0.0, e);
+                    }
+                }
+            }
+            (None, _, _) => {
+                for (ord, e) in catalog.iter() {
+                    push(ord, 0.0, e);
+                }
+            }
+        }
+
+        let sort = match req.sort {
+            Some(Sort::Relevance) if text.is_none() => if req.point.is_some() { Sort::Distance } else { Sort::Name },
+            Some(s) => s,
+            None if text.is_some() => Sort::Relevance,
+            None if req.point.is_some() => Sort::Distance,
+            None => Sort::Name,
+        };
+        if sort == Sort::Relevance
+            && let Some(_p) = req.point
+        {
+            // Blend: text relevance decays with distance but never to zero, so a strong text
+            // match a little farther away can still beat a weak one next door.
+            let half = req.radius.map_or(5.0, |r| (r.km() / 2.0).max(1.0));
+            for c in &mut candidates {
+                if let Some(d) = c.distance_km {
+                    c.score *= (0.3 + 0.7 * (-d / half).exp()) as f32;
+                } else {
+                    c.score *= 0.3;
+                }
+            }
+        }
+
+        let facets = req.facets.then(|| facets_of(&catalog, &candidates));
+        let total = candidates.len();
+        let id = |c: &Candidate| catalog.get(c.ord).map(|e| e.id);
+        let cmp = |a: &Candidate, b: &Candidate| -> std::cmp::Ordering {
+            let primary = match sort {
+                Sort::Relevance => b.score.total_cmp(&a.score),
+                Sort::Distance => a.distance_km.unwrap_or(f64::INFINITY).total_cmp(&b.distance_km.unwrap_or(f64::INFINITY)),
+                Sort::Name => {
+                    let key = |c: &Candidate| catalog.get(c.ord).map_or(u64::MAX, |e| e.sort_key);
+                    key(a).cmp(&key(b))
+                }
+            };
+            primary.then_with(|| id(a).cmp(&id(b)))
+        };
+        let want = (req.offset + req.limit).min(candidates.len());
+        if want > 0 && want < candidates.len() {
+            candidates.select_nth_unstable_by(want - 1, cmp);
+            candidates.truncate(want);
+        }
+        candidates.sort_by(cmp);
+        let hits = candidates
+            .iter()
+            .skip(req.offset)
+            .take(req.limit)
+            .filter_map(|c| {
+                let e = catalog.get(c.ord)?;
+                Some(Hit { id: e.id, score: c.score, distance_km: c.distance_km, matched_care_types: e.care.intersection(req.care_types) })
+            })
+            .collect();
+        Ok(SearchResults { total, sort, hits, facets })
+    }
+}
+
+fn empty(req: &SearchRequest) -> SearchResults {
+    SearchResults { total: 0, sort: req.sort.unwrap_or(Sort::Relevance), hits: Vec::new(), facets: req.facets.then(Facets::default) }
+}
+
+fn facets_of(catalog: &Catalog, candidates: &[Candidate]) -> Facets {
+    let mut kinds = vec![0usize; Kind::ALL.len()];
+    let mut care = vec![0usize; CareType::ALL.len()];
+    let mut munis: HashMap<MunicipalityCode, usize> = HashMap::new();
+    for c in candidates {
+        let Some(e) = catalog.get(c.ord) else { continue };
+        kinds[e.kind.index()] += 1;
+        let mut bits = e.care.bits();
+        while bits != 0 {
+            care[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+        *munis.entry(e.municipality).or_default() += 1;
+    }
+    fn ranked<T: Ord + Copy>(it: impl Iterator<Item = (T, usize)>) -> Vec<(T, usize)> {
+        let mut v: Vec<_> = it.filter(|(_, n)| *n > 0).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+    Facets {
+        kinds: ranked(Kind::ALL.iter().map(|k| (*k, kinds[k.index()]))),
+        care_types: ranked(CareType::ALL.iter().map(|c| (*c, care[c.index()]))),
+        municipalities: ranked(munis.into_iter()),
+    }
+}
+
+/// Call `f(ord, score, entry)` for every current, live document matching `query`.
+fn for_each_match(
+    searcher: &Searcher,
+    fields: &Fields,
+    catalog: &Catalog,
+    query: &dyn Query,
+    f: &mut dyn FnMut(u32, f32, &Entry),
+) -> Result<()> {
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let key_name = searcher.schema().get_field_name(fields.key).to_string();
+    for seg in searcher.segment_readers() {
+        let keys = seg.fast_fields().u64(&key_name)?;
+        let alive = seg.alive_bitset();
+        weight.for_each(seg, &mut |doc, score| {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                return;
+            }
+            let Some(k) = keys.first(doc) else { return };
+            let (ord, version) = ((k & 0xFFFF_FFFF) as u32, (k >> 32) as u32);
+            // A stale document (an older version of a record, not yet merged away) is skipped.
+            if let Some(e) = catalog.get(ord).filter(|e| e.version == version) {
+                f(ord, score, e);
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// The tantivy query for free text: every whitespace-separated word must occur (as a normalised
+/// substring) in at least one field; fields are weighted. `None` when the text has no searchable
+/// characters.
+pub(crate) fn text_query(searcher: &Searcher, fields: &Fields, text: &str, scope: TextScope) -> Result<Option<Box<dyn Query>>> {
+    let targets: Vec<(Field, f32)> = match scope {
+        TextScope::All => text_fields(fields).to_vec(),
+        TextScope::NameAndDescription => vec![(fields.name, 3.0), (fields.description, 1.0)],
+    };
+    let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for word in text.split_whitespace() {
+        let toks = tokens_of_normalized(&normalize(word));
+        if toks.is_empty() {
+            continue;
+        }
+        let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &(field, boost) in &targets {
+            let q = word_query(searcher, field, &toks)?;
+            per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        }
+        words.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
+    }
+    Ok((!words.is_empty()).then(|| Box::new(BooleanQuery::new(words)) as Box<dyn Query>))
+}
+
+/// One word in one field: a term, a phrase of bigrams, or — for a single Japanese character —
+/// every token starting with it.
+fn word_query(searcher: &Searcher, field: Field, toks: &[crate::analysis::AnalyzedToken]) -> Result<Box<dyn Query>> {
+    // Drop the run-final single characters: the bigrams already pin the substring down.
+    let core: Vec<_> = if toks.len() > 1 {
+        toks.iter().filter(|t| t.text.chars().count() > 1 || !is_ja_char(&t.text)).cloned().collect()
+    } else {
+        toks.to_vec()
+    };
+    if core.len() == 1 {
+        let t = &core[0];
+        if t.text.chars().count() == 1 && is_ja_char(&t.text) {
+            return Ok(Box::new(TermSetQuery::new(prefix_terms(searcher, field, &t.text)?)));
+        }
+        return Ok(Box::new(TermQuery::new(Term::from_field_text(field, &t.text), IndexRecordOption::WithFreqs)));
+    }
+    let base = core[0].position;
+    let terms = core.iter().map(|t| (t.position - base, Term::from_field_text(field, &t.text))).collect();
+    Ok(Box::new(PhraseQuery::new_with_offset(terms)))
+}
+
+fn is_ja_char(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c >= '\u{3000}')
+}
+
+/// Terms of `field` that start with `prefix`, across segments (capped).
+fn prefix_terms(searcher: &Searcher, field: Field, prefix: &str) -> Result<Vec<Term>> {
+    const CAP: usize = 4_096;
+    let mut out = std::collections::BTreeSet::new();
+    let mut upper = prefix.as_bytes().to_vec();
+    *upper.last_mut().expect("non-empty prefix") += 1;
+    for seg in searcher.segment_readers() {
+        let inv = seg.inverted_index(field)?;
+        let mut stream = inv.terms().range().ge(prefix.as_bytes()).lt(&upper).into_stream()?;
+        while stream.advance() {
+            out.insert(stream.key().to_vec());
+            if out.len() >= CAP {
+                break;
+            }
+        }
+    }
+    Ok(out.into_iter().filter_map(|k| String::from_utf8(k).ok()).map(|s| Term::from_field_text(field, &s)).collect())
+}
