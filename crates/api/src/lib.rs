@@ -1,1 +1,102 @@
-//! HTTP JSON API (axum): routes, handlers, RFC 9457 problem responses.
+//! The HTTP JSON API of tsunagu (axum).
+//!
+//! - [`routes::search`]: `GET /v1/search` — text, place and filters → ranked, faceted results.
+//! - [`routes::resources`]: `GET /v1/resources/{id}` — one resource with labels.
+//! - [`routes::vocabulary`]: `GET /v1/vocabulary` — kinds, care types, weekdays, accessibility.
+//! - [`routes::places`]: `GET /v1/municipalities`, `GET /v1/regions` — the bundled places.
+//! - [`routes::health`]: `GET /healthz` (alive), `GET /readyz` (store and index usable).
+//!
+//! Every error is an RFC 9457 problem ([`problem::Problem`]); no input yields a 500 or a panic
+//! (a panic would still be caught and answered as a problem, and logged).
+
+pub mod directory;
+pub mod params;
+pub mod problem;
+pub mod routes;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use tsunagu_places::Gazetteer;
+
+pub use directory::Directory;
+use problem::Problem;
+
+/// Settings of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Longest a request may take before it is answered with 503.
+    pub request_timeout: Duration,
+    /// Serve sample records (false: only real records are reachable).
+    pub serve_sample_data: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { request_timeout: Duration::from_secs(10), serve_sample_data: true }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub directory: Arc<Directory>,
+    pub gazetteer: &'static Gazetteer,
+    pub config: Arc<ApiConfig>,
+}
+
+/// Longest accepted request target (path + query), in bytes.
+pub const MAX_URI_BYTES: usize = 8_192;
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .merge(routes::search::router())
+        .merge(routes::resources::router())
+        .merge(routes::vocabulary::router())
+        .merge(routes::places::router())
+        .merge(routes::health::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn(uri_limit))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| Problem::internal("the server failed on this request").into_response()))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn not_found(req: Request) -> Problem {
+    Problem::not_found(format!("no such endpoint: {}", tsunagu_model::codes::truncate(req.uri().path(), 100)))
+}
+
+async fn method_not_allowed(req: Request) -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", format!("{} is not supported here", req.method()))
+}
+
+async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Problem::unavailable(format!("the request took longer than {} s", limit.as_secs_f32())).into_response(),
+    }
+}
+
+async fn uri_limit(req: Request, next: Next) -> Response {
+    let len = req.uri().path().len() + req.uri().query().map_or(0, str::len);
+    if len > MAX_URI_BYTES {
+        return Problem::new(StatusCode::URI_TOO_LONG, "uri-too-long", "URI too long", format!("the request target is longer than {MAX_URI_BYTES} bytes"))
+            .into_response();
+    }
+    next.run(req).await
+}

@@ -1,1 +1,241 @@
-fn main() {}
+//! `tsunagu`: serve the directory, import and export records, rebuild the index, generate the
+//! sample data.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tsunagu_api::directory::{Directory, IndexReadiness};
+use tsunagu_api::{ApiConfig, AppState};
+use tsunagu_places::Gazetteer;
+use tsunagu_store::{SqliteStore, Store};
+
+mod import;
+
+#[derive(Parser)]
+#[command(name = "tsunagu", version, about = "tsunagu (つなぐ): support resources for children who need medical care at home")]
+struct Cli {
+    /// Directory holding the database and the search index.
+    #[arg(long, env = "TSUNAGU_DATA_DIR", default_value = "tsunagu-data", global = true)]
+    data_dir: PathBuf,
+    /// Log format.
+    #[arg(long, env = "TSUNAGU_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API. On an empty store, loads the bundled sample data first.
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+        #[arg(long, env = "TSUNAGU_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Serve only real records: sample records are neither loaded nor reachable.
+        #[arg(long, env = "TSUNAGU_NO_SAMPLE_DATA")]
+        no_sample_data: bool,
+        /// Longest a request may take before it is answered with 503, in seconds.
+        #[arg(long, env = "TSUNAGU_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+        request_timeout_secs: u64,
+        /// Stop when standard input closes (used by tests that own the process).
+        #[arg(long, hide = true)]
+        stop_on_stdin_eof: bool,
+    },
+    /// Import resources from a JSON Lines file (one resource per line). All or nothing: any
+    /// invalid line rejects the whole file, with a report of every problem.
+    Import {
+        file: PathBuf,
+        /// Validate and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export every live resource as JSON Lines (to standard output or --out).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Write the generated sample data (JSON Lines).
+    Sample {
+        #[arg(long, default_value_t = tsunagu_sample::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("tsunagu.sqlite3")
+}
+
+fn index_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(&db_path(data_dir)).await.with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { addr, no_sample_data, request_timeout_secs, stop_on_stdin_eof } => {
+            serve(&cli.data_dir, addr, no_sample_data, request_timeout_secs, stop_on_stdin_eof).await
+        }
+        Command::Import { file, dry_run } => {
+            let store = open_store(&cli.data_dir).await?;
+            import::import_jsonl(store.as_ref(), &file, dry_run).await
+        }
+        Command::Export { out } => {
+            let store = open_store(&cli.data_dir).await?;
+            import::export_jsonl(store.as_ref(), out.as_deref()).await
+        }
+        Command::Reindex => {
+            let store = open_store(&cli.data_dir).await?;
+            let dir = index_path(&cli.data_dir);
+            // Opening takes the index's writer lock: a running server holds it.
+            if let Ok(Ok(open)) = tsunagu_search::SearchIndex::open(&dir) {
+                drop(open);
+            } else if dir.join(".tantivy-writer.lock").exists() && tsunagu_search::SearchIndex::open(&dir).is_err() {
+                bail!("the index in {} is in use (is `tsunagu serve` running?); stop the server first", dir.display());
+            }
+            let started = Instant::now();
+            let state = store.state().await?;
+            let index = tsunagu_api::directory::rebuild(store.as_ref(), &dir, &state).await?;
+            println!(
+                "reindexed {} resources in {:.2} s; index size {:.1} MiB",
+                index.len(),
+                started.elapsed().as_secs_f64(),
+                index.size_on_disk() as f64 / (1 << 20) as f64
+            );
+            Ok(())
+        }
+        Command::Sample { seed, out } => {
+            let text = tsunagu_sample::to_jsonl(&tsunagu_sample::generate(seed));
+            match out {
+                Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(data_dir: &Path, addr: SocketAddr, no_sample_data: bool, timeout_secs: u64, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(data_dir).await?;
+    if store.state().await?.count == 0 && !no_sample_data {
+        let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
+        let s = store.upsert(&samples).await?;
+        tracing::info!(created = s.created, "empty store: loaded the bundled sample data (every record is marked sample: true)");
+    }
+    let (directory, readiness) = Directory::open(store, &index_path(data_dir)).await?;
+    match &readiness {
+        IndexReadiness::Current => tracing::info!("index is current"),
+        IndexReadiness::CaughtUp { changes } => tracing::info!(changes, "index caught up with the store"),
+        IndexReadiness::Rebuilt { reason } => tracing::info!(%reason, "index rebuilt"),
+    }
+    let directory = Arc::new(directory);
+    let state = AppState {
+        directory: directory.clone(),
+        gazetteer: Gazetteer::bundled(),
+        config: Arc::new(ApiConfig { request_timeout: Duration::from_secs(timeout_secs.max(1)), serve_sample_data: !no_sample_data }),
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    let count = directory.index.len();
+    println!("tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)", started.elapsed().as_secs_f64());
+
+    // Writes by other processes (e.g. `tsunagu import`) become searchable within about a second.
+    let follower = tokio::spawn({
+        let directory = directory.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                match directory.catch_up().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(changes = n, "index caught up with store writes"),
+                    Err(e) => tracing::warn!(error = %e, "could not catch the index up with the store"),
+                }
+            }
+        }
+    });
+
+    axum::serve(listener, tsunagu_api::router(state)).with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof)).await?;
+    follower.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal(stop_on_stdin_eof: bool) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let stdin_eof = async {
+        if stop_on_stdin_eof {
+            let _ = tokio::task::spawn_blocking(|| {
+                let mut sink = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+            })
+            .await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+        _ = stdin_eof => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,7 @@
+//! One module per resource; each exposes a `router()` merged in [`crate::router`].
+
+pub mod health;
+pub mod places;
+pub mod resources;
+pub mod search;
+pub mod vocabulary;
