@@ -1,0 +1,82 @@
+//! The `tsunagu` command line: import/export round trip, all-or-nothing imports with a report,
+//! reindex, and clear errors with a non-zero exit.
+
+mod common;
+
+use std::process::Command;
+
+use common::BIN;
+
+fn tsunagu(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).arg("--data-dir").arg(data).args(args).env("RUST_LOG", "warn").output().expect("run tsunagu")
+}
+
+#[test]
+fn export_then_import_into_an_empty_store_round_trips_exactly() {
+    let a = tempfile::tempdir().unwrap();
+    let samples = a.path().join("samples.jsonl");
+    std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
+    let out = tsunagu(a.path(), &["import", samples.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1860 created") || String::from_utf8_lossy(&out.stdout).contains("created"));
+    let first = a.path().join("first.jsonl");
+    assert!(tsunagu(a.path(), &["export", "--out", first.to_str().unwrap()]).status.success());
+
+    let b = tempfile::tempdir().unwrap();
+    assert!(tsunagu(b.path(), &["import", first.to_str().unwrap()]).status.success());
+    let second = b.path().join("second.jsonl");
+    assert!(tsunagu(b.path(), &["export", "--out", second.to_str().unwrap()]).status.success());
+
+    let strip = |p: &std::path::Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("created_at");
+                v.as_object_mut().unwrap().remove("updated_at");
+                v
+            })
+            .collect()
+    };
+    let (x, y) = (strip(&first), strip(&second));
+    assert_eq!(x.len(), tsunagu_sample::bundled().unwrap().len());
+    assert_eq!(x, y);
+
+    // Re-importing the same file changes nothing.
+    let again = tsunagu(b.path(), &["import", first.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("0 created, 0 updated, {} unchanged", x.len())), "{}", String::from_utf8_lossy(&again.stdout));
+}
+
+#[test]
+fn an_import_with_bad_lines_writes_nothing_and_reports_each_line() {
+    let d = tempfile::tempdir().unwrap();
+    let good = tsunagu_sample::bundled_text().lines().next().unwrap().to_string();
+    let mut bad_kind: serde_json::Value = serde_json::from_str(&good).unwrap();
+    bad_kind["kind"] = "daycar".into();
+    bad_kind["id"] = "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21".into();
+    let file = d.path().join("mixed.jsonl");
+    std::fs::write(&file, format!("{good}\n{bad_kind}\nnot json\n")).unwrap();
+    let out = tsunagu(d.path(), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2") && err.contains("did you mean `daycare`"), "{err}");
+    assert!(err.contains("line 3") && err.contains("not JSON"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let export = tsunagu(d.path(), &["export"]);
+    assert!(export.stdout.is_empty(), "the good line was not written either");
+}
+
+#[test]
+fn missing_files_and_reindex_are_reported_plainly() {
+    let d = tempfile::tempdir().unwrap();
+    let out = tsunagu(d.path(), &["import", "/nonexistent/file.jsonl"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opening /nonexistent/file.jsonl"));
+    let samples = d.path().join("s.jsonl");
+    std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
+    assert!(tsunagu(d.path(), &["import", samples.to_str().unwrap()]).status.success());
+    let out = tsunagu(d.path(), &["reindex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reindexed 1860 resources"));
+}
