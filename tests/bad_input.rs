@@ -51,9 +51,15 @@ fn each_bad_parameter_gets_a_problem_naming_it() {
         assert_eq!(r.body["status"].as_u64(), Some(u64::from(*status)), "{path}");
         assert!(r.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{path}");
         let errors = r.body["errors"].as_array().unwrap_or_else(|| panic!("{path}: no errors[] in {:?}", r.body));
-        let named = errors.iter().find(|e| e["name"] == *param).unwrap_or_else(|| panic!("{path}: {param} not named in {errors:?}"));
+        let named = errors
+            .iter()
+            .find(|e| e["name"] == *param)
+            .unwrap_or_else(|| panic!("{path}: {param} not named in {errors:?}"));
         let reason = named["reason"].as_str().unwrap();
-        assert!(reason.contains(text) || r.body["detail"].as_str().unwrap().contains(text), "{path}: {reason:?} lacks {text:?}");
+        assert!(
+            reason.contains(text) || r.body["detail"].as_str().unwrap().contains(text),
+            "{path}: {reason:?} lacks {text:?}"
+        );
     }
 }
 
@@ -68,7 +74,8 @@ fn closed_vocabularies_list_the_allowed_values() {
 fn every_problem_in_one_request_is_reported_at_once() {
     let r = server().get("/v1/search?lat=95&lon=200&limit=500&kinds=x");
     assert_eq!(r.status, 400);
-    let names: Vec<_> = r.body["errors"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<_> =
+        r.body["errors"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect();
     for n in ["lat", "kinds", "limit"] {
         assert!(names.contains(&n.to_string()), "{n} missing from {names:?}");
     }

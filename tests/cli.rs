@@ -18,7 +18,10 @@ fn export_then_import_into_an_empty_store_round_trips_exactly() {
     std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
     let out = tsunagu(a.path(), &["import", samples.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1860 created") || String::from_utf8_lossy(&out.stdout).contains("created"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1860 created")
+            || String::from_utf8_lossy(&out.stdout).contains("created")
+    );
     let first = a.path().join("first.jsonl");
     assert!(tsunagu(a.path(), &["export", "--out", first.to_str().unwrap()]).status.success());
 
@@ -45,7 +48,11 @@ fn export_then_import_into_an_empty_store_round_trips_exactly() {
 
     // Re-importing the same file changes nothing.
     let again = tsunagu(b.path(), &["import", first.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("0 created, 0 updated, {} unchanged", x.len())), "{}", String::from_utf8_lossy(&again.stdout));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!("0 created, 0 updated, {} unchanged", x.len())),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@ use common::{enc, results, server};
 use serde_json::{Value, json};
 
 fn spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec/openapi.yaml")).expect("spec");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec/openapi.yaml")).expect("spec");
     serde_yaml::from_str(&text).expect("spec is YAML")
 }
 
@@ -38,8 +39,10 @@ fn check(spec: &Value, path_and_query: &str) -> String {
     let schema = &resp["content"][media]["schema"];
     assert!(!schema.is_null(), "{path_and_query}: {media} for {} is not documented", r.status);
     let root = json!({ "allOf": [schema], "components": spec["components"] });
-    let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&root).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&r.body).map(|e| format!("{} at {}", e, e.instance_path)).take(5).collect();
+    let validator =
+        jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&root).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(&r.body).map(|e| format!("{} at {}", e, e.instance_path)).take(5).collect();
     assert!(errors.is_empty(), "{path_and_query} ({}) does not match the spec:\n{}", r.status, errors.join("\n"));
     template.to_string()
 }
@@ -86,8 +89,12 @@ fn the_specs_vocabularies_equal_the_models() {
 #[test]
 fn the_search_parameters_in_the_spec_are_the_ones_the_server_accepts() {
     let spec = spec();
-    let documented: BTreeSet<String> =
-        spec["paths"]["/v1/search"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+    let documented: BTreeSet<String> = spec["paths"]["/v1/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
     let accepted: BTreeSet<String> = tsunagu_api::routes::search::PARAMS.iter().map(|s| s.to_string()).collect();
     assert_eq!(documented, accepted);
 }

@@ -15,9 +15,25 @@ fn requests() -> Vec<SearchRequest> {
     let saitama = LatLon::new(35.861667, 139.645278).unwrap();
     let mut out = Vec::new();
     let base = SearchRequest { limit: 100, ..SearchRequest::default() };
-    out.push(SearchRequest { text: Some("吸引".into()), point: Some(matsumoto), radius: Some(RadiusKm::new(30.0).unwrap()), sort: Some(Sort::Distance), ..base.clone() });
-    out.push(SearchRequest { kinds: vec![Kind::HomeNursing], care_types: [CareType::Ventilator].into_iter().collect(), point: Some(saitama), ..base.clone() });
-    out.push(SearchRequest { kinds: vec![Kind::Transport], point: Some(saitama), radius: Some(RadiusKm::new(25.0).unwrap()), ..base.clone() });
+    out.push(SearchRequest {
+        text: Some("吸引".into()),
+        point: Some(matsumoto),
+        radius: Some(RadiusKm::new(30.0).unwrap()),
+        sort: Some(Sort::Distance),
+        ..base.clone()
+    });
+    out.push(SearchRequest {
+        kinds: vec![Kind::HomeNursing],
+        care_types: [CareType::Ventilator].into_iter().collect(),
+        point: Some(saitama),
+        ..base.clone()
+    });
+    out.push(SearchRequest {
+        kinds: vec![Kind::Transport],
+        point: Some(saitama),
+        radius: Some(RadiusKm::new(25.0).unwrap()),
+        ..base.clone()
+    });
     out.push(SearchRequest { text: Some("訪問看護".into()), sort: Some(Sort::Name), ..base.clone() });
     out.push(SearchRequest { text: Some("看護師 胃ろう".into()), ..base.clone() });
     out.push(SearchRequest { text: Some("ventilator".into()), ..base.clone() });
@@ -26,10 +42,12 @@ fn requests() -> Vec<SearchRequest> {
     out
 }
 
+type Answer = (Vec<(String, Option<i64>)>, usize, Option<tsunagu_search::Facets>);
+
 /// Ids in order, with distances; the total; and the facets. Relevance scores are left out on
 /// purpose: BM25 statistics count replaced documents until segments merge, so the same matches
 /// can score marginally differently. The answer is compared in a deterministic order instead.
-fn answer(index: &SearchIndex, req: &SearchRequest) -> (Vec<(String, Option<i64>)>, usize, Option<tsunagu_search::Facets>) {
+fn answer(index: &SearchIndex, req: &SearchRequest) -> Answer {
     let mut req = req.clone();
     if req.sort.is_none_or(|s| s == Sort::Relevance) {
         req.sort = Some(if req.point.is_some() { Sort::Distance } else { Sort::Name });
@@ -113,7 +131,14 @@ fn a_stale_index_catches_up_from_the_change_log_on_open() {
     assert_eq!(d.index.len(), samples.len() - 1);
     let all = d.index.search(&SearchRequest { limit: 100, offset: 0, ..SearchRequest::default() }).unwrap();
     assert_eq!(all.total, samples.len() - 1);
-    assert!(d.index.search(&SearchRequest { text: Some(samples[0].name.clone()), ..SearchRequest::default() }).unwrap().hits.iter().all(|h| h.id != gone));
+    assert!(
+        d.index
+            .search(&SearchRequest { text: Some(samples[0].name.clone()), ..SearchRequest::default() })
+            .unwrap()
+            .hits
+            .iter()
+            .all(|h| h.id != gone)
+    );
     drop(d);
     let (_, readiness) = rt.block_on(Directory::open(store, &idx)).unwrap();
     assert_eq!(readiness, IndexReadiness::Current);

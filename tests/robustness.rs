@@ -6,9 +6,23 @@ use proptest::prelude::*;
 
 fn param_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("q"), Just("lat"), Just("lon"), Just("radius_km"), Just("kinds"), Just("care_types"), Just("municipalities"),
-        Just("region"), Just("has_vacancy"), Just("nurse_on"), Just("age"), Just("include_sample"), Just("sort"),
-        Just("limit"), Just("offset"), Just("facets"), Just("bogus"),
+        Just("q"),
+        Just("lat"),
+        Just("lon"),
+        Just("radius_km"),
+        Just("kinds"),
+        Just("care_types"),
+        Just("municipalities"),
+        Just("region"),
+        Just("has_vacancy"),
+        Just("nurse_on"),
+        Just("age"),
+        Just("include_sample"),
+        Just("sort"),
+        Just("limit"),
+        Just("offset"),
+        Just("facets"),
+        Just("bogus"),
     ]
     .prop_map(String::from)
 }

@@ -52,7 +52,8 @@ fn a_coordinator_finds_transport_near_komoro() {
 
 #[test]
 fn a_nurse_finds_visiting_nurses_with_ventilator_near_saitama_in_english() {
-    let r = server().get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
+    let r = server()
+        .get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
     assert_eq!(r.status, 200, "{:?}", r.body);
     let rs = results(&r);
     assert!(rs.len() >= 5, "{}", rs.len());
@@ -81,7 +82,8 @@ fn the_done_when_query_returns_matsumoto_resources_with_distances() {
         let text = format!("{}{}{}", x["name"], x["description"], x["care_type_labels"]);
         assert!(text.contains("吸引"), "{} does not mention 吸引", x["name"]);
     }
-    let facet_total: u64 = r.body["facets"]["kinds"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    let facet_total: u64 =
+        r.body["facets"]["kinds"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum();
     assert_eq!(facet_total, r.body["total"].as_u64().unwrap(), "kind facets add up to the total");
 }
 
@@ -145,7 +147,9 @@ fn a_resource_is_fetched_by_id_with_labels() {
 fn vocabulary_and_places_are_complete() {
     let s = server();
     let v = s.get("/v1/vocabulary");
-    let codes = |k: &str| v.body[k].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let codes = |k: &str| {
+        v.body[k].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(codes("kinds"), tsunagu_model::Kind::codes());
     assert_eq!(codes("care_types"), tsunagu_model::CareType::codes());
     let m = s.get("/v1/municipalities");

@@ -48,8 +48,13 @@ impl Directory {
         let opened = tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await??;
         let state = store.state().await?;
         let (index, readiness) = match opened {
-            Err(Staleness::Missing) => (rebuild(store.as_ref(), index_dir, &state).await?, IndexReadiness::Rebuilt { reason: "no index yet".into() }),
-            Err(Staleness::Incompatible(why)) => (rebuild(store.as_ref(), index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why }),
+            Err(Staleness::Missing) => (
+                rebuild(store.as_ref(), index_dir, &state).await?,
+                IndexReadiness::Rebuilt { reason: "no index yet".into() },
+            ),
+            Err(Staleness::Incompatible(why)) => {
+                (rebuild(store.as_ref(), index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why })
+            }
             Ok(index) => {
                 let indexed = index.state();
                 if indexed.store_id != state.store_id || indexed.seq > state.seq {

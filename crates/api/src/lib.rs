@@ -73,7 +73,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn(uri_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| Problem::internal("the server failed on this request").into_response()))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            Problem::internal("the server failed on this request").into_response()
+        }))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -82,21 +84,33 @@ async fn not_found(req: Request) -> Problem {
 }
 
 async fn method_not_allowed(req: Request) -> Problem {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", format!("{} is not supported here", req.method()))
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "/problems/method-not-allowed",
+        "Method not allowed",
+        format!("{} is not supported here", req.method()),
+    )
 }
 
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => Problem::unavailable(format!("the request took longer than {} s", limit.as_secs_f32())).into_response(),
+        Err(_) => {
+            Problem::unavailable(format!("the request took longer than {} s", limit.as_secs_f32())).into_response()
+        }
     }
 }
 
 async fn uri_limit(req: Request, next: Next) -> Response {
     let len = req.uri().path().len() + req.uri().query().map_or(0, str::len);
     if len > MAX_URI_BYTES {
-        return Problem::new(StatusCode::URI_TOO_LONG, "uri-too-long", "URI too long", format!("the request target is longer than {MAX_URI_BYTES} bytes"))
-            .into_response();
+        return Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "/problems/uri-too-long",
+            "URI too long",
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
     }
     next.run(req).await
 }

@@ -25,7 +25,8 @@ fn decode(part: &str) -> Result<String, ()> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let ok = bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            let ok = bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
             if !ok {
                 return Err(());
             }
@@ -44,7 +45,10 @@ impl Params {
         let mut p = Params::default();
         let Some(raw) = raw else { return Ok(p) };
         if raw.len() > MAX_QUERY_BYTES {
-            return Err(Problem::invalid(vec![InvalidParam::param("query", format!("the query string is longer than {MAX_QUERY_BYTES} bytes"))]));
+            return Err(Problem::invalid(vec![InvalidParam::param(
+                "query",
+                format!("the query string is longer than {MAX_QUERY_BYTES} bytes"),
+            )]));
         }
         for pair in raw.split('&').filter(|s| !s.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -81,7 +85,13 @@ impl Params {
         names
             .iter()
             .flat_map(|n| self.values.get(*n).into_iter().flatten().map(move |v| (n.to_string(), v.clone())))
-            .flat_map(|(n, v)| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).map(|s| (n.clone(), s)).collect::<Vec<_>>())
+            .flat_map(|(n, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (n.clone(), s))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -91,7 +101,8 @@ impl Params {
         match v.trim().parse::<T>() {
             Ok(t) => Some(t),
             Err(_) => {
-                self.errors.push(InvalidParam::param(name, format!("`{}` {reason}", tsunagu_model::codes::truncate(&v, 40))));
+                self.errors
+                    .push(InvalidParam::param(name, format!("`{}` {reason}", tsunagu_model::codes::truncate(&v, 40))));
                 None
             }
         }
@@ -103,7 +114,13 @@ impl Params {
             "true" | "1" | "yes" => Some(true),
             "false" | "0" | "no" => Some(false),
             other => {
-                self.errors.push(InvalidParam::param(name, format!("`{}` is not a boolean", tsunagu_model::codes::truncate(other, 20))).with_allowed(["true", "false"]));
+                self.errors.push(
+                    InvalidParam::param(
+                        name,
+                        format!("`{}` is not a boolean", tsunagu_model::codes::truncate(other, 20)),
+                    )
+                    .with_allowed(["true", "false"]),
+                );
                 None
             }
         }

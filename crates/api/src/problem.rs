@@ -34,9 +34,10 @@ impl InvalidParam {
 /// A problem details document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
+    /// URI reference naming the problem type, e.g. `/problems/invalid-parameter`.
     #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
+    pub kind: &'static str,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty", rename = "errors")]
@@ -47,10 +48,10 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
         Problem {
-            kind: format!("/problems/{slug}"),
-            title: title.to_string(),
+            kind,
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             invalid: Vec::new(),
@@ -65,19 +66,22 @@ impl Problem {
             .map(|p| format!("{}: {}", p.name.as_deref().or(p.pointer.as_deref()).unwrap_or("request"), p.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        Problem { invalid, ..Problem::new(StatusCode::BAD_REQUEST, "invalid-parameter", "Invalid request parameter", detail) }
+        Problem {
+            invalid,
+            ..Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-parameter", "Invalid request parameter", detail)
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", detail)
     }
 
     pub fn internal(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", detail)
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error", detail)
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable", detail)
     }
 }
 

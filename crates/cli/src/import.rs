@@ -20,9 +20,14 @@ pub fn parse_line(line: &str) -> Result<Resource, Vec<String>> {
         };
         obj.insert("id".into(), serde_json::Value::String(id.to_string()));
     }
-    let r = Resource::from_json(v).map_err(|errs| errs.into_iter().map(|e| if e.field.is_empty() { e.reason } else { e.to_string() }).collect::<Vec<_>>())?;
+    let r = Resource::from_json(v).map_err(|errs| {
+        errs.into_iter().map(|e| if e.field.is_empty() { e.reason } else { e.to_string() }).collect::<Vec<_>>()
+    })?;
     if Gazetteer::bundled().municipality(r.municipality_code).is_none() {
-        return Err(vec![format!("municipality_code: {} is not a municipality tsunagu has data for", r.municipality_code)]);
+        return Err(vec![format!(
+            "municipality_code: {} is not a municipality tsunagu has data for",
+            r.municipality_code
+        )]);
     }
     Ok(r)
 }
@@ -59,7 +64,9 @@ pub async fn import_jsonl(store: &dyn Store, file: &Path, dry_run: bool) -> anyh
 
 pub async fn export_jsonl(store: &dyn Store, out: Option<&Path>) -> anyhow::Result<()> {
     let mut w: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut after = None;

@@ -17,7 +17,11 @@ use tsunagu_store::{SqliteStore, Store};
 mod import;
 
 #[derive(Parser)]
-#[command(name = "tsunagu", version, about = "tsunagu (つなぐ): support resources for children who need medical care at home")]
+#[command(
+    name = "tsunagu",
+    version,
+    about = "tsunagu (つなぐ): support resources for children who need medical care at home"
+)]
 struct Cli {
     /// Directory holding the database and the search index.
     #[arg(long, env = "TSUNAGU_DATA_DIR", default_value = "tsunagu-data", global = true)]
@@ -114,7 +118,9 @@ fn index_path(data_dir: &Path) -> PathBuf {
 }
 
 async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqliteStore::open(&db_path(data_dir)).await.with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let store = SqliteStore::open(&db_path(data_dir))
+        .await
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -162,13 +168,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(data_dir: &Path, addr: SocketAddr, no_sample_data: bool, timeout_secs: u64, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+async fn serve(
+    data_dir: &Path,
+    addr: SocketAddr,
+    no_sample_data: bool,
+    timeout_secs: u64,
+    stop_on_stdin_eof: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(data_dir).await?;
     if store.state().await?.count == 0 && !no_sample_data {
         let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
         let s = store.upsert(&samples).await?;
-        tracing::info!(created = s.created, "empty store: loaded the bundled sample data (every record is marked sample: true)");
+        tracing::info!(
+            created = s.created,
+            "empty store: loaded the bundled sample data (every record is marked sample: true)"
+        );
     }
     let (directory, readiness) = Directory::open(store, &index_path(data_dir)).await?;
     match &readiness {
@@ -180,12 +195,18 @@ async fn serve(data_dir: &Path, addr: SocketAddr, no_sample_data: bool, timeout_
     let state = AppState {
         directory: directory.clone(),
         gazetteer: Gazetteer::bundled(),
-        config: Arc::new(ApiConfig { request_timeout: Duration::from_secs(timeout_secs.max(1)), serve_sample_data: !no_sample_data }),
+        config: Arc::new(ApiConfig {
+            request_timeout: Duration::from_secs(timeout_secs.max(1)),
+            serve_sample_data: !no_sample_data,
+        }),
     };
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     let count = directory.index.len();
-    println!("tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)", started.elapsed().as_secs_f64());
+    println!(
+        "tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
 
     // Writes by other processes (e.g. `tsunagu import`) become searchable within about a second.
     let follower = tokio::spawn({
@@ -203,7 +224,9 @@ async fn serve(data_dir: &Path, addr: SocketAddr, no_sample_data: bool, timeout_
         }
     });
 
-    axum::serve(listener, tsunagu_api::router(state)).with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof)).await?;
+    axum::serve(listener, tsunagu_api::router(state))
+        .with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof))
+        .await?;
     follower.abort();
     tracing::info!("stopped");
     Ok(())

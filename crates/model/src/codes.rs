@@ -40,9 +40,15 @@ impl ResourceId {
 impl FromStr for ResourceId {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s.trim())
-            .map(ResourceId)
-            .map_err(|_| FieldError::new("id", format!("`{}` is not a resource id (a UUID such as 0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21)", truncate(s, 60))))
+        Uuid::parse_str(s.trim()).map(ResourceId).map_err(|_| {
+            FieldError::new(
+                "id",
+                format!(
+                    "`{}` is not a resource id (a UUID such as 0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21)",
+                    truncate(s, 60)
+                ),
+            )
+        })
     }
 }
 impl TryFrom<String> for ResourceId {

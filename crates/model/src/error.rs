@@ -41,10 +41,7 @@ pub fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if let Some(c) = candidates.iter().find(|c| c.starts_with(&given) && given.len() >= 3) {
         return Some(c);
     }
-    let (best, d) = candidates
-        .iter()
-        .map(|c| (*c, edit_distance(&given, c)))
-        .min_by_key(|(_, d)| *d)?;
+    let (best, d) = candidates.iter().map(|c| (*c, edit_distance(&given, c))).min_by_key(|(_, d)| *d)?;
     let budget = (given.chars().count() / 3).clamp(1, 4);
     (d <= budget).then_some(best)
 }

@@ -80,7 +80,10 @@ impl RadiusKm {
     pub const MAX: f64 = 500.0;
     pub fn new(km: f64) -> Result<Self, FieldError> {
         if !km.is_finite() || km <= 0.0 || km > Self::MAX {
-            return Err(FieldError::new("radius_km", format!("{km} is not a radius: expected more than 0 and at most {} km", Self::MAX)));
+            return Err(FieldError::new(
+                "radius_km",
+                format!("{km} is not a radius: expected more than 0 and at most {} km", Self::MAX),
+            ));
         }
         Ok(RadiusKm(km))
     }

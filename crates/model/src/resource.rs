@@ -209,7 +209,10 @@ impl Resource {
         let both = self.care_types.intersection(self.care_types_declined);
         if !both.is_empty() {
             let codes: Vec<_> = both.iter().map(|c| c.code()).collect();
-            errs.push(FieldError::new("care_types_declined", format!("{} cannot be both accepted and declined", codes.join(", "))));
+            errs.push(FieldError::new(
+                "care_types_declined",
+                format!("{} cannot be both accepted and declined", codes.join(", ")),
+            ));
         }
         if let Some(a) = self.ages {
             if a.min_years > a.max_years {
@@ -238,7 +241,10 @@ impl Resource {
         if let Some(p) = &self.contact.phone
             && !is_phone(p)
         {
-            errs.push(FieldError::new("contact/phone", format!("`{p}` is not a phone number (digits and hyphens, e.g. 0263-00-0000)")));
+            errs.push(FieldError::new(
+                "contact/phone",
+                format!("`{p}` is not a phone number (digits and hyphens, e.g. 0263-00-0000)"),
+            ));
         }
         if let Some(e) = &self.contact.email
             && !is_email(e)
@@ -254,7 +260,10 @@ impl Resource {
         }
         for (i, l) in self.languages.iter().enumerate() {
             if !is_language_tag(l) {
-                errs.push(FieldError::new(format!("languages/{i}"), format!("`{l}` is not a language tag such as ja, en, pt-BR")));
+                errs.push(FieldError::new(
+                    format!("languages/{i}"),
+                    format!("`{l}` is not a language tag such as ja, en, pt-BR"),
+                ));
             }
         }
         if self.sample && !self.name.contains(SAMPLE_MARK) {
@@ -279,7 +288,12 @@ fn is_phone(s: &str) -> bool {
 
 fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !s.contains(char::is_whitespace) && s.len() <= 254
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains(char::is_whitespace)
+        && s.len() <= 254
 }
 
 fn is_http_url(s: &str) -> bool {

@@ -17,13 +17,18 @@ pub struct TimeRange {
 
 impl TimeRange {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        let bad = || FieldError::new("hours", format!("`{s}` is not a time range: expected HH:MM-HH:MM, e.g. 09:00-17:00"));
-        let norm: String = s.trim().chars().map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '：' => ':',
-            '〜' | '～' | '~' | '－' | '−' | '–' => '-',
-            c => c,
-        }).collect();
+        let bad =
+            || FieldError::new("hours", format!("`{s}` is not a time range: expected HH:MM-HH:MM, e.g. 09:00-17:00"));
+        let norm: String = s
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+                '：' => ':',
+                '〜' | '～' | '~' | '－' | '−' | '–' => '-',
+                c => c,
+            })
+            .collect();
         let (a, b) = norm.split_once('-').ok_or_else(bad)?;
         let minutes = |t: &str| -> Option<u16> {
             let (h, m) = t.trim().split_once(':')?;
@@ -54,7 +59,14 @@ impl From<TimeRange> for String {
 }
 impl fmt::Display for TimeRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}:{:02}-{:02}:{:02}", self.start_min / 60, self.start_min % 60, self.end_min / 60, self.end_min % 60)
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start_min / 60,
+            self.start_min % 60,
+            self.end_min / 60,
+            self.end_min % 60
+        )
     }
 }
 

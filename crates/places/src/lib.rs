@@ -100,9 +100,8 @@ impl Gazetteer {
     /// A region by id, name (松本, 松本圏域) or alias, within an optional prefecture.
     pub fn region_by_name(&self, name: &str) -> Option<&Region> {
         let n = name.trim().trim_end_matches("圏域").trim_end_matches("地域");
-        self.region(name.trim()).or_else(|| {
-            self.regions.iter().find(|r| r.name == n || r.aliases.iter().any(|a| a == n))
-        })
+        self.region(name.trim())
+            .or_else(|| self.regions.iter().find(|r| r.name == n || r.aliases.iter().any(|a| a == n)))
     }
     pub fn region_of(&self, code: MunicipalityCode) -> Option<&Region> {
         self.municipality(code).and_then(|m| self.region(&m.region_id))
@@ -141,7 +140,9 @@ mod tests {
     #[test]
     fn bundled_data_has_both_prefectures_and_their_regions() {
         let g = Gazetteer::bundled();
-        let counted = |p: u8| g.municipalities().iter().filter(|m| m.prefecture_code == p && m.kind != MunicipalityKind::Ward).count();
+        let counted = |p: u8| {
+            g.municipalities().iter().filter(|m| m.prefecture_code == p && m.kind != MunicipalityKind::Ward).count()
+        };
         assert_eq!(counted(20), 77, "長野県");
         assert_eq!(counted(11), 63, "埼玉県");
         assert_eq!(g.regions().iter().filter(|r| r.prefecture_code == 20).count(), 10);

@@ -12,8 +12,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tsunagu_model::{
-    Accessibility, AgeRange, CareSet, CareType, Capacity, Contact, Kind, LatLon, RadiusKm, Resource, ResourceId,
-    SAMPLE_MARK, ServiceArea, Source, TimeRange, TransportFeatures, WeeklyHours, Weekday,
+    Accessibility, AgeRange, Capacity, CareSet, CareType, Contact, Kind, LatLon, RadiusKm, Resource, ResourceId,
+    SAMPLE_MARK, ServiceArea, Source, TimeRange, TransportFeatures, Weekday, WeeklyHours,
 };
 use tsunagu_places::{Gazetteer, Municipality, MunicipalityKind};
 
@@ -55,14 +55,46 @@ pub fn to_jsonl(resources: &[Resource]) -> String {
 
 /// (written form, reading) of friendly names providers choose.
 const NICKNAMES: &[(&str, &str)] = &[
-    ("ひまわり", "ひまわり"), ("さくら", "さくら"), ("たんぽぽ", "たんぽぽ"), ("あおぞら", "あおぞら"), ("にじいろ", "にじいろ"),
-    ("こもれび", "こもれび"), ("どんぐり", "どんぐり"), ("つくし", "つくし"), ("かがやき", "かがやき"), ("ほほえみ", "ほほえみ"),
-    ("わかば", "わかば"), ("そよかぜ", "そよかぜ"), ("ひだまり", "ひだまり"), ("もみじ", "もみじ"), ("あすなろ", "あすなろ"),
-    ("はばたき", "はばたき"), ("ふたば", "ふたば"), ("やまびこ", "やまびこ"), ("こすもす", "こすもす"), ("みらい", "みらい"),
-    ("ぽかぽか", "ぽかぽか"), ("きらり", "きらり"), ("のぞみ", "のぞみ"), ("あゆみ", "あゆみ"), ("はぐくみ", "はぐくみ"),
-    ("虹の子", "にじのこ"), ("若草", "わかくさ"), ("青葉", "あおば"), ("白樺", "しらかば"), ("陽だまり", "ひだまり"),
-    ("星の子", "ほしのこ"), ("森のこみち", "もりのこみち"), ("すずらん", "すずらん"), ("りんどう", "りんどう"), ("こぶし", "こぶし"),
-    ("まつぼっくり", "まつぼっくり"), ("しらさぎ", "しらさぎ"), ("かるがも", "かるがも"), ("ゆめのき", "ゆめのき"), ("てとて", "てとて"),
+    ("ひまわり", "ひまわり"),
+    ("さくら", "さくら"),
+    ("たんぽぽ", "たんぽぽ"),
+    ("あおぞら", "あおぞら"),
+    ("にじいろ", "にじいろ"),
+    ("こもれび", "こもれび"),
+    ("どんぐり", "どんぐり"),
+    ("つくし", "つくし"),
+    ("かがやき", "かがやき"),
+    ("ほほえみ", "ほほえみ"),
+    ("わかば", "わかば"),
+    ("そよかぜ", "そよかぜ"),
+    ("ひだまり", "ひだまり"),
+    ("もみじ", "もみじ"),
+    ("あすなろ", "あすなろ"),
+    ("はばたき", "はばたき"),
+    ("ふたば", "ふたば"),
+    ("やまびこ", "やまびこ"),
+    ("こすもす", "こすもす"),
+    ("みらい", "みらい"),
+    ("ぽかぽか", "ぽかぽか"),
+    ("きらり", "きらり"),
+    ("のぞみ", "のぞみ"),
+    ("あゆみ", "あゆみ"),
+    ("はぐくみ", "はぐくみ"),
+    ("虹の子", "にじのこ"),
+    ("若草", "わかくさ"),
+    ("青葉", "あおば"),
+    ("白樺", "しらかば"),
+    ("陽だまり", "ひだまり"),
+    ("星の子", "ほしのこ"),
+    ("森のこみち", "もりのこみち"),
+    ("すずらん", "すずらん"),
+    ("りんどう", "りんどう"),
+    ("こぶし", "こぶし"),
+    ("まつぼっくり", "まつぼっくり"),
+    ("しらさぎ", "しらさぎ"),
+    ("かるがも", "かるがも"),
+    ("ゆめのき", "ゆめのき"),
+    ("てとて", "てとて"),
 ];
 
 /// Per kind: name suffixes with readings, how many care types it tends to take, and phrases.
@@ -81,90 +113,338 @@ struct KindProfile {
 // oxygen, tracheostomy, nasopharyngeal_airway, nebulizer, catheterization, insulin,
 // glucose_monitoring, central_venous, dialysis, stoma, seizure_medication, pulse_oximetry
 const PROFILES: &[KindProfile] = &[
-    KindProfile { kind: Kind::Daycare, weight: 14, suffixes: &[("保育園", "ほいくえん"), ("こども園", "こどもえん"), ("保育所", "ほいくしょ"), ("ベビーホーム", "べびーほーむ")],
+    KindProfile {
+        kind: Kind::Daycare,
+        weight: 14,
+        suffixes: &[
+            ("保育園", "ほいくえん"),
+            ("こども園", "こどもえん"),
+            ("保育所", "ほいくしょ"),
+            ("ベビーホーム", "べびーほーむ"),
+        ],
         care: [0.5, 0.15, 0.3, 0.4, 0.05, 0.3, 0.15, 0.05, 0.3, 0.2, 0.15, 0.2, 0.03, 0.02, 0.1, 0.4, 0.4],
-        sentences: &["0歳から5歳までのお子さまをお預かりしています。", "看護師を配置し、医療的ケアが必要なお子さまの保育を行っています。", "入園前に主治医・ご家族と面談し、ケアの手順を確認します。", "園庭があり、季節の行事も大切にしています。"],
-        ages: Some((0, 5)), nurse_days: true },
-    KindProfile { kind: Kind::Kindergarten, weight: 3, suffixes: &[("幼稚園", "ようちえん")],
+        sentences: &[
+            "0歳から5歳までのお子さまをお預かりしています。",
+            "看護師を配置し、医療的ケアが必要なお子さまの保育を行っています。",
+            "入園前に主治医・ご家族と面談し、ケアの手順を確認します。",
+            "園庭があり、季節の行事も大切にしています。",
+        ],
+        ages: Some((0, 5)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::Kindergarten,
+        weight: 3,
+        suffixes: &[("幼稚園", "ようちえん")],
         care: [0.2, 0.03, 0.1, 0.15, 0.0, 0.1, 0.05, 0.0, 0.2, 0.1, 0.2, 0.25, 0.0, 0.0, 0.05, 0.3, 0.2],
-        sentences: &["3歳から5歳までのお子さまが通う幼稚園です。", "看護師が巡回し、必要なケアを行います。"], ages: Some((3, 5)), nurse_days: true },
-    KindProfile { kind: Kind::SpecialNeedsSchool, weight: 2, suffixes: &[("特別支援学校", "とくべつしえんがっこう"), ("養護学校", "ようごがっこう")],
+        sentences: &["3歳から5歳までのお子さまが通う幼稚園です。", "看護師が巡回し、必要なケアを行います。"],
+        ages: Some((3, 5)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::SpecialNeedsSchool,
+        weight: 2,
+        suffixes: &[("特別支援学校", "とくべつしえんがっこう"), ("養護学校", "ようごがっこう")],
         care: [0.95, 0.8, 0.8, 0.9, 0.4, 0.8, 0.8, 0.3, 0.7, 0.7, 0.4, 0.5, 0.2, 0.05, 0.4, 0.9, 0.9],
-        sentences: &["医療的ケア看護職員が常駐し、授業中のケアを行います。", "小学部・中学部・高等部があります。", "スクールバスの運行があります（一部医療的ケア児は保護者送迎）。"],
-        ages: Some((6, 18)), nurse_days: true },
-    KindProfile { kind: Kind::School, weight: 2, suffixes: &[("小学校", "しょうがっこう"), ("中学校", "ちゅうがっこう")],
+        sentences: &[
+            "医療的ケア看護職員が常駐し、授業中のケアを行います。",
+            "小学部・中学部・高等部があります。",
+            "スクールバスの運行があります（一部医療的ケア児は保護者送迎）。",
+        ],
+        ages: Some((6, 18)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::School,
+        weight: 2,
+        suffixes: &[("小学校", "しょうがっこう"), ("中学校", "ちゅうがっこう")],
         care: [0.3, 0.05, 0.1, 0.2, 0.0, 0.1, 0.05, 0.0, 0.1, 0.3, 0.4, 0.5, 0.0, 0.0, 0.1, 0.3, 0.2],
-        sentences: &["特別支援学級があり、学校看護師が医療的ケアを行います。", "就学相談は教育委員会で受け付けています。"], ages: Some((6, 15)), nurse_days: true },
-    KindProfile { kind: Kind::ChildDevelopmentSupport, weight: 8, suffixes: &[("児童発達支援センター", "じどうはったつしえんせんたー"), ("児童発達支援事業所", "じどうはったつしえんじぎょうしょ"), ("こども療育室", "こどもりょういくしつ")],
+        sentences: &[
+            "特別支援学級があり、学校看護師が医療的ケアを行います。",
+            "就学相談は教育委員会で受け付けています。",
+        ],
+        ages: Some((6, 15)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::ChildDevelopmentSupport,
+        weight: 8,
+        suffixes: &[
+            ("児童発達支援センター", "じどうはったつしえんせんたー"),
+            ("児童発達支援事業所", "じどうはったつしえんじぎょうしょ"),
+            ("こども療育室", "こどもりょういくしつ"),
+        ],
         care: [0.7, 0.4, 0.5, 0.6, 0.2, 0.5, 0.4, 0.1, 0.4, 0.3, 0.15, 0.2, 0.05, 0.02, 0.2, 0.6, 0.7],
-        sentences: &["未就学のお子さまの療育を行っています。", "重症心身障害児を対象とした医療型の支援を行っています。", "理学療法士・作業療法士・言語聴覚士が在籍しています。", "送迎あり（車いす対応車両）。"],
-        ages: Some((0, 6)), nurse_days: true },
-    KindProfile { kind: Kind::AfterSchoolDayService, weight: 10, suffixes: &[("放課後等デイサービス", "ほうかごとうでいさーびす"), ("キッズデイ", "きっずでい"), ("放課後クラブ", "ほうかごくらぶ")],
+        sentences: &[
+            "未就学のお子さまの療育を行っています。",
+            "重症心身障害児を対象とした医療型の支援を行っています。",
+            "理学療法士・作業療法士・言語聴覚士が在籍しています。",
+            "送迎あり（車いす対応車両）。",
+        ],
+        ages: Some((0, 6)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::AfterSchoolDayService,
+        weight: 10,
+        suffixes: &[
+            ("放課後等デイサービス", "ほうかごとうでいさーびす"),
+            ("キッズデイ", "きっずでい"),
+            ("放課後クラブ", "ほうかごくらぶ"),
+        ],
         care: [0.6, 0.35, 0.4, 0.55, 0.15, 0.45, 0.35, 0.05, 0.35, 0.3, 0.15, 0.2, 0.05, 0.02, 0.15, 0.55, 0.6],
-        sentences: &["学校の授業が終わったあとや長期休暇中にご利用いただけます。", "重症心身障害児の受け入れを行っています。", "学校まで送迎します。", "看護師常駐で医療的ケアが必要なお子さまも安心して過ごせます。"],
-        ages: Some((6, 18)), nurse_days: true },
-    KindProfile { kind: Kind::NurseryVisitSupport, weight: 2, suffixes: &[("保育所等訪問支援事業所", "ほいくしょとうほうもんしえんじぎょうしょ")],
+        sentences: &[
+            "学校の授業が終わったあとや長期休暇中にご利用いただけます。",
+            "重症心身障害児の受け入れを行っています。",
+            "学校まで送迎します。",
+            "看護師常駐で医療的ケアが必要なお子さまも安心して過ごせます。",
+        ],
+        ages: Some((6, 18)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::NurseryVisitSupport,
+        weight: 2,
+        suffixes: &[("保育所等訪問支援事業所", "ほいくしょとうほうもんしえんじぎょうしょ")],
         care: [0.3, 0.1, 0.2, 0.3, 0.05, 0.2, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0, 0.05, 0.2, 0.3],
-        sentences: &["保育所や学校を訪問し、先生方と一緒に集団生活の支援を考えます。"], ages: Some((0, 18)), nurse_days: false },
-    KindProfile { kind: Kind::ShortStay, weight: 5, suffixes: &[("短期入所", "たんきにゅうしょ"), ("ショートステイ", "しょーとすてい"), ("レスパイトハウス", "れすぱいとはうす")],
+        sentences: &["保育所や学校を訪問し、先生方と一緒に集団生活の支援を考えます。"],
+        ages: Some((0, 18)),
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::ShortStay,
+        weight: 5,
+        suffixes: &[
+            ("短期入所", "たんきにゅうしょ"),
+            ("ショートステイ", "しょーとすてい"),
+            ("レスパイトハウス", "れすぱいとはうす"),
+        ],
         care: [0.85, 0.6, 0.6, 0.75, 0.35, 0.7, 0.6, 0.2, 0.6, 0.5, 0.3, 0.4, 0.15, 0.05, 0.3, 0.8, 0.85],
-        sentences: &["ご家族の休息（レスパイト）のための短期入所を行っています。", "医療型短期入所として、人工呼吸器を使用するお子さまもお預かりします。", "日中一時支援も行っています。", "ご利用前に事前面談と体験利用をお願いしています。"],
-        ages: Some((0, 18)), nurse_days: true },
-    KindProfile { kind: Kind::HomeHelp, weight: 3, suffixes: &[("ヘルパーステーション", "へるぱーすてーしょん"), ("居宅介護事業所", "きょたくかいごじぎょうしょ")],
+        sentences: &[
+            "ご家族の休息（レスパイト）のための短期入所を行っています。",
+            "医療型短期入所として、人工呼吸器を使用するお子さまもお預かりします。",
+            "日中一時支援も行っています。",
+            "ご利用前に事前面談と体験利用をお願いしています。",
+        ],
+        ages: Some((0, 18)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::HomeHelp,
+        weight: 3,
+        suffixes: &[("ヘルパーステーション", "へるぱーすてーしょん"), ("居宅介護事業所", "きょたくかいごじぎょうしょ")],
         care: [0.5, 0.3, 0.2, 0.4, 0.05, 0.1, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.0, 0.2],
-        sentences: &["喀痰吸引等研修を修了したヘルパーが、入浴や食事の介助とあわせて吸引・経管栄養を行います。", "重度訪問介護にも対応しています。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::HomeNursing, weight: 10, suffixes: &[("訪問看護ステーション", "ほうもんかんごすてーしょん"), ("小児訪問看護ステーション", "しょうにほうもんかんごすてーしょん"), ("訪問看護事業所", "ほうもんかんごじぎょうしょ")],
+        sentences: &[
+            "喀痰吸引等研修を修了したヘルパーが、入浴や食事の介助とあわせて吸引・経管栄養を行います。",
+            "重度訪問介護にも対応しています。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::HomeNursing,
+        weight: 10,
+        suffixes: &[
+            ("訪問看護ステーション", "ほうもんかんごすてーしょん"),
+            ("小児訪問看護ステーション", "しょうにほうもんかんごすてーしょん"),
+            ("訪問看護事業所", "ほうもんかんごじぎょうしょ"),
+        ],
         care: [0.95, 0.8, 0.8, 0.9, 0.55, 0.85, 0.8, 0.3, 0.7, 0.7, 0.5, 0.6, 0.4, 0.2, 0.5, 0.8, 0.95],
-        sentences: &["小児の訪問看護に力を入れています。", "24時間対応体制をとっています。", "理学療法士による訪問リハビリも行います。", "退院前から病院と連携し、在宅生活への移行を支えます。"],
-        ages: Some((0, 40)), nurse_days: false },
-    KindProfile { kind: Kind::HomeCareClinic, weight: 3, suffixes: &[("在宅クリニック", "ざいたくくりにっく"), ("訪問診療所", "ほうもんしんりょうじょ")],
+        sentences: &[
+            "小児の訪問看護に力を入れています。",
+            "24時間対応体制をとっています。",
+            "理学療法士による訪問リハビリも行います。",
+            "退院前から病院と連携し、在宅生活への移行を支えます。",
+        ],
+        ages: Some((0, 40)),
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::HomeCareClinic,
+        weight: 3,
+        suffixes: &[("在宅クリニック", "ざいたくくりにっく"), ("訪問診療所", "ほうもんしんりょうじょ")],
         care: [0.9, 0.8, 0.8, 0.9, 0.7, 0.9, 0.85, 0.4, 0.8, 0.7, 0.6, 0.7, 0.6, 0.3, 0.5, 0.8, 0.9],
-        sentences: &["小児の訪問診療を行っています。", "在宅療養支援診療所として24時間連絡がとれます。"], ages: Some((0, 40)), nurse_days: false },
-    KindProfile { kind: Kind::Hospital, weight: 2, suffixes: &[("病院", "びょういん"), ("医療センター", "いりょうせんたー"), ("こども病院", "こどもびょういん")],
+        sentences: &["小児の訪問診療を行っています。", "在宅療養支援診療所として24時間連絡がとれます。"],
+        ages: Some((0, 40)),
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Hospital,
+        weight: 2,
+        suffixes: &[("病院", "びょういん"), ("医療センター", "いりょうせんたー"), ("こども病院", "こどもびょういん")],
         care: [0.95, 0.95, 0.9, 0.95, 0.8, 0.95, 0.95, 0.6, 0.9, 0.9, 0.9, 0.9, 0.8, 0.6, 0.8, 0.95, 0.95],
-        sentences: &["小児科があり、医療型短期入所（レスパイト入院）を受け入れています。", "地域の訪問看護ステーションや診療所と連携しています。"], ages: None, nurse_days: true },
-    KindProfile { kind: Kind::Clinic, weight: 4, suffixes: &[("こどもクリニック", "こどもくりにっく"), ("小児科医院", "しょうにかいいん")],
+        sentences: &[
+            "小児科があり、医療型短期入所（レスパイト入院）を受け入れています。",
+            "地域の訪問看護ステーションや診療所と連携しています。",
+        ],
+        ages: None,
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::Clinic,
+        weight: 4,
+        suffixes: &[("こどもクリニック", "こどもくりにっく"), ("小児科医院", "しょうにかいいん")],
         care: [0.6, 0.3, 0.4, 0.5, 0.1, 0.5, 0.3, 0.1, 0.7, 0.3, 0.4, 0.5, 0.1, 0.05, 0.2, 0.5, 0.7],
-        sentences: &["小児科・アレルギー科の診療所です。", "胃ろうのカテーテル交換にも対応します。"], ages: Some((0, 18)), nurse_days: true },
-    KindProfile { kind: Kind::Pharmacy, weight: 3, suffixes: &[("薬局", "やっきょく"), ("調剤薬局", "ちょうざいやっきょく")],
+        sentences: &["小児科・アレルギー科の診療所です。", "胃ろうのカテーテル交換にも対応します。"],
+        ages: Some((0, 18)),
+        nurse_days: true,
+    },
+    KindProfile {
+        kind: Kind::Pharmacy,
+        weight: 3,
+        suffixes: &[("薬局", "やっきょく"), ("調剤薬局", "ちょうざいやっきょく")],
         care: [0.0, 0.0, 0.3, 0.5, 0.0, 0.2, 0.0, 0.0, 0.3, 0.2, 0.4, 0.3, 0.3, 0.1, 0.2, 0.2, 0.0],
-        sentences: &["在宅医療の衛生材料や経管栄養剤をお届けします。", "無菌調剤室があり、中心静脈栄養の調製に対応します。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::Rehabilitation, weight: 2, suffixes: &[("リハビリセンター", "りはびりせんたー"), ("訪問リハビリ", "ほうもんりはびり")],
+        sentences: &[
+            "在宅医療の衛生材料や経管栄養剤をお届けします。",
+            "無菌調剤室があり、中心静脈栄養の調製に対応します。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Rehabilitation,
+        weight: 2,
+        suffixes: &[("リハビリセンター", "りはびりせんたー"), ("訪問リハビリ", "ほうもんりはびり")],
         care: [0.4, 0.2, 0.1, 0.2, 0.1, 0.3, 0.2, 0.0, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.5],
-        sentences: &["理学療法・作業療法・言語聴覚療法を行います。", "姿勢保持いすや補装具の相談にのります。"], ages: Some((0, 18)), nurse_days: false },
-    KindProfile { kind: Kind::ConsultationSupport, weight: 5, suffixes: &[("相談支援事業所", "そうだんしえんじぎょうしょ"), ("障がい者相談支援センター", "しょうがいしゃそうだんしえんせんたー")],
+        sentences: &["理学療法・作業療法・言語聴覚療法を行います。", "姿勢保持いすや補装具の相談にのります。"],
+        ages: Some((0, 18)),
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::ConsultationSupport,
+        weight: 5,
+        suffixes: &[
+            ("相談支援事業所", "そうだんしえんじぎょうしょ"),
+            ("障がい者相談支援センター", "しょうがいしゃそうだんしえんせんたー"),
+        ],
         care: [0.0; 17],
-        sentences: &["障害児相談支援として、サービス等利用計画を作成します。", "医療的ケア児等コーディネーターが在籍しています。", "基幹相談支援センターとして地域の相談を受け付けています。"],
-        ages: None, nurse_days: false },
-    KindProfile { kind: Kind::SupportCenter, weight: 0, suffixes: &[("医療的ケア児支援センター", "いりょうてきけあじしえんせんたー")],
+        sentences: &[
+            "障害児相談支援として、サービス等利用計画を作成します。",
+            "医療的ケア児等コーディネーターが在籍しています。",
+            "基幹相談支援センターとして地域の相談を受け付けています。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::SupportCenter,
+        weight: 0,
+        suffixes: &[("医療的ケア児支援センター", "いりょうてきけあじしえんせんたー")],
         care: [0.0; 17],
-        sentences: &["医療的ケア児とご家族の相談窓口です。", "保育・教育・福祉・医療の関係機関をつなぎます。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::Coordinator, weight: 0, suffixes: &[("医療的ケア児等コーディネーター", "いりょうてきけあじとうこーでぃねーたー")],
+        sentences: &["医療的ケア児とご家族の相談窓口です。", "保育・教育・福祉・医療の関係機関をつなぎます。"],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Coordinator,
+        weight: 0,
+        suffixes: &[("医療的ケア児等コーディネーター", "いりょうてきけあじとうこーでぃねーたー")],
         care: [0.0; 17],
-        sentences: &["圏域の医療的ケア児等コーディネーターが、支援の調整を行います。", "退院後の生活や入園・入学の準備を一緒に考えます。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::Transport, weight: 5, suffixes: &[("福祉タクシー", "ふくしたくしー"), ("介護タクシー", "かいごたくしー"), ("移動支援センター", "いどうしえんせんたー"), ("民間救急", "みんかんきゅうきゅう")],
+        sentences: &[
+            "圏域の医療的ケア児等コーディネーターが、支援の調整を行います。",
+            "退院後の生活や入園・入学の準備を一緒に考えます。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Transport,
+        weight: 5,
+        suffixes: &[
+            ("福祉タクシー", "ふくしたくしー"),
+            ("介護タクシー", "かいごたくしー"),
+            ("移動支援センター", "いどうしえんせんたー"),
+            ("民間救急", "みんかんきゅうきゅう"),
+        ],
         care: [0.5, 0.3, 0.1, 0.1, 0.35, 0.6, 0.3, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.5],
-        sentences: &["車いすのまま乗車できる車両で送迎します。", "通院・通学・通園の送迎に対応します。", "人工呼吸器や酸素を使用中の方の移動にも対応します（事前にご相談ください）。"],
-        ages: None, nurse_days: false },
-    KindProfile { kind: Kind::EquipmentRental, weight: 2, suffixes: &[("医療機器レンタル", "いりょうききれんたる"), ("福祉用具センター", "ふくしようぐせんたー")],
+        sentences: &[
+            "車いすのまま乗車できる車両で送迎します。",
+            "通院・通学・通園の送迎に対応します。",
+            "人工呼吸器や酸素を使用中の方の移動にも対応します（事前にご相談ください）。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::EquipmentRental,
+        weight: 2,
+        suffixes: &[("医療機器レンタル", "いりょうききれんたる"), ("福祉用具センター", "ふくしようぐせんたー")],
         care: [0.8, 0.5, 0.0, 0.3, 0.2, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.2, 0.0, 0.0, 0.0, 0.0, 0.8],
-        sentences: &["吸引器やパルスオキシメーターの貸出を行っています。", "日常生活用具の給付申請についてご案内します。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::PowerSupply, weight: 2, suffixes: &[("電源供給拠点", "でんげんきょうきゅうきょてん"), ("非常用電源ステーション", "ひじょうようでんげんすてーしょん")],
+        sentences: &[
+            "吸引器やパルスオキシメーターの貸出を行っています。",
+            "日常生活用具の給付申請についてご案内します。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::PowerSupply,
+        weight: 2,
+        suffixes: &[
+            ("電源供給拠点", "でんげんきょうきゅうきょてん"),
+            ("非常用電源ステーション", "ひじょうようでんげんすてーしょん"),
+        ],
         care: [0.8, 0.6, 0.0, 0.0, 0.9, 0.7, 0.0, 0.0, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5],
-        sentences: &["停電時に人工呼吸器や吸引器の電源を確保できます。", "発電機と蓄電池を備えています。", "電気自動車（EV）からの給電に対応しています。"],
-        ages: None, nurse_days: false },
-    KindProfile { kind: Kind::WelfareShelter, weight: 2, suffixes: &[("福祉避難所", "ふくしひなんじょ")],
+        sentences: &[
+            "停電時に人工呼吸器や吸引器の電源を確保できます。",
+            "発電機と蓄電池を備えています。",
+            "電気自動車（EV）からの給電に対応しています。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::WelfareShelter,
+        weight: 2,
+        suffixes: &[("福祉避難所", "ふくしひなんじょ")],
         care: [0.5, 0.2, 0.1, 0.2, 0.2, 0.4, 0.1, 0.0, 0.2, 0.1, 0.1, 0.1, 0.0, 0.0, 0.1, 0.2, 0.3],
-        sentences: &["災害時には医療的ケア児とご家族を受け入れます。", "非常用発電機があり、医療機器の電源を確保しています。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::FamilySupport, weight: 2, suffixes: &[("家族会", "かぞくかい"), ("きょうだい支援の会", "きょうだいしえんのかい")],
+        sentences: &[
+            "災害時には医療的ケア児とご家族を受け入れます。",
+            "非常用発電機があり、医療機器の電源を確保しています。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::FamilySupport,
+        weight: 2,
+        suffixes: &[("家族会", "かぞくかい"), ("きょうだい支援の会", "きょうだいしえんのかい")],
         care: [0.0; 17],
-        sentences: &["医療的ケア児のご家族どうしで情報交換をしています。", "月に一度、交流会を開いています。"], ages: None, nurse_days: false },
-    KindProfile { kind: Kind::Program, weight: 1, suffixes: &[("日常生活用具給付事業", "にちじょうせいかつようぐきゅうふじぎょう"), ("レスパイト支援事業", "れすぱいとしえんじぎょう"), ("在宅療養児訪問看護助成", "ざいたくりょうようじほうもんかんごじょせい")],
+        sentences: &["医療的ケア児のご家族どうしで情報交換をしています。", "月に一度、交流会を開いています。"],
+        ages: None,
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Program,
+        weight: 1,
+        suffixes: &[
+            ("日常生活用具給付事業", "にちじょうせいかつようぐきゅうふじぎょう"),
+            ("レスパイト支援事業", "れすぱいとしえんじぎょう"),
+            ("在宅療養児訪問看護助成", "ざいたくりょうようじほうもんかんごじょせい"),
+        ],
         care: [0.0; 17],
-        sentences: &["市町村の制度です。お住まいの市町村の窓口でお申し込みください。", "所得により自己負担があります。"], ages: Some((0, 18)), nurse_days: false },
-    KindProfile { kind: Kind::Training, weight: 1, suffixes: &[("喀痰吸引等研修", "かくたんきゅういんとうけんしゅう"), ("医療的ケア支援者研修", "いりょうてきけあしえんしゃけんしゅう")],
+        sentences: &[
+            "市町村の制度です。お住まいの市町村の窓口でお申し込みください。",
+            "所得により自己負担があります。",
+        ],
+        ages: Some((0, 18)),
+        nurse_days: false,
+    },
+    KindProfile {
+        kind: Kind::Training,
+        weight: 1,
+        suffixes: &[
+            ("喀痰吸引等研修", "かくたんきゅういんとうけんしゅう"),
+            ("医療的ケア支援者研修", "いりょうてきけあしえんしゃけんしゅう"),
+        ],
         care: [0.0; 17],
-        sentences: &["喀痰吸引等研修（第三号研修）を実施しています。", "保育士・教員・ヘルパー向けの医療的ケア研修です。"], ages: None, nurse_days: false },
+        sentences: &[
+            "喀痰吸引等研修（第三号研修）を実施しています。",
+            "保育士・教員・ヘルパー向けの医療的ケア研修です。",
+        ],
+        ages: None,
+        nurse_days: false,
+    },
 ];
 
 /// Phrases providers use for each care type, in `CareType::ALL` order.
@@ -214,7 +494,16 @@ pub fn generate(seed: u64) -> Vec<Resource> {
         let core: &[Kind] = match m.kind {
             MunicipalityKind::Village => &[Kind::Daycare, Kind::HomeNursing, Kind::Transport],
             MunicipalityKind::Town => &[Kind::Daycare, Kind::HomeNursing, Kind::Transport, Kind::AfterSchoolDayService],
-            _ => &[Kind::Daycare, Kind::Daycare, Kind::HomeNursing, Kind::Transport, Kind::AfterSchoolDayService, Kind::ShortStay, Kind::ConsultationSupport, Kind::WelfareShelter],
+            _ => &[
+                Kind::Daycare,
+                Kind::Daycare,
+                Kind::HomeNursing,
+                Kind::Transport,
+                Kind::AfterSchoolDayService,
+                Kind::ShortStay,
+                Kind::ConsultationSupport,
+                Kind::WelfareShelter,
+            ],
         };
         for i in 0..n {
             let kind = core.get(i).copied().unwrap_or_else(|| pick_kind(&mut rng));
@@ -232,7 +521,13 @@ pub fn generate(seed: u64) -> Vec<Resource> {
         out.push(make(&mut rng, g, seat, Kind::Coordinator, out.len()));
     }
     for pref in [20u8, 11] {
-        let capital = g.municipalities().iter().find(|m| m.prefecture_code == pref && m.kind != MunicipalityKind::DesignatedCity && m.code.as_u32() % 1000 <= 201).expect("capital exists");
+        let capital = g
+            .municipalities()
+            .iter()
+            .find(|m| {
+                m.prefecture_code == pref && m.kind != MunicipalityKind::DesignatedCity && m.code.as_u32() % 1000 <= 201
+            })
+            .expect("capital exists");
         out.push(make(&mut rng, g, capital, Kind::SupportCenter, out.len()));
     }
     out
@@ -261,21 +556,31 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
     let base = town.map_or(m.point, |t| t.point);
     // A few hundred metres around the town's representative point.
     let round6 = |x: f64| (x * 1e6).round() / 1e6;
-    let point = LatLon::new(round6(base.lat() + rng.random_range(-0.002..0.002)), round6(base.lon() + rng.random_range(-0.0025..0.0025)))
-        .expect("jitter stays in range");
+    let point = LatLon::new(
+        round6(base.lat() + rng.random_range(-0.002..0.002)),
+        round6(base.lon() + rng.random_range(-0.0025..0.0025)),
+    )
+    .expect("jitter stays in range");
 
     let (nick, nick_kana) = *NICKNAMES.choose(rng).expect("nicknames");
     let (suffix, suffix_kana) = *p.suffixes.choose(rng).expect("suffixes");
     let town_label = town.map(|t| strip_chome(&t.name)).unwrap_or_default();
     let place_name = m.name.trim_end_matches(['市', '町', '村']).to_string();
     let (name, kana) = match kind {
-        Kind::SupportCenter => (format!("{}{}{}", SAMPLE_MARK, m.prefecture, suffix), format!("{}{}", prefecture_kana(m.prefecture_code), suffix_kana)),
+        Kind::SupportCenter => (
+            format!("{}{}{}", SAMPLE_MARK, m.prefecture, suffix),
+            format!("{}{}", prefecture_kana(m.prefecture_code), suffix_kana),
+        ),
         Kind::Coordinator => {
             let region = g.region(&m.region_id).expect("region exists");
             (format!("{}{}圏域 {}", SAMPLE_MARK, region.name, suffix), suffix_kana.to_string())
         }
-        Kind::Program | Kind::Training => (format!("{}{} {}", SAMPLE_MARK, m.name, suffix), format!("{}{}", m.name_kana, suffix_kana)),
-        _ if rng.random_bool(0.35) => (format!("{}{}{}{}", SAMPLE_MARK, place_name, nick, suffix), format!("{}{}", nick_kana, suffix_kana)),
+        Kind::Program | Kind::Training => {
+            (format!("{}{} {}", SAMPLE_MARK, m.name, suffix), format!("{}{}", m.name_kana, suffix_kana))
+        }
+        _ if rng.random_bool(0.35) => {
+            (format!("{}{}{}{}", SAMPLE_MARK, place_name, nick, suffix), format!("{}{}", nick_kana, suffix_kana))
+        }
         _ => (format!("{}{}{}", SAMPLE_MARK, nick, suffix), format!("{}{}", nick_kana, suffix_kana)),
     };
 
@@ -295,7 +600,9 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
 
     let mut nurse = WeeklyHours::default();
     if p.nurse_days && !care.is_empty() {
-        let hours = TimeRange::parse(["08:30-17:00", "09:00-16:00", "09:00-18:00", "10:00-15:00"].choose(rng).expect("hours")).expect("valid");
+        let hours =
+            TimeRange::parse(["08:30-17:00", "09:00-16:00", "09:00-18:00", "10:00-15:00"].choose(rng).expect("hours"))
+                .expect("valid");
         for d in Weekday::ALL {
             let weekday = !matches!(d, Weekday::Sat | Weekday::Sun);
             if rng.random_bool(if weekday { 0.8 } else { 0.15 }) {
@@ -305,7 +612,8 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
     }
     let mut opening = WeeklyHours::default();
     if !matches!(kind, Kind::Program | Kind::Coordinator | Kind::FamilySupport) {
-        let hours = TimeRange::parse(if matches!(kind, Kind::Daycare) { "07:30-18:30" } else { "09:00-17:30" }).expect("valid");
+        let hours =
+            TimeRange::parse(if matches!(kind, Kind::Daycare) { "07:30-18:30" } else { "09:00-17:30" }).expect("valid");
         for d in Weekday::ALL {
             if !matches!(d, Weekday::Sun) && (rng.random_bool(0.5) || !matches!(d, Weekday::Sat)) {
                 opening.0.insert(*d, vec![hours]);
@@ -315,13 +623,24 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
 
     let description = describe(rng, p, care, &nurse, m, &town_label);
     let service_area = match kind {
-        Kind::HomeNursing | Kind::HomeHelp | Kind::Rehabilitation => ServiceArea::Radius { radius_km: radius(rng, 8, 25) },
+        Kind::HomeNursing | Kind::HomeHelp | Kind::Rehabilitation => {
+            ServiceArea::Radius { radius_km: radius(rng, 8, 25) }
+        }
         Kind::HomeCareClinic => ServiceArea::Radius { radius_km: RadiusKm::new(16.0).expect("valid") },
         Kind::Transport => ServiceArea::Radius { radius_km: radius(rng, 10, 40) },
-        Kind::Coordinator => ServiceArea::Municipalities { codes: g.region_codes(g.region(&m.region_id).expect("region")) },
-        Kind::EquipmentRental | Kind::Program | Kind::ConsultationSupport => ServiceArea::Municipalities { codes: g.expand(m.parent.unwrap_or(m.code)) },
+        Kind::Coordinator => {
+            ServiceArea::Municipalities { codes: g.region_codes(g.region(&m.region_id).expect("region")) }
+        }
+        Kind::EquipmentRental | Kind::Program | Kind::ConsultationSupport => {
+            ServiceArea::Municipalities { codes: g.expand(m.parent.unwrap_or(m.code)) }
+        }
         Kind::SupportCenter => ServiceArea::Municipalities {
-            codes: g.municipalities().iter().filter(|x| x.prefecture_code == m.prefecture_code).map(|x| x.code).collect(),
+            codes: g
+                .municipalities()
+                .iter()
+                .filter(|x| x.prefecture_code == m.prefecture_code)
+                .map(|x| x.code)
+                .collect(),
         },
         _ => ServiceArea::None,
     };
@@ -340,7 +659,9 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         escort_nurse: rng.random_bool(0.25),
     });
     let mut languages = vec!["ja".to_string()];
-    for (tag, p) in [("en", 0.12), ("pt", if m.prefecture_code == 11 { 0.05 } else { 0.02 }), ("zh", 0.04), ("vi", 0.03)] {
+    for (tag, p) in
+        [("en", 0.12), ("pt", if m.prefecture_code == 11 { 0.05 } else { 0.02 }), ("zh", 0.04), ("vi", 0.03)]
+    {
         if rng.random_bool(p) {
             languages.push(tag.to_string());
         }
@@ -349,8 +670,17 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
     let verified = NaiveDate::from_ymd_opt(2025, 4, 1).expect("date") + chrono::Days::new(rng.random_range(0..560));
     let n = serial + 1;
     let address = match town {
-        Some(t) if t.name.ends_with("丁目") => format!("{}{}{}{}-{}", m.prefecture, m.full_name, t.name, rng.random_range(1..30), rng.random_range(1..20)),
-        Some(t) => format!("{}{}{}{}-{}", m.prefecture, m.full_name, t.name, rng.random_range(1..3000), rng.random_range(1..20)),
+        Some(t) if t.name.ends_with("丁目") => {
+            format!("{}{}{}{}-{}", m.prefecture, m.full_name, t.name, rng.random_range(1..30), rng.random_range(1..20))
+        }
+        Some(t) => format!(
+            "{}{}{}{}-{}",
+            m.prefecture,
+            m.full_name,
+            t.name,
+            rng.random_range(1..3000),
+            rng.random_range(1..20)
+        ),
         None => format!("{}{}", m.prefecture, m.full_name),
     };
     Resource {
@@ -422,7 +752,14 @@ fn prefecture_kana(code: u8) -> &'static str {
     }
 }
 
-fn describe(rng: &mut ChaCha8Rng, p: &KindProfile, care: CareSet, nurse: &WeeklyHours, m: &Municipality, town: &str) -> String {
+fn describe(
+    rng: &mut ChaCha8Rng,
+    p: &KindProfile,
+    care: CareSet,
+    nurse: &WeeklyHours,
+    m: &Municipality,
+    town: &str,
+) -> String {
     let mut s = String::new();
     let mut phrases: Vec<&str> = care.iter().map(|c| *CARE_PHRASES[c.index()].choose(rng).expect("phrases")).collect();
     // Descriptions mention care in an order of their own, not always all of it.

@@ -26,10 +26,38 @@ pub const ANALYZER_NAME: &str = "tsunagu_ja_en";
 
 /// 旧字・異体字 → the form used in the index. Kept small and common; extend with care.
 const VARIANTS: &[(char, &str)] = &[
-    ('瘻', "ろう"), ('髙', "高"), ('﨑', "崎"), ('嵜', "崎"), ('邊', "辺"), ('邉', "辺"), ('澤', "沢"), ('濱', "浜"),
-    ('齋', "斎"), ('齊', "斉"), ('廣', "広"), ('國', "国"), ('櫻', "桜"), ('龍', "竜"), ('壽', "寿"), ('眞', "真"),
-    ('會', "会"), ('學', "学"), ('醫', "医"), ('藥', "薬"), ('體', "体"), ('德', "徳"), ('惠', "恵"), ('榮', "栄"),
-    ('縣', "県"), ('區', "区"), ('鄕', "郷"), ('實', "実"), ('從', "従"), ('圓', "円"), ('淺', "浅"), ('螢', "蛍"),
+    ('瘻', "ろう"),
+    ('髙', "高"),
+    ('﨑', "崎"),
+    ('嵜', "崎"),
+    ('邊', "辺"),
+    ('邉', "辺"),
+    ('澤', "沢"),
+    ('濱', "浜"),
+    ('齋', "斎"),
+    ('齊', "斉"),
+    ('廣', "広"),
+    ('國', "国"),
+    ('櫻', "桜"),
+    ('龍', "竜"),
+    ('壽', "寿"),
+    ('眞', "真"),
+    ('會', "会"),
+    ('學', "学"),
+    ('醫', "医"),
+    ('藥', "薬"),
+    ('體', "体"),
+    ('德', "徳"),
+    ('惠', "恵"),
+    ('榮', "栄"),
+    ('縣', "県"),
+    ('區', "区"),
+    ('鄕', "郷"),
+    ('實', "実"),
+    ('從', "従"),
+    ('圓', "円"),
+    ('淺', "浅"),
+    ('螢', "蛍"),
 ];
 
 fn is_kanji(c: char) -> bool {
@@ -47,8 +75,18 @@ fn is_japanese(c: char) -> bool {
 
 fn small_to_full(c: char) -> char {
     match c {
-        'ぁ' => 'あ', 'ぃ' => 'い', 'ぅ' => 'う', 'ぇ' => 'え', 'ぉ' => 'お', 'っ' => 'つ', 'ゃ' => 'や', 'ゅ' => 'ゆ',
-        'ょ' => 'よ', 'ゎ' => 'わ', 'ゕ' => 'か', 'ゖ' => 'け',
+        'ぁ' => 'あ',
+        'ぃ' => 'い',
+        'ぅ' => 'う',
+        'ぇ' => 'え',
+        'ぉ' => 'お',
+        'っ' => 'つ',
+        'ゃ' => 'や',
+        'ゅ' => 'ゆ',
+        'ょ' => 'よ',
+        'ゎ' => 'わ',
+        'ゕ' => 'か',
+        'ゖ' => 'け',
         c => c,
     }
 }
@@ -79,7 +117,11 @@ pub fn normalize(text: &str) -> String {
             // The long-vowel mark after kana carries no distinction people rely on when typing.
             'ー' | '〜' if prev.is_some_and(is_kana) => continue,
             // 桜ヶ丘 / 桜ケ丘 / 桜が丘 / 桜ヵ丘
-            'け' | 'ゖ' | 'が' | 'か' | 'ゕ' if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) && c != 'か' => out.push('が'),
+            'け' | 'ゖ' | 'が' | 'か' | 'ゕ'
+                if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) && c != 'か' =>
+            {
+                out.push('が')
+            }
             c => out.push(small_to_full(c)),
         }
     }
@@ -117,7 +159,8 @@ pub fn tokens_of_normalized(norm: &str) -> Vec<AnalyzedToken> {
             *pos += 1;
         } else {
             let word: String = run.iter().collect();
-            let stemmed = if word.chars().all(|c| c.is_ascii_alphabetic()) { stemmer().stem(&word).into_owned() } else { word };
+            let stemmed =
+                if word.chars().all(|c| c.is_ascii_alphabetic()) { stemmer().stem(&word).into_owned() } else { word };
             out.push(AnalyzedToken { text: stemmed, position: *pos });
             *pos += 1;
         }

@@ -66,7 +66,8 @@ impl SearchIndex {
             return Ok(Err(Staleness::Missing));
         }
         let index = Index::open_in_dir(dir)?;
-        let payload: Option<Payload> = index.load_metas()?.payload.as_deref().and_then(|p| serde_json::from_str(p).ok());
+        let payload: Option<Payload> =
+            index.load_metas()?.payload.as_deref().and_then(|p| serde_json::from_str(p).ok());
         let Some(payload) = payload else {
             return Ok(Err(Staleness::Incompatible("no tsunagu payload".into())));
         };
@@ -83,7 +84,11 @@ impl SearchIndex {
         let started = Instant::now();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let catalog = load_catalog(&reader, &fields)?;
-        tracing::debug!(docs = catalog.len(), ms = started.elapsed().as_millis() as u64, "catalog loaded from fast fields");
+        tracing::debug!(
+            docs = catalog.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "catalog loaded from fast fields"
+        );
         let writer = index.writer(RUNTIME_WRITER_HEAP)?;
         Ok(Ok(SearchIndex {
             reader,
@@ -165,8 +170,12 @@ impl SearchIndex {
 }
 
 fn payload(state: &IndexedState) -> String {
-    serde_json::to_string(&Payload { schema_version: SCHEMA_VERSION, analyzer_version: ANALYZER_VERSION, state: state.clone() })
-        .expect("payload serialises")
+    serde_json::to_string(&Payload {
+        schema_version: SCHEMA_VERSION,
+        analyzer_version: ANALYZER_VERSION,
+        state: state.clone(),
+    })
+    .expect("payload serialises")
 }
 
 /// Builds a complete index in a side directory, then swaps it in.
@@ -320,7 +329,8 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
             let k = key.first(doc).ok_or_else(corrupt)?;
             let (ord, version) = ((k & 0xFFFF_FFFF) as usize, (k >> 32) as u32);
             let id = uuid_from(id_hi.first(doc).ok_or_else(corrupt)?, id_lo.first(doc).ok_or_else(corrupt)?);
-            let municipality = tsunagu_model::MunicipalityCode::from_u32(muni.first(doc).ok_or_else(corrupt)? as u32).ok_or_else(corrupt)?;
+            let municipality = tsunagu_model::MunicipalityCode::from_u32(muni.first(doc).ok_or_else(corrupt)? as u32)
+                .ok_or_else(corrupt)?;
             let point = match (lat.first(doc), lon.first(doc)) {
                 (Some(a), Some(o)) => tsunagu_model::LatLon::new(a, o).ok(),
                 _ => None,

@@ -145,7 +145,8 @@ struct Filter {
 
 impl Filter {
     fn new(req: &SearchRequest) -> Filter {
-        let mut municipalities: Option<Vec<u32>> = req.municipalities.as_ref().map(|m| m.iter().map(|c| c.as_u32()).collect());
+        let mut municipalities: Option<Vec<u32>> =
+            req.municipalities.as_ref().map(|m| m.iter().map(|c| c.as_u32()).collect());
         if let Some(m) = &mut municipalities {
             m.sort_unstable();
             m.dedup();
@@ -226,10 +227,13 @@ impl SearchIndex {
                 let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope)? else {
                     return Ok(empty(req));
                 };
-                for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| push(ord, score, e))?;
+                for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| {
+                    push(ord, score, e)
+                })?;
             }
             (None, Some(p), Some(r)) => {
-                for pe in catalog.points().locate_within_distance(p.unit_vector(), chord2_for_km(r.km()) * (1.0 + 1e-9)) {
+                for pe in catalog.points().locate_within_distance(p.unit_vector(), chord2_for_km(r.km()) * (1.0 + 1e-9))
+                {
                     if let Some(e) = catalog.get(pe.data) {
                         push(pe.data, 0.0, e);
                     }
@@ -243,7 +247,13 @@ impl SearchIndex {
         }
 
         let sort = match req.sort {
-            Some(Sort::Relevance) if text.is_none() => if req.point.is_some() { Sort::Distance } else { Sort::Name },
+            Some(Sort::Relevance) if text.is_none() => {
+                if req.point.is_some() {
+                    Sort::Distance
+                } else {
+                    Sort::Name
+                }
+            }
             Some(s) => s,
             None if text.is_some() => Sort::Relevance,
             None if req.point.is_some() => Sort::Distance,
@@ -270,7 +280,9 @@ impl SearchIndex {
         let cmp = |a: &Candidate, b: &Candidate| -> std::cmp::Ordering {
             let primary = match sort {
                 Sort::Relevance => b.score.total_cmp(&a.score),
-                Sort::Distance => a.distance_km.unwrap_or(f64::INFINITY).total_cmp(&b.distance_km.unwrap_or(f64::INFINITY)),
+                Sort::Distance => {
+                    a.distance_km.unwrap_or(f64::INFINITY).total_cmp(&b.distance_km.unwrap_or(f64::INFINITY))
+                }
                 Sort::Name => {
                     let key = |c: &Candidate| catalog.get(c.ord).map_or(u64::MAX, |e| e.sort_key);
                     key(a).cmp(&key(b))
@@ -290,7 +302,12 @@ impl SearchIndex {
             .take(req.limit)
             .filter_map(|c| {
                 let e = catalog.get(c.ord)?;
-                Some(Hit { id: e.id, score: c.score, distance_km: c.distance_km, matched_care_types: e.care.intersection(req.care_types) })
+                Some(Hit {
+                    id: e.id,
+                    score: c.score,
+                    distance_km: c.distance_km,
+                    matched_care_types: e.care.intersection(req.care_types),
+                })
             })
             .collect();
         Ok(SearchResults { total, sort, hits, facets })
@@ -298,7 +315,12 @@ impl SearchIndex {
 }
 
 fn empty(req: &SearchRequest) -> SearchResults {
-    SearchResults { total: 0, sort: req.sort.unwrap_or(Sort::Relevance), hits: Vec::new(), facets: req.facets.then(Facets::default) }
+    SearchResults {
+        total: 0,
+        sort: req.sort.unwrap_or(Sort::Relevance),
+        hits: Vec::new(),
+        facets: req.facets.then(Facets::default),
+    }
 }
 
 fn facets_of(catalog: &Catalog, candidates: &[Candidate]) -> Facets {
@@ -358,7 +380,12 @@ fn for_each_match(
 /// The tantivy query for free text: every whitespace-separated word must occur (as a normalised
 /// substring) in at least one field; fields are weighted. `None` when the text has no searchable
 /// characters.
-pub(crate) fn text_query(searcher: &Searcher, fields: &Fields, text: &str, scope: TextScope) -> Result<Option<Box<dyn Query>>> {
+pub(crate) fn text_query(
+    searcher: &Searcher,
+    fields: &Fields,
+    text: &str,
+    scope: TextScope,
+) -> Result<Option<Box<dyn Query>>> {
     let targets: Vec<(Field, f32)> = match scope {
         TextScope::All => text_fields(fields).to_vec(),
         TextScope::NameAndDescription => vec![(fields.name, 3.0), (fields.description, 1.0)],

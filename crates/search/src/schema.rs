@@ -51,7 +51,9 @@ pub fn text_fields(f: &Fields) -> [(Field, f32); 5] {
 pub fn build() -> (Schema, Fields) {
     let mut b = SchemaBuilder::new();
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER_NAME).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING),

@@ -69,7 +69,8 @@ fn body_of(r: &Resource) -> String {
 fn decode(id: &str, body: &str, created: &str, updated: &str) -> Result<Resource> {
     let corrupt = |message: String| StoreError::Corrupt { id: id.to_string(), message };
     let mut r: Resource = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
-    let parse = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt(e.to_string()));
+    let parse =
+        |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt(e.to_string()));
     r.created_at = Some(parse(created)?);
     r.updated_at = Some(parse(updated)?);
     Ok(r)
@@ -90,7 +91,10 @@ impl Store for SqliteStore {
             let id = r.id.to_string();
             let body = body_of(r);
             let existing: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?").bind(&id).fetch_optional(&mut *tx).await?;
+                sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             match existing {
                 Some((old, None)) if old == body => {
                     summary.unchanged += 1;
@@ -140,16 +144,17 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        summary.seq = last_seq(&mut *tx).await?;
+        summary.seq = last_seq(&mut tx).await?;
         tx.commit().await?;
         Ok(summary)
     }
 
     async fn get(&self, id: ResourceId) -> Result<Option<Resource>> {
-        let row = sqlx::query("SELECT id, body, created_at, updated_at FROM resources WHERE id = ? AND deleted_at IS NULL")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, body, created_at, updated_at FROM resources WHERE id = ? AND deleted_at IS NULL")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(decode_row).transpose()
     }
 
@@ -161,7 +166,9 @@ impl Store for SqliteStore {
         // SQLite allows 32,766 bound parameters; stay far below.
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id IN ({marks})");
+            let sql = format!(
+                "SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id IN ({marks})"
+            );
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id.to_string());
@@ -176,12 +183,14 @@ impl Store for SqliteStore {
 
     async fn delete(&self, id: ResourceId, at: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE resources SET deleted_at = ?, version = version + 1 WHERE id = ? AND deleted_at IS NULL")
-            .bind(ts(at))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let done = sqlx::query(
+            "UPDATE resources SET deleted_at = ?, version = version + 1 WHERE id = ? AND deleted_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         if done {
             sqlx::query("INSERT INTO changes (resource_id, op, at) VALUES (?, 'delete', ?)")
@@ -206,10 +215,12 @@ impl Store for SqliteStore {
     }
 
     async fn state(&self) -> Result<StoreState> {
-        let store_id: String = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'").fetch_one(&self.pool).await?;
+        let store_id: String =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'").fetch_one(&self.pool).await?;
         let mut conn = self.pool.acquire().await?;
-        let seq = last_seq(&mut *conn).await?;
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM resources WHERE deleted_at IS NULL").fetch_one(&mut *conn).await?;
+        let seq = last_seq(&mut conn).await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM resources WHERE deleted_at IS NULL").fetch_one(&mut *conn).await?;
         Ok(StoreState { store_id, seq, count: count as u64 })
     }
 
@@ -225,7 +236,9 @@ impl Store for SqliteStore {
                 let op: String = row.try_get("op")?;
                 Ok(Change {
                     seq: row.try_get("seq")?,
-                    id: id.parse().map_err(|e: tsunagu_model::FieldError| StoreError::Corrupt { id, message: e.to_string() })?,
+                    id: id
+                        .parse()
+                        .map_err(|e: tsunagu_model::FieldError| StoreError::Corrupt { id, message: e.to_string() })?,
                     deleted: op == "delete",
                 })
             })

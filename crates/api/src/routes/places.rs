@@ -18,9 +18,17 @@ pub fn router() -> Router<AppState> {
 fn prefecture(g: &Gazetteer, p: &mut Params) -> Option<u8> {
     let v = p.one("prefecture")?;
     let v = v.trim();
-    let found = g.municipalities().iter().find(|m| m.prefecture == v || m.prefecture.trim_end_matches('県') == v || format!("{:02}", m.prefecture_code) == v);
+    let found = g.municipalities().iter().find(|m| {
+        m.prefecture == v || m.prefecture.trim_end_matches('県') == v || format!("{:02}", m.prefecture_code) == v
+    });
     if found.is_none() {
-        p.error(InvalidParam::param("prefecture", format!("unknown prefecture `{}`", tsunagu_model::codes::truncate(v, 20))).with_allowed(["20", "長野県", "11", "埼玉県"]));
+        p.error(
+            InvalidParam::param(
+                "prefecture",
+                format!("unknown prefecture `{}`", tsunagu_model::codes::truncate(v, 20)),
+            )
+            .with_allowed(["20", "長野県", "11", "埼玉県"]),
+        );
     }
     found.map(|m| m.prefecture_code)
 }

@@ -20,8 +20,22 @@ use crate::views::{FacetsView, ResourceView};
 pub const MAX_QUERY_CHARS: usize = 200;
 
 pub const PARAMS: &[&str] = &[
-    "q", "lat", "lon", "radius_km", "kinds", "care_types", "municipalities", "region", "has_vacancy", "nurse_on", "age",
-    "include_sample", "sort", "limit", "offset", "facets",
+    "q",
+    "lat",
+    "lon",
+    "radius_km",
+    "kinds",
+    "care_types",
+    "municipalities",
+    "region",
+    "has_vacancy",
+    "nurse_on",
+    "age",
+    "include_sample",
+    "sort",
+    "limit",
+    "offset",
+    "facets",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -134,7 +148,10 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
                     echo_munis.push(c);
                     set.extend(g.expand(c));
                 }
-                Ok(c) => p.error(InvalidParam::param("municipalities", format!("{c} is not a municipality tsunagu has data for (長野県・埼玉県)"))),
+                Ok(c) => p.error(InvalidParam::param(
+                    "municipalities",
+                    format!("{c} is not a municipality tsunagu has data for (長野県・埼玉県)"),
+                )),
                 Err(e) => p.error(InvalidParam::param("municipalities", e.reason)),
             }
         }
@@ -154,7 +171,10 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     if let Some(d) = p.one("nurse_on") {
         match d.parse::<Weekday>() {
             Ok(d) => req.nurse_on = Some(d),
-            Err(e) => p.error(InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given)).with_allowed(e.allowed.iter().copied())),
+            Err(e) => p.error(
+                InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given))
+                    .with_allowed(e.allowed.iter().copied()),
+            ),
         }
     }
     if let Some(age) = p.parsed::<u8>("age", "is not an age in years (0–40)") {
@@ -171,7 +191,13 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
             "distance" => Some(Sort::Distance),
             "name" => Some(Sort::Name),
             other => {
-                p.error(InvalidParam::param("sort", format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20))).with_allowed(["relevance", "distance", "name"]));
+                p.error(
+                    InvalidParam::param(
+                        "sort",
+                        format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20)),
+                    )
+                    .with_allowed(["relevance", "distance", "name"]),
+                );
                 None
             }
         };
@@ -187,7 +213,10 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     }
     if let Some(offset) = p.parsed::<usize>("offset", &format!("is not a whole number from 0 to {MAX_OFFSET}")) {
         if offset > MAX_OFFSET {
-            p.error(InvalidParam::param("offset", format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further")));
+            p.error(InvalidParam::param(
+                "offset",
+                format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further"),
+            ));
         }
         req.offset = offset;
     }

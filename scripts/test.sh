@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run every test of tsunagu. Installs what the tests need when it is missing, so it works on a
+# fresh machine; extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is required (https://rustup.rs)" >&2
+    exit 1
+fi
+
+cargo test --workspace "$@"
