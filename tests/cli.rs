@@ -87,3 +87,29 @@ fn missing_files_and_reindex_are_reported_plainly() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("reindexed 1860 resources"));
 }
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let d = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(d.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
+    let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E5%90%B8%E5%BC%95")).unwrap();
+    assert_eq!(ok.status().as_u16(), 200, "answers searches right after start");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+}
