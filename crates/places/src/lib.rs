@@ -10,7 +10,13 @@ use std::sync::OnceLock;
 use serde::Serialize;
 use tsunagu_model::{LatLon, MunicipalityCode};
 
+pub mod address;
+pub mod boundaries;
+pub mod geocode;
 mod load;
+
+pub use boundaries::{Boundaries, Located, Method};
+pub use geocode::{GeocodeError, Geocoded, Geocoder, Place, Precision};
 
 /// How a municipality is organised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
