@@ -8,7 +8,7 @@ use crate::codes::{MunicipalityCode, PostalCode, ResourceId};
 use crate::error::FieldError;
 use crate::geo::{LatLon, RadiusKm};
 use crate::schedule::WeeklyHours;
-use crate::vocab::{Accessibility, CareSet, Kind};
+use crate::vocab::{Accessibility, CareSet, Kind, TransportFeature};
 
 /// Who a resource serves geographically, beyond its own address.
 /// Visiting nurses and transport come to you: what matters is whether their area covers your home.
@@ -20,8 +20,64 @@ pub enum ServiceArea {
     None,
     /// Serves everyone within this distance of its location.
     Radius { radius_km: RadiusKm },
-    /// Serves these municipalities.
+    /// Serves these municipalities (a designated city includes its wards).
     Municipalities { codes: Vec<MunicipalityCode> },
+    /// Serves a whole 障害保健福祉圏域, by region id (e.g. `20-07`).
+    Region { region_id: String },
+    /// Serves the inside of a polygon: GeoJSON-style rings of `[lon, lat]`, the first ring the
+    /// outline, any further rings holes; each ring closed (first position = last).
+    Polygon { coordinates: Vec<Vec<[f64; 2]>> },
+}
+
+/// Most positions a service-area polygon may have.
+pub const MAX_POLYGON_POSITIONS: usize = 10_000;
+
+impl ServiceArea {
+    /// Problems with the area's shape, as (field, reason).
+    fn problems(&self) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        match self {
+            ServiceArea::Municipalities { codes } if codes.is_empty() => {
+                errs.push(FieldError::new("service_area/codes", "must list at least one municipality"));
+            }
+            ServiceArea::Region { region_id } => {
+                let ok = region_id.len() == 5
+                    && region_id.as_bytes()[2] == b'-'
+                    && region_id.bytes().enumerate().all(|(i, b)| i == 2 || b.is_ascii_digit());
+                if !ok {
+                    errs.push(FieldError::new(
+                        "service_area/region_id",
+                        format!("`{region_id}` is not a region id such as 20-07"),
+                    ));
+                }
+            }
+            ServiceArea::Polygon { coordinates } => {
+                if coordinates.is_empty() {
+                    errs.push(FieldError::new("service_area/coordinates", "needs at least the outline ring"));
+                }
+                let total: usize = coordinates.iter().map(Vec::len).sum();
+                if total > MAX_POLYGON_POSITIONS {
+                    errs.push(FieldError::new(
+                        "service_area/coordinates",
+                        format!("has {total} positions; at most {MAX_POLYGON_POSITIONS}"),
+                    ));
+                }
+                for (i, ring) in coordinates.iter().enumerate() {
+                    let field = format!("service_area/coordinates/{i}");
+                    if ring.len() < 4 {
+                        errs.push(FieldError::new(&field, "a ring needs at least 4 positions"));
+                    } else if ring.first() != ring.last() {
+                        errs.push(FieldError::new(&field, "a ring must be closed (first position = last)"));
+                    }
+                    if ring.iter().any(|[lon, lat]| LatLon::new(*lat, *lon).is_err()) {
+                        errs.push(FieldError::new(&field, "positions are [lon, lat] within −180..180 and −90..90"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        errs
+    }
 }
 
 /// Ages served, in years, inclusive (0 = from birth).
@@ -74,6 +130,19 @@ pub struct TransportFeatures {
     /// A nurse can ride along (看護師の同乗).
     #[serde(default)]
     pub escort_nurse: bool,
+}
+
+impl TransportFeatures {
+    /// The features present, as a bitmask over [`TransportFeature::ALL`].
+    pub fn bits(self) -> u8 {
+        [self.wheelchair, self.stretcher, self.ventilator_onboard, self.escort_nurse]
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, on)| if *on { m | (1 << i) } else { m })
+    }
+    pub fn has(self, f: TransportFeature) -> bool {
+        self.bits() & (1 << f.index()) != 0
+    }
 }
 
 /// Where a record came from.
@@ -233,11 +302,7 @@ impl Resource {
         {
             errs.push(FieldError::new("service_area", "a radius service area needs a location"));
         }
-        if let ServiceArea::Municipalities { codes } = &self.service_area
-            && codes.is_empty()
-        {
-            errs.push(FieldError::new("service_area/codes", "must list at least one municipality"));
-        }
+        errs.extend(self.service_area.problems());
         if let Some(p) = &self.contact.phone
             && !is_phone(p)
         {

@@ -243,6 +243,20 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What a transport service can carry (a filter on transport resources).
+    TransportFeature, "transport feature" {
+        Wheelchair = "wheelchair" { ja: "車いすのまま乗車", en: "Wheelchair", easy: "くるまいすの まま のれる",
+            explain_ja: "車いすに座ったまま乗れる車両。", explain_en: "The child can ride in their wheelchair." },
+        Stretcher = "stretcher" { ja: "ストレッチャー", en: "Stretcher", easy: "ねたまま のれる",
+            explain_ja: "横になったまま乗れる車両。", explain_en: "Lying down on a stretcher." },
+        VentilatorOnboard = "ventilator_onboard" { ja: "人工呼吸器を使用したまま乗車", en: "Ventilator on board", easy: "こきゅうきを つけたまま のれる",
+            explain_ja: "人工呼吸器を使いながら乗れます（電源あり）。", explain_en: "A ventilator can run on board." },
+        EscortNurse = "escort_nurse" { ja: "看護師の同乗", en: "Escort nurse", easy: "かんごしが いっしょに のる",
+            explain_ja: "看護師が同乗できます。", explain_en: "A nurse can ride along." },
+    }
+}
+
 /// A set of care types as a bitset: compact, ordered, cheap to intersect.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct CareSet(u32);

@@ -14,6 +14,7 @@ pub mod address;
 pub mod boundaries;
 pub mod geocode;
 mod load;
+pub mod service;
 
 pub use boundaries::{Boundaries, Located, Method};
 pub use geocode::{GeocodeError, Geocoded, Geocoder, Place, Precision};

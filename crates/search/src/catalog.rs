@@ -8,21 +8,64 @@
 
 use std::collections::HashMap;
 
+use geo::{Contains, Point, Polygon};
 use rstar::RTree;
-use rstar::primitives::GeomWithData;
+use rstar::primitives::{GeomWithData, Rectangle};
+use tsunagu_model::geo::chord2_for_km;
 use tsunagu_model::{CareSet, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea};
+use tsunagu_places::Gazetteer;
+use tsunagu_places::service::{polygon_of, served_codes};
 
 use crate::analysis::normalize;
 
 /// A point in the R-tree: unit vector on the sphere, with the slot it belongs to.
 pub type PointEntry = GeomWithData<[f64; 3], u32>;
 
+/// A service area's bounding box in the same 3-D space, with its slot.
+pub type AreaEntry = GeomWithData<Rectangle<[f64; 3]>, u32>;
+
 /// How far a resource reaches beyond its address.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reach {
     None,
     RadiusKm(f64),
+    /// Municipality codes served, expanded (designated city → wards, region → members).
     Municipalities(Box<[u32]>),
+    Polygon(Box<Polygon<f64>>),
+}
+
+impl Reach {
+    /// A 3-D box that contains every point this reach covers (radius and polygon reaches).
+    fn bounds(&self, location: Option<LatLon>) -> Option<Rectangle<[f64; 3]>> {
+        match self {
+            Reach::RadiusKm(r) => {
+                let u = location?.unit_vector();
+                let c = chord2_for_km(*r).sqrt();
+                Some(Rectangle::from_corners([u[0] - c, u[1] - c, u[2] - c], [u[0] + c, u[1] + c, u[2] + c]))
+            }
+            Reach::Polygon(p) => {
+                let mut lo = [f64::MAX; 3];
+                let mut hi = [f64::MIN; 3];
+                let mut prev: Option<[f64; 3]> = None;
+                let mut margin: f64 = 1e-9;
+                for c in p.exterior().coords() {
+                    let u = LatLon::new(c.y, c.x).ok()?.unit_vector();
+                    for k in 0..3 {
+                        lo[k] = lo[k].min(u[k]);
+                        hi[k] = hi[k].max(u[k]);
+                    }
+                    // An edge's great-circle arc bulges outward from its chord by about chord²/8.
+                    if let Some(q) = prev {
+                        let chord2: f64 = (0..3).map(|k| (u[k] - q[k]).powi(2)).sum();
+                        margin = margin.max(chord2 / 8.0 + 1e-9);
+                    }
+                    prev = Some(u);
+                }
+                Some(Rectangle::from_corners(lo.map(|x| x - margin), hi.map(|x| x + margin)))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What the engine knows of one resource without loading it.
@@ -38,6 +81,8 @@ pub struct Entry {
     pub reach: Reach,
     /// Bit per weekday (Mon = bit 0) on which a nurse is on site.
     pub nurse_days: u8,
+    /// Transport features as a bitmask over `TransportFeature::ALL`.
+    pub transport: u8,
     pub vacancies: Option<u32>,
     pub ages: Option<(u8, u8)>,
     pub sample: bool,
@@ -49,11 +94,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn from_resource(r: &Resource, version: u32) -> Entry {
-        let reach = match &r.service_area {
-            ServiceArea::None => Reach::None,
-            ServiceArea::Radius { radius_km } => Reach::RadiusKm(radius_km.km()),
-            ServiceArea::Municipalities { codes } => Reach::Municipalities(codes.iter().map(|c| c.as_u32()).collect()),
-        };
+        let reach = reach_of(Gazetteer::bundled(), &r.service_area);
         Entry {
             id: r.id,
             version,
@@ -64,11 +105,38 @@ impl Entry {
             point: r.location,
             reach,
             nurse_days: r.nurse_schedule.day_mask(),
+            transport: r.transport.map_or(0, |t| t.bits()),
             vacancies: r.capacity.and_then(|c| c.vacancies),
             ages: r.ages.map(|a| (a.min_years, a.max_years)),
             sample: r.sample,
             verified: r.verified_at.map(days_since_epoch),
             sort_key: sort_key(r.name_kana.as_deref().unwrap_or(&r.name)),
+        }
+    }
+}
+
+/// The index's form of a service area.
+pub fn reach_of(g: &Gazetteer, area: &ServiceArea) -> Reach {
+    match area {
+        ServiceArea::None => Reach::None,
+        ServiceArea::Radius { radius_km } => Reach::RadiusKm(radius_km.km()),
+        ServiceArea::Municipalities { .. } | ServiceArea::Region { .. } => {
+            Reach::Municipalities(served_codes(g, area).iter().map(|c| c.as_u32()).collect())
+        }
+        ServiceArea::Polygon { coordinates } => {
+            polygon_of(coordinates).map_or(Reach::None, |p| Reach::Polygon(Box::new(p)))
+        }
+    }
+}
+
+impl Entry {
+    /// Does this entry's area cover `point` (in `municipality`)? Exact.
+    pub fn covers(&self, point: LatLon, municipality: Option<u32>) -> bool {
+        match &self.reach {
+            Reach::None => false,
+            Reach::RadiusKm(r) => self.point.is_some_and(|l| l.distance_km(point) <= *r),
+            Reach::Municipalities(codes) => municipality.is_some_and(|m| codes.contains(&m)),
+            Reach::Polygon(p) => p.contains(&Point::new(point.lon(), point.lat())),
         }
     }
 }
@@ -95,6 +163,10 @@ pub struct Catalog {
     pub(crate) slots: Vec<Option<Entry>>,
     by_id: HashMap<ResourceId, u32>,
     points: RTree<PointEntry>,
+    /// Radius and polygon service areas.
+    areas: RTree<AreaEntry>,
+    /// Municipality code → slots whose area lists it.
+    served_by: HashMap<u32, Vec<u32>>,
     live: usize,
     next_version: u32,
 }
@@ -104,18 +176,37 @@ impl Catalog {
     pub fn from_slots(slots: Vec<Option<Entry>>) -> Catalog {
         let mut by_id = HashMap::with_capacity(slots.len());
         let mut pts = Vec::with_capacity(slots.len());
+        let mut areas = Vec::new();
+        let mut served_by: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut next_version = 1;
         for (ord, e) in slots.iter().enumerate() {
             if let Some(e) = e {
-                by_id.insert(e.id, ord as u32);
+                let ord = ord as u32;
+                by_id.insert(e.id, ord);
                 next_version = next_version.max(e.version + 1);
                 if let Some(p) = e.point {
-                    pts.push(PointEntry::new(p.unit_vector(), ord as u32));
+                    pts.push(PointEntry::new(p.unit_vector(), ord));
+                }
+                if let Some(b) = e.reach.bounds(e.point) {
+                    areas.push(AreaEntry::new(b, ord));
+                }
+                if let Reach::Municipalities(codes) = &e.reach {
+                    for c in codes.iter() {
+                        served_by.entry(*c).or_default().push(ord);
+                    }
                 }
             }
         }
         let live = by_id.len();
-        Catalog { slots, by_id, points: RTree::bulk_load(pts), live, next_version }
+        Catalog {
+            slots,
+            by_id,
+            points: RTree::bulk_load(pts),
+            areas: RTree::bulk_load(areas),
+            served_by,
+            live,
+            next_version,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -148,7 +239,7 @@ impl Catalog {
         let entry = Entry::from_resource(r, version);
         let ord = match self.by_id.get(&r.id) {
             Some(&ord) => {
-                self.remove_point(ord);
+                self.unlink(ord);
                 ord
             }
             None => {
@@ -162,6 +253,14 @@ impl Catalog {
         if let Some(p) = entry.point {
             self.points.insert(PointEntry::new(p.unit_vector(), ord));
         }
+        if let Some(b) = entry.reach.bounds(entry.point) {
+            self.areas.insert(AreaEntry::new(b, ord));
+        }
+        if let Reach::Municipalities(codes) = &entry.reach {
+            for c in codes.iter() {
+                self.served_by.entry(*c).or_default().push(ord);
+            }
+        }
         self.slots[ord as usize] = Some(entry);
         (ord, version)
     }
@@ -169,16 +268,46 @@ impl Catalog {
     /// Remove a record; its slot stays empty for good. False when it was not there.
     pub fn remove(&mut self, id: ResourceId) -> bool {
         let Some(ord) = self.by_id.remove(&id) else { return false };
-        self.remove_point(ord);
+        self.unlink(ord);
         self.slots[ord as usize] = None;
         self.live -= 1;
         true
     }
 
-    fn remove_point(&mut self, ord: u32) {
-        if let Some(p) = self.get(ord).and_then(|e| e.point) {
+    /// Take a slot's entry out of the R-trees and the served-by map.
+    fn unlink(&mut self, ord: u32) {
+        let Some(e) = self.slots.get(ord as usize).and_then(Option::as_ref) else { return };
+        if let Some(p) = e.point {
             self.points.remove(&PointEntry::new(p.unit_vector(), ord));
         }
+        if let Some(b) = e.reach.bounds(e.point) {
+            self.areas.remove(&AreaEntry::new(b, ord));
+        }
+        if let Reach::Municipalities(codes) = &e.reach {
+            for c in codes.iter() {
+                if let Some(v) = self.served_by.get_mut(c) {
+                    v.retain(|o| *o != ord);
+                }
+            }
+        }
+    }
+
+    /// Slots whose service area covers `point` (in `municipality`, if known): radius and polygon
+    /// areas from the area R-tree, municipality lists from the served-by map; exact.
+    pub fn covering(&self, point: LatLon, municipality: Option<MunicipalityCode>) -> Vec<u32> {
+        let m = municipality.map(|m| m.as_u32());
+        let mut out: Vec<u32> = self
+            .areas
+            .locate_all_at_point(&point.unit_vector())
+            .map(|a| a.data)
+            .filter(|ord| self.get(*ord).is_some_and(|e| e.covers(point, m)))
+            .collect();
+        if let Some(list) = m.and_then(|m| self.served_by.get(&m)) {
+            out.extend(list.iter().copied().filter(|o| self.get(*o).is_some()));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 

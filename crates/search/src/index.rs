@@ -260,13 +260,17 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     match &r.service_area {
         ServiceArea::None => {}
         ServiceArea::Radius { radius_km } => d.add_f64(f.service_radius, radius_km.km()),
-        ServiceArea::Municipalities { codes } => {
-            for c in codes {
+        ServiceArea::Municipalities { .. } | ServiceArea::Region { .. } => {
+            for c in tsunagu_places::service::served_codes(g, &r.service_area) {
                 d.add_u64(f.serves, u64::from(c.as_u32()));
             }
         }
+        ServiceArea::Polygon { coordinates } => {
+            d.add_bytes(f.service_polygon, &serde_json::to_vec(coordinates).expect("coordinates serialise"));
+        }
     }
     d.add_u64(f.nurse_days, u64::from(r.nurse_schedule.day_mask()));
+    d.add_u64(f.transport, u64::from(r.transport.map_or(0, |t| t.bits())));
     if let Some(v) = r.capacity.and_then(|c| c.vacancies) {
         d.add_u64(f.vacancies, u64::from(v));
     }
@@ -314,7 +318,9 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
         let (lat, lon) = (ff.f64(&name(f.lat))?, ff.f64(&name(f.lon))?);
         let radius = ff.f64(&name(f.service_radius))?;
         let serves = ff.u64(&name(f.serves))?;
+        let polygon = ff.bytes(&name(f.service_polygon))?;
         let nurse = ff.u64(&name(f.nurse_days))?;
+        let transport = ff.u64(&name(f.transport))?;
         let vac = ff.u64(&name(f.vacancies))?;
         let (amin, amax) = (ff.u64(&name(f.age_min))?, ff.u64(&name(f.age_max))?);
         let sample = ff.bool(&name(f.sample))?;
@@ -336,9 +342,22 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 _ => None,
             };
             let served: Vec<u32> = serves.values_for_doc(doc).map(|v| v as u32).collect();
+            let mut shape = Vec::new();
+            if let Some(col) = &polygon
+                && let Some(ord) = col.term_ords(doc).next()
+            {
+                col.ord_to_bytes(ord, &mut shape)?;
+            }
             let reach = match radius.first(doc) {
                 Some(r) => Reach::RadiusKm(r),
                 None if !served.is_empty() => Reach::Municipalities(served.into()),
+                None if !shape.is_empty() => {
+                    let rings: Vec<Vec<[f64; 2]>> = serde_json::from_slice(&shape).map_err(|_| corrupt())?;
+                    match tsunagu_places::service::polygon_of(&rings) {
+                        Some(p) => Reach::Polygon(Box::new(p)),
+                        None => Reach::None,
+                    }
+                }
                 None => Reach::None,
             };
             let entry = Entry {
@@ -351,6 +370,7 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 point,
                 reach,
                 nurse_days: nurse.first(doc).unwrap_or(0) as u8,
+                transport: transport.first(doc).unwrap_or(0) as u8,
                 vacancies: vac.first(doc).map(|v| v as u32),
                 ages: amin.first(doc).zip(amax.first(doc)).map(|(a, b)| (a as u8, b as u8)),
                 sample: sample.first(doc).unwrap_or(false),

@@ -14,7 +14,7 @@ pub mod query;
 pub mod schema;
 
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
-pub use query::{Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
+pub use query::{Covers, Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

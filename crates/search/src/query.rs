@@ -12,7 +12,9 @@ use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 use tsunagu_model::geo::chord2_for_km;
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, Weekday};
+use tsunagu_model::{
+    CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, TransportFeature, Weekday,
+};
 
 use crate::analysis::{normalize, tokens_of_normalized};
 use crate::catalog::{Catalog, Entry};
@@ -47,6 +49,14 @@ pub enum TextScope {
     NameAndDescription,
 }
 
+/// "Who comes to me": only resources whose service area covers this point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Covers {
+    pub point: LatLon,
+    /// The municipality (ward) the point lies in, for areas given as municipality lists.
+    pub municipality: Option<MunicipalityCode>,
+}
+
 /// A structured search. Build with [`SearchRequest::default`] and set what applies.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
@@ -64,6 +74,10 @@ pub struct SearchRequest {
     pub has_vacancy: bool,
     pub nurse_on: Option<Weekday>,
     pub age: Option<u8>,
+    /// Transport features that must all be present.
+    pub transport: Vec<TransportFeature>,
+    /// Only resources whose service area covers this point.
+    pub covers: Option<Covers>,
     pub include_sample: bool,
     /// `None`: relevance with text, distance with a point, else name.
     pub sort: Option<Sort>,
@@ -85,6 +99,8 @@ impl Default for SearchRequest {
             has_vacancy: false,
             nurse_on: None,
             age: None,
+            transport: Vec::new(),
+            covers: None,
             include_sample: true,
             sort: None,
             offset: 0,
@@ -138,6 +154,7 @@ struct Filter {
     has_vacancy: bool,
     nurse_on: u8,
     age: Option<u8>,
+    transport: u8,
     include_sample: bool,
     point: Option<LatLon>,
     radius_km: Option<f64>,
@@ -158,6 +175,7 @@ impl Filter {
             has_vacancy: req.has_vacancy,
             nurse_on: req.nurse_on.map_or(0, |d| 1 << d.index()),
             age: req.age,
+            transport: req.transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
             include_sample: req.include_sample,
             point: req.point,
             radius_km: req.radius.map(|r| r.km()),
@@ -184,6 +202,9 @@ impl Filter {
             return None;
         }
         if self.nurse_on != 0 && e.nurse_days & self.nurse_on == 0 {
+            return None;
+        }
+        if e.transport & self.transport != self.transport {
             return None;
         }
         if let (Some(age), Some((lo, hi))) = (self.age, e.ages)
@@ -222,14 +243,25 @@ impl SearchIndex {
             }
         };
 
+        // Covering areas bound the candidates before anything else.
+        let covering = req.covers.map(|c| catalog.covering(c.point, c.municipality));
         match (text, req.point, req.radius) {
             (Some(text), _, _) => {
                 let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope)? else {
                     return Ok(empty(req));
                 };
                 for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| {
-                    push(ord, score, e)
+                    if covering.as_ref().is_none_or(|c| c.binary_search(&ord).is_ok()) {
+                        push(ord, score, e)
+                    }
                 })?;
+            }
+            (None, _, _) if covering.is_some() => {
+                for &ord in covering.iter().flatten() {
+                    if let Some(e) = catalog.get(ord) {
+                        push(ord, 0.0, e);
+                    }
+                }
             }
             (None, Some(p), Some(r)) => {
                 for pe in catalog.points().locate_within_distance(p.unit_vector(), chord2_for_km(r.km()) * (1.0 + 1e-9))

@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::ANALYZER_NAME;
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +34,10 @@ pub struct Fields {
     pub lon: Field,
     pub service_radius: Field,
     pub serves: Field,
+    /// A polygon service area as JSON rings of [lon, lat].
+    pub service_polygon: Field,
     pub nurse_days: Field,
+    pub transport: Field,
     pub vacancies: Field,
     pub age_min: Field,
     pub age_max: Field,
@@ -73,7 +76,9 @@ pub fn build() -> (Schema, Fields) {
         lon: b.add_f64_field("lon", FAST),
         service_radius: b.add_f64_field("service_radius", FAST),
         serves: b.add_u64_field("serves", FAST),
+        service_polygon: b.add_bytes_field("service_polygon", FAST),
         nurse_days: b.add_u64_field("nurse_days", FAST),
+        transport: b.add_u64_field("transport", FAST),
         vacancies: b.add_u64_field("vacancies", FAST),
         age_min: b.add_u64_field("age_min", FAST),
         age_max: b.add_u64_field("age_max", FAST),
@@ -105,7 +110,9 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         lon: f("lon")?,
         service_radius: f("service_radius")?,
         serves: f("serves")?,
+        service_polygon: f("service_polygon")?,
         nurse_days: f("nurse_days")?,
+        transport: f("transport")?,
         vacancies: f("vacancies")?,
         age_min: f("age_min")?,
         age_max: f("age_max")?,
