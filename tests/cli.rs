@@ -63,12 +63,16 @@ fn an_import_with_bad_lines_writes_nothing_and_reports_each_line() {
     bad_kind["kind"] = "daycar".into();
     bad_kind["id"] = "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21".into();
     let file = d.path().join("mixed.jsonl");
-    std::fs::write(&file, format!("{good}\n{bad_kind}\nnot json\n")).unwrap();
+    let mut bad_area: serde_json::Value = serde_json::from_str(&good).unwrap();
+    bad_area["id"] = "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c22".into();
+    bad_area["service_area"] = serde_json::json!({"type": "region", "region_id": "20-99"});
+    std::fs::write(&file, format!("{good}\n{bad_kind}\nnot json\n{bad_area}\n")).unwrap();
     let out = tsunagu(d.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2") && err.contains("did you mean `daycare`"), "{err}");
     assert!(err.contains("line 3") && err.contains("not JSON"), "{err}");
+    assert!(err.contains("line 4") && err.contains("unknown region `20-99`"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
     let export = tsunagu(d.path(), &["export"]);
     assert!(export.stdout.is_empty(), "the good line was not written either");

@@ -68,6 +68,18 @@ fn real_responses_match_the_spec_and_every_path_is_exercised() {
         format!("/v1/municipalities?region={}", enc("さいたま")),
         "/v1/municipalities?prefecture=xx".to_string(),
         "/v1/regions?prefecture=11".to_string(),
+        format!("/v1/search?near={}&kinds=transport&covers=true", enc("小諸市")),
+        format!("/v1/search?near={}&kinds=transport&covers=true&transport=wheelchair", enc("384-0000")),
+        format!("/v1/search?near={}", enc("松元市")),
+        format!("/v1/search?near={}", enc("本町")),
+        format!("/v1/regions/{}", enc("北信")),
+        "/v1/regions/99-99".to_string(),
+        format!("/v1/places/geocode?q={}", enc("松本市丸の内3-7")),
+        format!("/v1/places/geocode?q={}", enc("xyzzy")),
+        "/v1/places/geocode".to_string(),
+        "/v1/places/reverse?lat=36.238&lon=137.972".to_string(),
+        "/v1/places/reverse?lat=35.68&lon=139.76".to_string(),
+        "/v1/places/reverse?lat=91&lon=0".to_string(),
         "/healthz".to_string(),
         "/readyz".to_string(),
     ];
@@ -84,6 +96,7 @@ fn the_specs_vocabularies_equal_the_models() {
     assert_eq!(e("CareType"), tsunagu_model::CareType::codes());
     assert_eq!(e("Weekday"), tsunagu_model::Weekday::codes());
     assert_eq!(e("Accessibility"), tsunagu_model::Accessibility::codes());
+    assert_eq!(e("TransportFeature"), tsunagu_model::TransportFeature::codes());
 }
 
 #[test]

@@ -23,11 +23,9 @@ pub fn parse_line(line: &str) -> Result<Resource, Vec<String>> {
     let r = Resource::from_json(v).map_err(|errs| {
         errs.into_iter().map(|e| if e.field.is_empty() { e.reason } else { e.to_string() }).collect::<Vec<_>>()
     })?;
-    if Gazetteer::bundled().municipality(r.municipality_code).is_none() {
-        return Err(vec![format!(
-            "municipality_code: {} is not a municipality tsunagu has data for",
-            r.municipality_code
-        )]);
+    let place_errors = tsunagu_places::check_places(Gazetteer::bundled(), &r);
+    if !place_errors.is_empty() {
+        return Err(place_errors.into_iter().map(|e| e.to_string()).collect());
     }
     Ok(r)
 }

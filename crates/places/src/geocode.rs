@@ -127,7 +127,7 @@ impl Geocoder {
             towns_by_key.entry(k).or_default().push(i);
         }
         for v in towns.values_mut() {
-            v.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+            v.sort_by_key(|(k, _)| std::cmp::Reverse(k.chars().count()));
         }
 
         let mut postal: HashMap<PostalCode, Vec<PostalRow>> = HashMap::new();

@@ -627,10 +627,17 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
             ServiceArea::Radius { radius_km: radius(rng, 8, 25) }
         }
         Kind::HomeCareClinic => ServiceArea::Radius { radius_km: RadiusKm::new(16.0).expect("valid") },
-        Kind::Transport => ServiceArea::Radius { radius_km: radius(rng, 10, 40) },
-        Kind::Coordinator => {
-            ServiceArea::Municipalities { codes: g.region_codes(g.region(&m.region_id).expect("region")) }
+        Kind::Transport if rng.random_bool(0.25) => {
+            // Some services list the municipalities they drive in: their own and neighbours in the 圏域.
+            let region = g.region(&m.region_id).expect("region");
+            let home = m.parent.unwrap_or(m.code);
+            let n = rng.random_range(0..=3);
+            let codes =
+                std::iter::once(home).chain(region.members.iter().copied().filter(|c| *c != home).take(n)).collect();
+            ServiceArea::Municipalities { codes }
         }
+        Kind::Transport => ServiceArea::Radius { radius_km: radius(rng, 10, 40) },
+        Kind::Coordinator => ServiceArea::Region { region_id: m.region_id.clone() },
         Kind::EquipmentRental | Kind::Program | Kind::ConsultationSupport => {
             ServiceArea::Municipalities { codes: g.expand(m.parent.unwrap_or(m.code)) }
         }

@@ -1,17 +1,27 @@
 //! `GET /v1/municipalities` and `GET /v1/regions`: the bundled places.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tsunagu_places::{Gazetteer, Municipality, Region};
+use tsunagu_model::LatLon;
+use tsunagu_places::{Boundaries, Gazetteer, GeocodeError, Geocoder, Municipality, Region};
+use tsunagu_search::SearchRequest;
 
 use crate::AppState;
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
+use crate::views::FacetsView;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/municipalities", get(municipalities)).route("/v1/regions", get(regions))
+    Router::new()
+        .route("/v1/municipalities", get(municipalities))
+        .route("/v1/regions", get(regions))
+        .route("/v1/regions/{id}", get(region))
+        .route("/v1/places/geocode", get(geocode))
+        .route("/v1/places/reverse", get(reverse))
 }
 
 /// Parse `prefecture=` (code or name) into a prefecture code.
@@ -98,4 +108,121 @@ async fn regions(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
         })
         .collect();
     Ok(Json(json!({"total": items.len(), "regions": items})))
+}
+
+/// `GET /v1/regions/{id}`: a region (by id or name) with its members and counts of resources by
+/// kind and care type.
+async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<Json<Value>, Problem> {
+    let g = s.gazetteer;
+    let Path(id) = id.map_err(|e| Problem::invalid(vec![InvalidParam::param("id", e.body_text())]))?;
+    let r = g.region_by_name(&id).ok_or_else(|| {
+        let mut p = Problem::not_found(format!("no region `{}`", tsunagu_model::codes::truncate(&id, 30)));
+        p.suggestions = g.regions().iter().map(|r| format!("{} ({})", r.id, r.name)).collect();
+        p
+    })?;
+    let codes = g.region_codes(r);
+    let req = SearchRequest {
+        municipalities: Some(codes.clone()),
+        include_sample: s.config.serve_sample_data,
+        limit: 1,
+        ..SearchRequest::default()
+    };
+    let index = s.directory.index.clone();
+    let found = tokio::task::spawn_blocking(move || index.search(&req))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))??;
+    let facets = found.facets.unwrap_or_default();
+    let count_in = |code: tsunagu_model::MunicipalityCode| -> usize {
+        let all = g.expand(code);
+        facets.municipalities.iter().filter(|(c, _)| all.contains(c)).map(|(_, n)| n).sum()
+    };
+    let view = FacetsView::of(g, &facets);
+    Ok(Json(json!({
+        "id": r.id,
+        "name": r.name,
+        "aliases": r.aliases,
+        "prefecture": r.prefecture,
+        "total": found.total,
+        "members": r.members.iter().filter_map(|c| g.municipality(*c)).map(|m| json!({"code": m.code, "name": m.name, "resources": count_in(m.code)})).collect::<Vec<_>>(),
+        "kinds": view.kinds,
+        "care_types": view.care_types,
+    })))
+}
+
+/// `GET /v1/places/geocode?q=`: an address, postal code, municipality, town or 圏域 → a place.
+async fn geocode(RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let mut p = Params::parse(raw.as_deref(), &["q"])?;
+    let q = p.one("q");
+    p.finish()?;
+    let Some(q) = q else {
+        return Err(Problem::invalid(vec![InvalidParam::param(
+            "q",
+            "is required: an address, postal code or place name",
+        )]));
+    };
+    match Geocoder::bundled().geocode(&q) {
+        Ok(g) => Ok(Json(json!({
+            "query": q,
+            "normalized": g.normalized,
+            "place": g.place,
+            "alternatives": g.alternatives,
+        }))),
+        Err(GeocodeError::NotFound { suggestions, .. }) => {
+            let mut p = Problem::new(
+                StatusCode::NOT_FOUND,
+                "/problems/unknown-place",
+                "Unknown place",
+                format!(
+                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
+                    tsunagu_model::codes::truncate(&q, 40)
+                ),
+            );
+            p.suggestions = suggestions;
+            Err(p)
+        }
+        Err(e) => Err(Problem::invalid(vec![InvalidParam::param("q", e.to_string())])),
+    }
+}
+
+/// `GET /v1/places/reverse?lat=&lon=`: the municipality (and 圏域) at a point.
+async fn reverse(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let mut p = Params::parse(raw.as_deref(), &["lat", "lon"])?;
+    let lat: Option<f64> = p.parsed("lat", "is not a number");
+    let lon: Option<f64> = p.parsed("lon", "is not a number");
+    if lat.is_none() && !p.errors.iter().any(|e| e.name.as_deref() == Some("lat")) {
+        p.error(InvalidParam::param("lat", "is required"));
+    }
+    if lon.is_none() && !p.errors.iter().any(|e| e.name.as_deref() == Some("lon")) {
+        p.error(InvalidParam::param("lon", "is required"));
+    }
+    let point = match (lat, lon) {
+        (Some(a), Some(o)) => match LatLon::new(a, o) {
+            Ok(pt) => Some(pt),
+            Err(e) => {
+                p.error(InvalidParam::param(e.field, e.reason));
+                None
+            }
+        },
+        _ => None,
+    };
+    p.finish()?;
+    let point = point.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("lat", "is required")]))?;
+    let g = s.gazetteer;
+    let found = Boundaries::bundled().locate(point).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "/problems/unknown-place",
+            "Unknown place",
+            "the point is not in a municipality tsunagu has data for (長野県・埼玉県)",
+        )
+    })?;
+    let m = g.municipality(found.municipality).ok_or_else(|| Problem::internal("located municipality is missing"))?;
+    Ok(Json(json!({
+        "point": point,
+        "municipality": {"code": m.code, "name": m.name, "prefecture": m.prefecture},
+        "region": g.region(&m.region_id).map(|r| json!({"id": r.id, "name": r.name})),
+        "town": found.town,
+        "town_distance_km": found.town_distance_km,
+        "method": found.method,
+    })))
 }

@@ -4,11 +4,13 @@
 use std::collections::BTreeSet;
 
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, Weekday};
-use tsunagu_search::{MAX_LIMIT, MAX_OFFSET, SearchRequest, Sort};
+use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
+use tsunagu_places::{Boundaries, GeocodeError, Geocoder, Place, Precision};
+use tsunagu_search::{Covers, MAX_LIMIT, MAX_OFFSET, SearchRequest, Sort};
 
 use crate::AppState;
 use crate::params::Params;
@@ -21,6 +23,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 pub const PARAMS: &[&str] = &[
     "q",
+    "near",
+    "covers",
+    "transport",
     "lat",
     "lon",
     "radius_km",
@@ -46,6 +51,10 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Serialize)]
 pub struct QueryEcho {
     pub q: Option<String>,
+    /// The place `near=` resolved to.
+    pub near: Option<NearEcho>,
+    pub covers: bool,
+    pub transport: Vec<TransportFeature>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub radius_km: Option<f64>,
@@ -57,6 +66,12 @@ pub struct QueryEcho {
     pub nurse_on: Option<Weekday>,
     pub age: Option<u8>,
     pub include_sample: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NearEcho {
+    pub text: String,
+    pub place: Place,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,8 +127,20 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     }
     req.text = q.clone();
 
+    let near_text = p.one("near").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let near = match &near_text {
+        Some(t) => Some(resolve_near(t)?),
+        None => None,
+    };
+
     let lat: Option<f64> = p.parsed("lat", "is not a number");
     let lon: Option<f64> = p.parsed("lon", "is not a number");
+    if near.is_some() && (lat.is_some() || lon.is_some()) {
+        p.error(InvalidParam::param("near", "give either near or lat and lon, not both"));
+    }
+    if let Some(place) = &near {
+        req.point = Some(place.point);
+    }
     match (lat, lon) {
         (Some(a), Some(o)) => match LatLon::new(a, o) {
             Ok(pt) => req.point = Some(pt),
@@ -129,8 +156,8 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
             Ok(r) => req.radius = Some(r),
             Err(e) => p.error(InvalidParam::param("radius_km", e.reason)),
         }
-        if lat.is_none() && lon.is_none() {
-            p.error(InvalidParam::param("radius_km", "needs a point: give lat and lon"));
+        if req.point.is_none() && lat.is_none() && lon.is_none() {
+            p.error(InvalidParam::param("radius_km", "needs a point: give near, or lat and lon"));
         }
     }
 
@@ -157,7 +184,20 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         }
         munis = Some(set);
     }
-    let region = region_param(g, &mut p);
+    let covers = p.bool("covers").unwrap_or(false);
+    let mut region = region_param(g, &mut p);
+    // A 圏域 given as the place means "in this region", measured from its middle.
+    if let Some(place) = near.as_ref().filter(|pl| pl.precision == Precision::Region) {
+        if covers {
+            p.error(InvalidParam::param(
+                "covers",
+                "needs an address, postal code or municipality as near, not a region",
+            ));
+        }
+        if region.is_none() {
+            region = place.region_id.as_deref().and_then(|id| g.region(id));
+        }
+    }
     if let Some(r) = region {
         let in_region: BTreeSet<_> = g.region_codes(r).into_iter().collect();
         munis = Some(match munis {
@@ -166,6 +206,20 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         });
     }
     req.municipalities = munis.map(|m| m.into_iter().collect());
+
+    if covers {
+        match req.point {
+            Some(point) => {
+                let municipality = match &near {
+                    Some(place) => place.municipality_code,
+                    None => Boundaries::bundled().locate(point).map(|l| l.municipality),
+                };
+                req.covers = Some(Covers { point, municipality });
+            }
+            None => p.error(InvalidParam::param("covers", "needs a place: give near, or lat and lon")),
+        }
+    }
+    req.transport = list::<TransportFeature>(&mut p, "transport");
 
     req.has_vacancy = p.bool("has_vacancy").unwrap_or(false);
     if let Some(d) = p.one("nurse_on") {
@@ -201,8 +255,8 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
                 None
             }
         };
-        if req.sort == Some(Sort::Distance) && lat.is_none() {
-            p.error(InvalidParam::param("sort", "sorting by distance needs a point: give lat and lon"));
+        if req.sort == Some(Sort::Distance) && req.point.is_none() && lat.is_none() {
+            p.error(InvalidParam::param("sort", "sorting by distance needs a point: give near, or lat and lon"));
         }
     }
     if let Some(limit) = p.parsed::<usize>("limit", &format!("is not a whole number from 1 to {MAX_LIMIT}")) {
@@ -225,6 +279,9 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
 
     let echo = QueryEcho {
         q,
+        near: near_text.zip(near).map(|(text, place)| NearEcho { text, place }),
+        covers,
+        transport: req.transport.clone(),
         lat: req.point.map(|p| p.lat()),
         lon: req.point.map(|p| p.lon()),
         radius_km: req.radius.map(|r| r.km()),
@@ -238,6 +295,49 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         include_sample: req.include_sample,
     };
     Ok((req, echo))
+}
+
+/// Resolve `near=` to one place: unknown → 404 with suggestions; several places in different
+/// municipalities → 400 listing them. Never a silent guess.
+fn resolve_near(text: &str) -> Result<Place, Problem> {
+    match Geocoder::bundled().geocode(text) {
+        Ok(g) => {
+            let settled = g
+                .alternatives
+                .iter()
+                .all(|a| a.municipality_code == g.place.municipality_code && a.region_id == g.place.region_id);
+            if settled {
+                Ok(g.place)
+            } else {
+                let mut problem = Problem::invalid(vec![InvalidParam::param(
+                    "near",
+                    format!(
+                        "`{}` matches {} places; add the municipality",
+                        tsunagu_model::codes::truncate(text, 40),
+                        g.alternatives.len() + 1
+                    ),
+                )]);
+                problem.suggestions =
+                    std::iter::once(&g.place).chain(&g.alternatives).map(|p| p.name.clone()).take(20).collect();
+                Err(problem)
+            }
+        }
+        Err(GeocodeError::NotFound { suggestions, .. }) => {
+            let mut problem = Problem::new(
+                StatusCode::NOT_FOUND,
+                "/problems/unknown-place",
+                "Unknown place",
+                format!(
+                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
+                    tsunagu_model::codes::truncate(text, 40)
+                ),
+            );
+            problem.invalid = vec![InvalidParam::param("near", "unknown place")];
+            problem.suggestions = suggestions;
+            Err(problem)
+        }
+        Err(e) => Err(Problem::invalid(vec![InvalidParam::param("near", e.to_string())])),
+    }
 }
 
 async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, Problem> {
