@@ -11,10 +11,13 @@ pub mod analysis;
 pub mod catalog;
 pub mod index;
 pub mod query;
+pub mod romaji;
 pub mod schema;
+pub mod understand;
 
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
 pub use query::{Covers, Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
+pub use understand::{Interpretation, Recognized, understand};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

@@ -1,0 +1,499 @@
+//! Query understanding: free text as people write it → structured intent.
+//!
+//! 「たん吸引できる保育園 松本」 → care type `suction_oral_nasal`, kind `daycare`, place 松本市, no
+//! remaining text. "ventilator visiting nurse near saitama" → `ventilator`, `home_nursing`,
+//! さいたま市. The phrases come from `index/vocabulary.toml` (care types, kinds, "near me",
+//! filler) and from the bundled places (municipality and 圏域 names, readings in kana and romaji).
+//!
+//! Matching is greedy longest-first over normalised text (the analyzer's normalisation, so kana,
+//! width and case do not matter): character by character in Japanese runs, word by word in Latin
+//! runs. Latin words that match nothing get a typo-tolerant second look (edit distance 1 for 4–7
+//! letters, 2 for longer). Addresses and postal codes inside the text are geocoded as a whole.
+//! What is left — minus particles between recognised phrases — is searched as text.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use tsunagu_model::error::edit_distance;
+use tsunagu_model::{CareType, Kind, MunicipalityCode};
+use tsunagu_places::{Gazetteer, Geocoder, Place, Precision};
+
+use crate::analysis::normalize;
+use crate::romaji::{simplified, to_romaji};
+
+const VOCABULARY: &str = include_str!("../../../index/vocabulary.toml");
+
+/// Particles dropped when they are all that is left between recognised phrases.
+const PARTICLES: &str = "のがをにはとやへもかなでよ、。・,.!?！？";
+
+/// Words about the child rather than the resource: dropped with particles, never on their own
+/// (so a name like 虹の子 survives).
+const CHILD_WORDS: &[&str] = &["子ども", "こども", "子供", "息子", "娘", "子", "児"];
+
+/// A concept a phrase stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Concept {
+    Care(CareType),
+    Kind(Kind),
+    Municipality(MunicipalityCode),
+    Region(String),
+    Prefecture(u8),
+    NearMe,
+    Filler,
+}
+
+#[derive(Deserialize)]
+struct Terms {
+    #[serde(default)]
+    ja: Vec<String>,
+    #[serde(default)]
+    en: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct VocabularyFile {
+    care: HashMap<String, Terms>,
+    kind: HashMap<String, Terms>,
+    near_me: Terms,
+    filler: Terms,
+}
+
+/// The phrase dictionary.
+pub struct Vocabulary {
+    /// Normalised Japanese (or mixed) phrase → concept.
+    ja: HashMap<String, Concept>,
+    ja_max_chars: usize,
+    /// Normalised Latin phrase (words joined by one space) → concept.
+    latin: HashMap<String, Concept>,
+    latin_max_words: usize,
+    /// Single Latin words that carry meaning (not filler), for typo matching.
+    latin_words: Vec<(String, Concept)>,
+}
+
+fn is_latin_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '\'')
+}
+
+impl Vocabulary {
+    /// Build from `index/vocabulary.toml` and the gazetteer. Panics only if the bundled file is
+    /// malformed, which a test rules out.
+    pub fn new(g: &Gazetteer) -> Vocabulary {
+        let file: VocabularyFile = toml::from_str(VOCABULARY).expect("index/vocabulary.toml parses");
+        let mut v = Vocabulary {
+            ja: HashMap::new(),
+            ja_max_chars: 1,
+            latin: HashMap::new(),
+            latin_max_words: 1,
+            latin_words: Vec::new(),
+        };
+        // Places first, so that a concept term with the same spelling wins (inserted later).
+        for pref in
+            [(20u8, "長野県", "ながのけん", "nagano prefecture"), (11, "埼玉県", "さいたまけん", "saitama prefecture")]
+        {
+            v.add(pref.1, Concept::Prefecture(pref.0));
+            v.add(pref.2, Concept::Prefecture(pref.0));
+            v.add(pref.3, Concept::Prefecture(pref.0));
+        }
+        for r in g.regions() {
+            for name in std::iter::once(&r.name).chain(&r.aliases) {
+                v.add(&format!("{name}圏域"), Concept::Region(r.id.clone()));
+                v.add(&format!("{name}地域"), Concept::Region(r.id.clone()));
+                v.add(name, Concept::Region(r.id.clone()));
+            }
+        }
+        for m in g.municipalities() {
+            let c = Concept::Municipality(m.code);
+            v.add(&m.name, c.clone());
+            v.add(&m.full_name, c.clone());
+            let bare = m.name.trim_end_matches(['市', '町', '村']);
+            if bare.chars().count() >= 2 && !bare.ends_with('区') {
+                v.add(bare, c.clone());
+            }
+            if let Some(parent) = m.parent.and_then(|p| g.municipality(p)) {
+                v.add(m.name.trim_start_matches(&parent.name), c.clone()); // 浦和区
+            }
+            v.add(&m.name_kana, c.clone());
+            let kana_bare = ["し", "まち", "むら", "ちょう", "そん", "く"]
+                .iter()
+                .find_map(|s| m.name_kana.strip_suffix(s))
+                .unwrap_or(&m.name_kana);
+            if m.parent.is_none() {
+                v.add(kana_bare, c.clone());
+                if let Some(r) = to_romaji(kana_bare) {
+                    for form in [r.clone(), simplified(&r), format!("{r} city"), format!("{r}-shi")] {
+                        v.add(&form, c.clone());
+                    }
+                }
+            }
+        }
+        let terms = |t: &Terms, c: Concept, v: &mut Vocabulary| {
+            for s in t.ja.iter().chain(&t.en) {
+                v.add(s, c.clone());
+            }
+        };
+        for (code, t) in &file.care {
+            let care: CareType = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
+            terms(t, Concept::Care(care), &mut v);
+        }
+        for (code, t) in &file.kind {
+            let kind: Kind = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
+            terms(t, Concept::Kind(kind), &mut v);
+        }
+        // Single characters (particles) are not phrases: they are dropped only between phrases.
+        let filler = Terms {
+            ja: file.filler.ja.iter().filter(|t| t.chars().count() > 1).cloned().collect(),
+            en: file.filler.en.clone(),
+        };
+        terms(&filler, Concept::Filler, &mut v);
+        terms(&file.near_me, Concept::NearMe, &mut v);
+        v.latin_words = v
+            .latin
+            .iter()
+            .filter(|(k, c)| !k.contains(' ') && k.len() >= 4 && **c != Concept::Filler)
+            .map(|(k, c)| (k.clone(), c.clone()))
+            .collect();
+        v.latin_words.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// The vocabulary over the bundled places, built once.
+    pub fn bundled() -> &'static Vocabulary {
+        static V: OnceLock<Vocabulary> = OnceLock::new();
+        V.get_or_init(|| Vocabulary::new(Gazetteer::bundled()))
+    }
+
+    fn add(&mut self, phrase: &str, c: Concept) {
+        let n = normalize(phrase);
+        let words: Vec<&str> = n.split(|ch: char| ch.is_whitespace() || ch == '-').filter(|w| !w.is_empty()).collect();
+        if !words.is_empty() && words.iter().all(|w| is_latin_word(w)) {
+            self.latin_max_words = self.latin_max_words.max(words.len());
+            self.latin.insert(words.join(" "), c);
+        } else if !n.is_empty() {
+            self.ja_max_chars = self.ja_max_chars.max(n.chars().count());
+            self.ja.insert(n, c);
+        }
+    }
+
+    /// The closest meaningful Latin word within the typo budget, if unambiguous.
+    fn fuzzy_latin(&self, word: &str) -> Option<(&str, &Concept)> {
+        let len = word.chars().count();
+        if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let budget = if len >= 8 { 2 } else { 1 };
+        let mut best: Option<(usize, &str, &Concept)> = None;
+        let mut tie = false;
+        for (k, c) in &self.latin_words {
+            if k.len().abs_diff(word.len()) > budget {
+                continue;
+            }
+            let d = edit_distance(word, k);
+            if d > budget {
+                continue;
+            }
+            match best {
+                Some((bd, _, bc)) if d == bd && bc != c => tie = true,
+                Some((bd, _, _)) if d >= bd => {}
+                _ => {
+                    best = Some((d, k, c));
+                    tie = false;
+                }
+            }
+        }
+        if tie { None } else { best.map(|(_, k, c)| (k, c)) }
+    }
+}
+
+/// One recognised phrase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recognized {
+    /// `care_type`, `kind`, `place`, `near_me`
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Vocabulary code (care type, kind), municipality code or region id; empty for near_me.
+    pub code: String,
+    pub ja: String,
+    pub en: String,
+    /// The words of the query it came from.
+    pub matched: String,
+    /// Set when the words were a typo of `matched_term`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected_from: Option<String>,
+}
+
+/// What the text was understood to mean.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Interpretation {
+    pub care_types: Vec<CareType>,
+    pub kinds: Vec<Kind>,
+    /// A place named in the text (municipality, 圏域, address or postal code).
+    #[serde(skip)]
+    pub place: Option<Place>,
+    /// A prefecture named in the text.
+    #[serde(skip)]
+    pub prefecture: Option<u8>,
+    pub near_me: bool,
+    /// Everything recognised, in query order (for chips).
+    pub recognized: Vec<Recognized>,
+    /// Text left for full-text search (empty when everything was understood).
+    pub remaining_text: String,
+}
+
+fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, String, String) {
+    match c {
+        Concept::Care(t) => ("care_type", t.code().into(), t.labels().ja.into(), t.labels().en.into()),
+        Concept::Kind(k) => ("kind", k.code().into(), k.labels().ja.into(), k.labels().en.into()),
+        Concept::Municipality(m) => {
+            let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
+            ("place", m.to_string(), name.clone(), name)
+        }
+        Concept::Region(id) => {
+            let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
+            ("place", id.clone(), name.clone(), name)
+        }
+        Concept::Prefecture(p) => {
+            let (ja, en) = if *p == 20 { ("長野県", "Nagano") } else { ("埼玉県", "Saitama") };
+            ("prefecture", format!("{p:02}"), ja.into(), en.into())
+        }
+        Concept::NearMe => ("near_me", String::new(), "現在地の近く".into(), "Near me".into()),
+        Concept::Filler => ("filler", String::new(), String::new(), String::new()),
+    }
+}
+
+/// A run of the normalised text: Latin words or Japanese characters.
+enum Run {
+    Latin(Vec<String>),
+    Ja(Vec<char>),
+}
+
+fn runs(token: &str) -> Vec<Run> {
+    let mut out: Vec<Run> = Vec::new();
+    let mut word = String::new();
+    let mut space = false;
+    let flush_word = |word: &mut String, out: &mut Vec<Run>| {
+        if !word.is_empty() {
+            match out.last_mut() {
+                Some(Run::Latin(ws)) => ws.push(std::mem::take(word)),
+                _ => out.push(Run::Latin(vec![std::mem::take(word)])),
+            }
+        }
+    };
+    for c in token.chars() {
+        if c.is_ascii_alphanumeric() || c == '\'' {
+            word.push(c);
+            space = false;
+        } else if c.is_whitespace() || c == '-' {
+            flush_word(&mut word, &mut out);
+            space = true;
+        } else {
+            flush_word(&mut word, &mut out);
+            match out.last_mut() {
+                Some(Run::Ja(cs)) if !space => cs.push(c),
+                _ => out.push(Run::Ja(vec![c])),
+            }
+            space = false;
+        }
+    }
+    flush_word(&mut word, &mut out);
+    out
+}
+
+/// Understand free text.
+pub fn understand(text: &str) -> Interpretation {
+    let v = Vocabulary::bundled();
+    let g = Gazetteer::bundled();
+    let mut it = Interpretation::default();
+    let mut leftovers: Vec<String> = Vec::new();
+    let found = |c: &Concept, matched: String, corrected_from: Option<String>, it: &mut Interpretation| {
+        match c {
+            Concept::Filler => return,
+            Concept::Care(t) if !it.care_types.contains(t) => it.care_types.push(*t),
+            Concept::Kind(k) if !it.kinds.contains(k) => it.kinds.push(*k),
+            Concept::NearMe => it.near_me = true,
+            Concept::Prefecture(p) => it.prefecture = Some(*p),
+            Concept::Municipality(m) if it.place.is_none() => {
+                it.place = Geocoder::bundled()
+                    .geocode(&g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default())
+                    .ok()
+                    .map(|r| r.place);
+            }
+            Concept::Region(id) if it.place.is_none() => {
+                let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
+                it.place = Geocoder::bundled().geocode(&name).ok().map(|r| r.place);
+            }
+            _ => return,
+        }
+        let (kind, code, ja, en) = labels(c, g);
+        it.recognized.push(Recognized { kind, code, ja, en, matched, corrected_from });
+    };
+
+    let mut rest_tokens: Vec<&str> = Vec::new();
+    for token in text.split_whitespace() {
+        let norm = normalize(token);
+        // An address or postal code is geocoded whole.
+        if it.place.is_none()
+            && norm.chars().any(|c| c.is_ascii_digit())
+            && let Ok(geo) = Geocoder::bundled().geocode(token)
+            && matches!(geo.place.precision, Precision::Town | Precision::Municipality)
+            && geo.alternatives.iter().all(|a| a.municipality_code == geo.place.municipality_code)
+        {
+            it.recognized.push(Recognized {
+                kind: "place",
+                code: geo.place.municipality_code.map(|m| m.to_string()).unwrap_or_default(),
+                ja: geo.place.name.clone(),
+                en: geo.place.name.clone(),
+                matched: token.to_string(),
+                corrected_from: None,
+            });
+            it.place = Some(geo.place);
+            continue;
+        }
+        rest_tokens.push(token);
+    }
+    {
+        // Latin phrases may span words ("visiting nurse"); Japanese runs end at spaces.
+        for run in runs(&normalize(&rest_tokens.join(" "))) {
+            match run {
+                Run::Latin(words) => {
+                    let mut i = 0;
+                    while i < words.len() {
+                        let mut hit = None;
+                        for n in (1..=v.latin_max_words.min(words.len() - i)).rev() {
+                            let phrase = words[i..i + n].join(" ");
+                            if let Some(c) = v.latin.get(&phrase) {
+                                hit = Some((n, c.clone(), phrase));
+                                break;
+                            }
+                        }
+                        match hit {
+                            Some((n, c, phrase)) => {
+                                found(&c, phrase, None, &mut it);
+                                i += n;
+                            }
+                            None => {
+                                match v.fuzzy_latin(&words[i]) {
+                                    Some((term, c)) => {
+                                        let c = c.clone();
+                                        found(&c, term.to_string(), Some(words[i].clone()), &mut it);
+                                    }
+                                    None => leftovers.push(words[i].clone()),
+                                }
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+                Run::Ja(chars) => {
+                    let mut i = 0;
+                    let mut pending = String::new();
+                    let mut after_concept = false;
+                    while i < chars.len() {
+                        let mut hit = None;
+                        for n in (1..=v.ja_max_chars.min(chars.len() - i)).rev() {
+                            let phrase: String = chars[i..i + n].iter().collect();
+                            if let Some(c) = v.ja.get(&phrase) {
+                                hit = Some((n, c.clone(), phrase));
+                                break;
+                            }
+                        }
+                        match hit {
+                            Some((n, c, phrase)) => {
+                                push_leftover(&mut leftovers, std::mem::take(&mut pending), true);
+                                found(&c, phrase, None, &mut it);
+                                after_concept = true;
+                                i += n;
+                            }
+                            None => {
+                                pending.push(chars[i]);
+                                i += 1;
+                            }
+                        }
+                    }
+                    push_leftover(&mut leftovers, pending, after_concept);
+                }
+            }
+        }
+    }
+    it.remaining_text = leftovers.join(" ");
+    it
+}
+
+/// Keep a leftover segment unless it is only particles next to recognised phrases.
+fn push_leftover(out: &mut Vec<String>, segment: String, beside_concept: bool) {
+    if segment.is_empty() {
+        return;
+    }
+    let mut bare = segment.clone();
+    for w in CHILD_WORDS {
+        bare = bare.replace(w, "");
+    }
+    if beside_concept && bare.chars().all(|c| PARTICLES.contains(c)) {
+        return;
+    }
+    out.push(segment);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(it: &Interpretation) -> (Vec<&str>, Vec<&str>, Option<String>, String) {
+        (
+            it.care_types.iter().map(|c| c.code()).collect(),
+            it.kinds.iter().map(|k| k.code()).collect(),
+            it.place
+                .as_ref()
+                .map(|p| p.municipality_code.map(|m| m.to_string()).or(p.region_id.clone()).unwrap_or_default()),
+            it.remaining_text.clone(),
+        )
+    }
+
+    #[test]
+    fn the_vocabulary_file_parses_and_covers_every_care_type_and_kind() {
+        let file: VocabularyFile = toml::from_str(VOCABULARY).unwrap();
+        for c in CareType::ALL {
+            let t = file.care.get(c.code()).unwrap_or_else(|| panic!("{c} missing"));
+            assert!(!t.ja.is_empty() && !t.en.is_empty(), "{c}");
+        }
+        for k in Kind::ALL {
+            let t = file.kind.get(k.code()).unwrap_or_else(|| panic!("{k} missing"));
+            assert!(!t.ja.is_empty() && !t.en.is_empty(), "{k}");
+        }
+        assert_eq!(file.care.len(), CareType::ALL.len());
+        assert_eq!(file.kind.len(), Kind::ALL.len());
+    }
+
+    #[test]
+    fn text_to_interpretation() {
+        let cases: &[(&str, &[&str], &[&str], Option<&str>, &str)] = &[
+            ("たん吸引できる保育園 松本", &["suction_oral_nasal"], &["daycare"], Some("20202"), ""),
+            ("痰の吸引 こども園", &["suction_oral_nasal"], &["daycare"], None, ""),
+            ("きゅういん 保育所", &["suction_oral_nasal"], &["daycare"], None, ""),
+            ("胃ろう 放デイ", &["gastrostomy"], &["after_school_day_service"], None, ""),
+            ("胃瘻の子の放課後デイ", &["gastrostomy"], &["after_school_day_service"], None, ""),
+            ("虹の子 保育園", &[], &["daycare"], None, "虹の子"),
+            ("suction daycare matsumoto", &["suction_oral_nasal"], &["daycare"], Some("20202"), ""),
+            ("ventilator visiting nurse near saitama", &["ventilator"], &["home_nursing"], Some("11100"), ""),
+            ("呼吸器つけたまま乗れるタクシー", &["ventilator"], &["transport"], None, ""),
+            ("気管内吸引 ショートステイ 北信圏域", &["suction_tracheal"], &["short_stay"], Some("20-10"), ""),
+            ("ventilater daycar", &["ventilator"], &["daycare"], None, ""),
+            ("訪看 HOT 小諸市", &["oxygen"], &["home_nursing"], Some("20208"), ""),
+            ("ひまわり保育園", &[], &["daycare"], None, "ひまわり"),
+            ("松本市丸の内3-7 訪問看護", &[], &["home_nursing"], Some("20202"), ""),
+            ("g-tube respite near me", &["gastrostomy"], &["short_stay"], None, ""),
+        ];
+        for (q, care, kinds, place, rest) in cases {
+            let it = understand(q);
+            let (c, k, p, r) = codes(&it);
+            assert_eq!(
+                (c.as_slice(), k.as_slice(), p.as_deref(), r.as_str()),
+                (*care, *kinds, *place, *rest),
+                "{q}: {it:?}"
+            );
+        }
+        assert!(understand("g-tube respite near me").near_me);
+        let typo = understand("ventilater");
+        assert_eq!(typo.recognized[0].corrected_from.as_deref(), Some("ventilater"));
+    }
+}
