@@ -52,19 +52,40 @@ fn a_coordinator_finds_transport_near_komoro() {
 
 #[test]
 fn a_nurse_finds_visiting_nurses_with_ventilator_near_saitama_in_english() {
-    let r = server()
-        .get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
+    let r = server().get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
     assert_eq!(r.status, 200, "{:?}", r.body);
+    // Understood: kind and care type become filters, nothing is left as words.
+    let it = &r.body["interpretation"];
+    assert_eq!(it["remaining_text"], "");
+    let chips: Vec<(String, String)> = it["recognized"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["type"].as_str().unwrap().to_string(), c["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(chips.contains(&("kind".into(), "home_nursing".into())) && chips.contains(&("care_type".into(), "ventilator".into())), "{chips:?}");
     let rs = results(&r);
     assert!(rs.len() >= 5, "{}", rs.len());
     for x in rs {
-        assert!(strs(&x["care_types"]).contains(&"ventilator".to_string()), "every word must match: {}", x["name"]);
+        assert_eq!(x["kind"], "home_nursing", "{}", x["name"]);
+        assert!(strs(&x["care_types"]).contains(&"ventilator".to_string()));
         assert!(x["distance_km"].as_f64().unwrap() <= 15.0);
     }
-    for x in &rs[..5] {
-        assert_eq!(x["kind"], "home_nursing", "{}", x["name"]);
+    assert_eq!(r.body["sort"], "distance");
+    assert_sorted(&distances(rs));
+
+    // Without understanding, the same words are plain text: every word must match, ranked by relevance.
+    let plain = server().get(&format!(
+        "/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15&interpret=false",
+        enc("visiting nurse ventilator")
+    ));
+    assert!(plain.body["interpretation"].is_null());
+    assert_eq!(plain.body["sort"], "relevance");
+    let rs = results(&plain);
+    assert!(!rs.is_empty());
+    for x in rs {
+        assert!(strs(&x["care_types"]).contains(&"ventilator".to_string()), "every word must match: {}", x["name"]);
     }
-    assert_eq!(r.body["sort"], "relevance");
     let scores: Vec<f64> = rs.iter().map(|x| x["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }

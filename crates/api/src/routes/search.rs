@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
 use tsunagu_places::{Boundaries, GeocodeError, Geocoder, Place, Precision};
-use tsunagu_search::{Covers, MAX_LIMIT, MAX_OFFSET, SearchRequest, Sort};
+use tsunagu_search::{Covers, MAX_LIMIT, MAX_OFFSET, Recognized, SearchRequest, Sort, understand};
 
 use crate::AppState;
 use crate::params::Params;
@@ -23,6 +23,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 pub const PARAMS: &[&str] = &[
     "q",
+    "interpret",
     "near",
     "covers",
     "transport",
@@ -68,6 +69,35 @@ pub struct QueryEcho {
     pub include_sample: bool,
 }
 
+/// What free text was understood to mean, for chips such as 「たん吸引 × 保育所 × 松本市」.
+#[derive(Debug, Serialize)]
+pub struct InterpretationView {
+    /// Every recognised phrase, in query order; `applied` is false where an explicit parameter
+    /// overrode it.
+    pub recognized: Vec<RecognizedView>,
+    pub near_me: bool,
+    /// Text searched as words after the recognised phrases were taken out.
+    pub remaining_text: String,
+    pub summary_ja: String,
+    pub summary_en: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecognizedView {
+    #[serde(flatten)]
+    pub recognized: Recognized,
+    pub applied: bool,
+}
+
+/// One relaxation applied because the search found nothing.
+#[derive(Debug, Serialize)]
+pub struct Relaxation {
+    /// `widen_radius`, `drop_text` or `neighbouring_regions`
+    pub step: &'static str,
+    pub detail_ja: String,
+    pub detail_en: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct NearEcho {
     pub text: String,
@@ -87,6 +117,9 @@ pub struct ResultItem {
 #[derive(Debug, Serialize)]
 pub struct SearchResponse {
     pub query: QueryEcho,
+    pub interpretation: Option<InterpretationView>,
+    /// What was relaxed, in order, when the search as asked found nothing.
+    pub relaxed: Vec<Relaxation>,
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
@@ -113,8 +146,16 @@ fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, 
     out
 }
 
-/// Parse and validate every parameter, collecting all problems.
-fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), Problem> {
+/// What the handler may relax when a search finds nothing.
+struct Relaxable {
+    /// The municipality filter came from a named municipality (near= or the text).
+    named_municipality: Option<MunicipalityCode>,
+    region: Option<&'static tsunagu_places::Region>,
+}
+
+/// Parse and validate every parameter, collecting all problems; understand `q` unless
+/// `interpret=false`. Explicit parameters override what the text was understood to mean.
+fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, Option<InterpretationView>, Relaxable), Problem> {
     let g = s.gazetteer;
     let mut p = Params::parse(raw, PARAMS)?;
     let mut req = SearchRequest::default();
@@ -125,7 +166,12 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     {
         p.error(InvalidParam::param("q", format!("is longer than {MAX_QUERY_CHARS} characters")));
     }
-    req.text = q.clone();
+    let interpret = p.bool("interpret").unwrap_or(true);
+    let it = q.as_deref().filter(|_| interpret).map(understand);
+    req.text = match &it {
+        Some(it) => Some(it.remaining_text.clone()).filter(|t| !t.is_empty()),
+        None => q.clone(),
+    };
 
     let near_text = p.one("near").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let near = match &near_text {
@@ -138,9 +184,6 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     if near.is_some() && (lat.is_some() || lon.is_some()) {
         p.error(InvalidParam::param("near", "give either near or lat and lon, not both"));
     }
-    if let Some(place) = &near {
-        req.point = Some(place.point);
-    }
     match (lat, lon) {
         (Some(a), Some(o)) => match LatLon::new(a, o) {
             Ok(pt) => req.point = Some(pt),
@@ -149,6 +192,13 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         (Some(_), None) => p.error(InvalidParam::param("lon", "is required with lat")),
         (None, Some(_)) => p.error(InvalidParam::param("lat", "is required with lon")),
         (None, None) => {}
+    }
+    // The place: explicit near=, else explicit lat/lon, else one named in the text.
+    let explicit_point = near.is_some() || lat.is_some() || lon.is_some();
+    let text_place = if explicit_point { None } else { it.as_ref().and_then(|i| i.place.clone()) };
+    let place = near.clone().or(text_place.clone());
+    if let Some(pl) = &place {
+        req.point = Some(pl.point);
     }
     let radius: Option<f64> = p.parsed("radius_km", "is not a number");
     if let Some(r) = radius {
@@ -161,9 +211,14 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         }
     }
 
-    req.kinds = list::<Kind>(&mut p, "kinds");
-    req.care_types = list::<CareType>(&mut p, "care_types").into_iter().collect();
+    let kinds = list::<Kind>(&mut p, "kinds");
+    let care: CareSet = list::<CareType>(&mut p, "care_types").into_iter().collect();
+    let explicit_kinds = !p.list(&["kinds"]).is_empty();
+    let explicit_care = !p.list(&["care_types"]).is_empty();
+    req.kinds = if explicit_kinds { kinds } else { it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default() };
+    req.care_types = if explicit_care { care } else { it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default() };
 
+    let covers = p.bool("covers").unwrap_or(false);
     let mut munis: Option<BTreeSet<MunicipalityCode>> = None;
     let mut echo_munis = Vec::new();
     let codes = p.list(&["municipalities"]);
@@ -184,19 +239,35 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         }
         munis = Some(set);
     }
-    let covers = p.bool("covers").unwrap_or(false);
     let mut region = region_param(g, &mut p);
-    // A 圏域 given as the place means "in this region", measured from its middle.
-    if let Some(place) = near.as_ref().filter(|pl| pl.precision == Precision::Region) {
-        if covers {
-            p.error(InvalidParam::param(
-                "covers",
-                "needs an address, postal code or municipality as near, not a region",
-            ));
+    let mut named_municipality = None;
+    if let Some(pl) = &place {
+        match pl.precision {
+            // A 圏域 given as the place means "in this region", measured from its middle.
+            Precision::Region => {
+                if covers {
+                    p.error(InvalidParam::param("covers", "needs an address, postal code or municipality as near, not a region"));
+                }
+                if region.is_none() {
+                    region = pl.region_id.as_deref().and_then(|id| g.region(id));
+                }
+            }
+            // A municipality named as the place means "in this municipality" (relaxed to a radius
+            // around it when nothing is there); "who comes to me" keeps its own rule.
+            Precision::Municipality if !covers && munis.is_none() && pl.postal_code.is_none() => {
+                if let Some(c) = pl.municipality_code {
+                    named_municipality = Some(c);
+                    munis = Some(g.expand(c).into_iter().collect());
+                }
+            }
+            _ => {}
         }
-        if region.is_none() {
-            region = place.region_id.as_deref().and_then(|id| g.region(id));
-        }
+    }
+    if munis.is_none()
+        && region.is_none()
+        && let Some(pref) = it.as_ref().and_then(|i| i.prefecture)
+    {
+        munis = Some(g.municipalities().iter().filter(|m| m.prefecture_code == pref).map(|m| m.code).collect());
     }
     if let Some(r) = region {
         let in_region: BTreeSet<_> = g.region_codes(r).into_iter().collect();
@@ -210,8 +281,8 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     if covers {
         match req.point {
             Some(point) => {
-                let municipality = match &near {
-                    Some(place) => place.municipality_code,
+                let municipality = match &place {
+                    Some(pl) => pl.municipality_code,
                     None => Boundaries::bundled().locate(point).map(|l| l.municipality),
                 };
                 req.covers = Some(Covers { point, municipality });
@@ -226,8 +297,7 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         match d.parse::<Weekday>() {
             Ok(d) => req.nurse_on = Some(d),
             Err(e) => p.error(
-                InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given))
-                    .with_allowed(e.allowed.iter().copied()),
+                InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given)).with_allowed(e.allowed.iter().copied()),
             ),
         }
     }
@@ -246,11 +316,8 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
             "name" => Some(Sort::Name),
             other => {
                 p.error(
-                    InvalidParam::param(
-                        "sort",
-                        format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20)),
-                    )
-                    .with_allowed(["relevance", "distance", "name"]),
+                    InvalidParam::param("sort", format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20)))
+                        .with_allowed(["relevance", "distance", "name"]),
                 );
                 None
             }
@@ -267,16 +334,42 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
     }
     if let Some(offset) = p.parsed::<usize>("offset", &format!("is not a whole number from 0 to {MAX_OFFSET}")) {
         if offset > MAX_OFFSET {
-            p.error(InvalidParam::param(
-                "offset",
-                format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further"),
-            ));
+            p.error(InvalidParam::param("offset", format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further")));
         }
         req.offset = offset;
     }
     req.facets = p.bool("facets").unwrap_or(true);
     p.finish()?;
 
+    let interpretation = it.map(|it| {
+        let recognized: Vec<RecognizedView> = it
+            .recognized
+            .into_iter()
+            .map(|r| {
+                let applied = match r.kind {
+                    "care_type" => !explicit_care,
+                    "kind" => !explicit_kinds,
+                    "place" => !explicit_point,
+                    _ => true,
+                };
+                RecognizedView { recognized: r, applied }
+            })
+            .collect();
+        let chips: Vec<&RecognizedView> = recognized.iter().filter(|r| r.applied && r.recognized.kind != "near_me").collect();
+        let mut ja: Vec<String> = chips.iter().map(|r| r.recognized.ja.clone()).collect();
+        let mut en: Vec<String> = chips.iter().map(|r| r.recognized.en.clone()).collect();
+        if !it.remaining_text.is_empty() {
+            ja.push(format!("「{}」", it.remaining_text));
+            en.push(format!("\"{}\"", it.remaining_text));
+        }
+        InterpretationView {
+            summary_ja: if ja.is_empty() { String::new() } else { format!("{} で検索しました", ja.join(" × ")) },
+            summary_en: if en.is_empty() { String::new() } else { format!("Searched for {}", en.join(" × ")) },
+            recognized,
+            near_me: it.near_me,
+            remaining_text: it.remaining_text,
+        }
+    });
     let echo = QueryEcho {
         q,
         near: near_text.zip(near).map(|(text, place)| NearEcho { text, place }),
@@ -294,7 +387,77 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho), 
         age: req.age,
         include_sample: req.include_sample,
     };
-    Ok((req, echo))
+    Ok((req, echo, interpretation, Relaxable { named_municipality, region }))
+}
+
+/// The next looser request, in the documented order: widen the radius (or turn a named
+/// municipality into 15 km, then 30 km around it) → drop the words → add neighbouring 圏域.
+fn relax(g: &'static tsunagu_places::Gazetteer, req: &mut SearchRequest, ctx: &mut Relaxable) -> Option<Relaxation> {
+    if let Some(r) = req.radius
+        && r.km() < 120.0
+        && ctx.named_municipality.is_none()
+    {
+        let wider = RadiusKm::new((r.km() * 2.0).min(RadiusKm::MAX)).ok()?;
+        req.radius = Some(wider);
+        return Some(Relaxation {
+            step: "widen_radius",
+            detail_ja: format!("範囲を {} km から {} km に広げました", r.km(), wider.km()),
+            detail_en: format!("widened the radius from {} km to {} km", r.km(), wider.km()),
+        });
+    }
+    if let Some(code) = ctx.named_municipality {
+        let name = g.municipality(code).map(|m| m.name.clone()).unwrap_or_default();
+        let next = match req.radius {
+            None => 15.0,
+            Some(r) if r.km() < 30.0 => 30.0,
+            Some(_) => {
+                ctx.named_municipality = None;
+                return relax(g, req, ctx);
+            }
+        };
+        req.municipalities = ctx.region.map(|r| g.region_codes(r));
+        req.radius = RadiusKm::new(next).ok();
+        return Some(Relaxation {
+            step: "widen_radius",
+            detail_ja: format!("{name}の外、{next} km 以内に広げました"),
+            detail_en: format!("looked beyond {name}, within {next} km"),
+        });
+    }
+    if let Some(text) = req.text.take() {
+        return Some(Relaxation {
+            step: "drop_text",
+            detail_ja: format!("「{text}」を条件から外しました"),
+            detail_en: format!("dropped the words \"{text}\""),
+        });
+    }
+    if let Some(region) = ctx.region.take() {
+        let centre = |r: &tsunagu_places::Region| {
+            let pts: Vec<LatLon> = r.members.iter().filter_map(|c| g.municipality(*c)).map(|m| m.point).collect();
+            let n = pts.len() as f64;
+            LatLon::new(pts.iter().map(|p| p.lat()).sum::<f64>() / n, pts.iter().map(|p| p.lon()).sum::<f64>() / n).ok()
+        };
+        let c = centre(region)?;
+        let mut others: Vec<(f64, &tsunagu_places::Region)> = g
+            .regions()
+            .iter()
+            .filter(|r| r.prefecture_code == region.prefecture_code && r.id != region.id)
+            .filter_map(|r| Some((centre(r)?.distance_km(c), r)))
+            .collect();
+        others.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let near: Vec<&tsunagu_places::Region> = others.into_iter().take(2).map(|(_, r)| r).collect();
+        let mut codes = g.region_codes(region);
+        for r in &near {
+            codes.extend(g.region_codes(r));
+        }
+        req.municipalities = Some(codes);
+        let names: Vec<String> = near.iter().map(|r| format!("{}圏域", r.name)).collect();
+        return Some(Relaxation {
+            step: "neighbouring_regions",
+            detail_ja: format!("近くの{}も含めました", names.join("・")),
+            detail_en: format!("included the nearby {}", names.join(", ")),
+        });
+    }
+    None
 }
 
 /// Resolve `near=` to one place: unknown → 404 with suggestions; several places in different
@@ -341,12 +504,23 @@ fn resolve_near(text: &str) -> Result<Place, Problem> {
 }
 
 async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, Problem> {
-    let (req, echo) = parse(&s, raw.as_deref())?;
-    let index = s.directory.index.clone();
-    let req2 = req.clone();
-    let found = tokio::task::spawn_blocking(move || index.search(&req2))
-        .await
-        .map_err(|e| Problem::internal(format!("search task: {e}")))??;
+    let (mut req, echo, interpretation, mut ctx) = parse(&s, raw.as_deref())?;
+    let mut relaxed = Vec::new();
+    let found = loop {
+        let index = s.directory.index.clone();
+        let attempt = req.clone();
+        let found = tokio::task::spawn_blocking(move || index.search(&attempt))
+            .await
+            .map_err(|e| Problem::internal(format!("search task: {e}")))??;
+        // Relax only a search that found nothing at all, at most a few steps.
+        if found.total > 0 || req.offset > 0 || relaxed.len() >= 5 {
+            break found;
+        }
+        match relax(s.gazetteer, &mut req, &mut ctx) {
+            Some(step) => relaxed.push(step),
+            None => break found,
+        }
+    };
     let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
     let mut resources = s.directory.store.get_many(&ids).await?.into_iter();
     let mut results = Vec::with_capacity(found.hits.len());
@@ -366,6 +540,8 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
     let end = req.offset + req.limit;
     Ok(Json(SearchResponse {
         query: echo,
+        interpretation,
+        relaxed,
         total: found.total,
         offset: req.offset,
         limit: req.limit,
