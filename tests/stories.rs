@@ -52,7 +52,8 @@ fn a_coordinator_finds_transport_near_komoro() {
 
 #[test]
 fn a_nurse_finds_visiting_nurses_with_ventilator_near_saitama_in_english() {
-    let r = server().get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
+    let r = server()
+        .get(&format!("/v1/search?q={}&lat=35.861667&lon=139.645278&radius_km=15", enc("visiting nurse ventilator")));
     assert_eq!(r.status, 200, "{:?}", r.body);
     // Understood: kind and care type become filters, nothing is left as words.
     let it = &r.body["interpretation"];
@@ -63,7 +64,11 @@ fn a_nurse_finds_visiting_nurses_with_ventilator_near_saitama_in_english() {
         .iter()
         .map(|c| (c["type"].as_str().unwrap().to_string(), c["code"].as_str().unwrap().to_string()))
         .collect();
-    assert!(chips.contains(&("kind".into(), "home_nursing".into())) && chips.contains(&("care_type".into(), "ventilator".into())), "{chips:?}");
+    assert!(
+        chips.contains(&("kind".into(), "home_nursing".into()))
+            && chips.contains(&("care_type".into(), "ventilator".into())),
+        "{chips:?}"
+    );
     let rs = results(&r);
     assert!(rs.len() >= 5, "{}", rs.len());
     for x in rs {

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tsunagu_model::error::edit_distance;
-use tsunagu_model::{CareType, Kind, MunicipalityCode};
+use tsunagu_model::{CareType, Kind, MunicipalityCode, TransportFeature};
 use tsunagu_places::{Gazetteer, Geocoder, Place, Precision};
 
 use crate::analysis::normalize;
@@ -36,6 +36,7 @@ const CHILD_WORDS: &[&str] = &["子ども", "こども", "子供", "息子", "�
 enum Concept {
     Care(CareType),
     Kind(Kind),
+    Transport(TransportFeature),
     Municipality(MunicipalityCode),
     Region(String),
     Prefecture(u8),
@@ -55,6 +56,7 @@ struct Terms {
 struct VocabularyFile {
     care: HashMap<String, Terms>,
     kind: HashMap<String, Terms>,
+    transport: HashMap<String, Terms>,
     near_me: Terms,
     filler: Terms,
 }
@@ -140,6 +142,10 @@ impl Vocabulary {
             let kind: Kind = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
             terms(t, Concept::Kind(kind), &mut v);
         }
+        for (code, t) in &file.transport {
+            let f: TransportFeature = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
+            terms(t, Concept::Transport(f), &mut v);
+        }
         // Single characters (particles) are not phrases: they are dropped only between phrases.
         let filler = Terms {
             ja: file.filler.ja.iter().filter(|t| t.chars().count() > 1).cloned().collect(),
@@ -173,6 +179,30 @@ impl Vocabulary {
             self.ja_max_chars = self.ja_max_chars.max(n.chars().count());
             self.ja.insert(n, c);
         }
+    }
+
+    /// A kana phrase one edit away from a meaningful kana term of at least 4 characters
+    /// (「きゅいん」 → 「きゅういん」), if unambiguous.
+    fn fuzzy_kana(&self, segment: &str) -> Option<(&str, &Concept)> {
+        let kana = |s: &str| s.chars().all(|c| matches!(c, '\u{3041}'..='\u{309F}'));
+        let len = segment.chars().count();
+        if len < 3 || !kana(segment) {
+            return None;
+        }
+        let mut best: Option<(&str, &Concept)> = None;
+        for (k, c) in &self.ja {
+            let kl = k.chars().count();
+            if kl < 4 || kl.abs_diff(len) > 1 || *c == Concept::Filler || !kana(k) {
+                continue;
+            }
+            if edit_distance(segment, k) == 1 {
+                match best {
+                    Some((_, bc)) if bc != c => return None,
+                    _ => best = Some((k, c)),
+                }
+            }
+        }
+        best
     }
 
     /// The closest meaningful Latin word within the typo budget, if unambiguous.
@@ -227,6 +257,8 @@ pub struct Recognized {
 pub struct Interpretation {
     pub care_types: Vec<CareType>,
     pub kinds: Vec<Kind>,
+    /// Transport features named (only meaningful for transport).
+    pub transport: Vec<TransportFeature>,
     /// A place named in the text (municipality, 圏域, address or postal code).
     #[serde(skip)]
     pub place: Option<Place>,
@@ -244,6 +276,7 @@ fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, String, String) 
     match c {
         Concept::Care(t) => ("care_type", t.code().into(), t.labels().ja.into(), t.labels().en.into()),
         Concept::Kind(k) => ("kind", k.code().into(), k.labels().ja.into(), k.labels().en.into()),
+        Concept::Transport(f) => ("transport", f.code().into(), f.labels().ja.into(), f.labels().en.into()),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
             ("place", m.to_string(), name.clone(), name)
@@ -310,6 +343,7 @@ pub fn understand(text: &str) -> Interpretation {
             Concept::Filler => return,
             Concept::Care(t) if !it.care_types.contains(t) => it.care_types.push(*t),
             Concept::Kind(k) if !it.kinds.contains(k) => it.kinds.push(*k),
+            Concept::Transport(f) if !it.transport.contains(f) => it.transport.push(*f),
             Concept::NearMe => it.near_me = true,
             Concept::Prefecture(p) => it.prefecture = Some(*p),
             Concept::Municipality(m) if it.place.is_none() => {
@@ -410,7 +444,13 @@ pub fn understand(text: &str) -> Interpretation {
                             }
                         }
                     }
-                    push_leftover(&mut leftovers, pending, after_concept);
+                    match v.fuzzy_kana(&pending) {
+                        Some((term, c)) => {
+                            let c = c.clone();
+                            found(&c, term.to_string(), Some(pending), &mut it);
+                        }
+                        None => push_leftover(&mut leftovers, pending, after_concept),
+                    }
                 }
             }
         }

@@ -18,6 +18,9 @@ use crate::problem::{InvalidParam, Problem};
 use crate::routes::places::region_param;
 use crate::views::{FacetsView, ResourceView};
 
+/// Radius around a municipality named as the place (near=松本市, or 松本 in the text), km.
+pub const NAMED_PLACE_RADIUS_KM: f64 = 20.0;
+
 /// Longest free-text query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 
@@ -155,7 +158,10 @@ struct Relaxable {
 
 /// Parse and validate every parameter, collecting all problems; understand `q` unless
 /// `interpret=false`. Explicit parameters override what the text was understood to mean.
-fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, Option<InterpretationView>, Relaxable), Problem> {
+fn parse(
+    s: &AppState,
+    raw: Option<&str>,
+) -> Result<(SearchRequest, QueryEcho, Option<InterpretationView>, Relaxable), Problem> {
     let g = s.gazetteer;
     let mut p = Params::parse(raw, PARAMS)?;
     let mut req = SearchRequest::default();
@@ -216,7 +222,11 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
     let explicit_kinds = !p.list(&["kinds"]).is_empty();
     let explicit_care = !p.list(&["care_types"]).is_empty();
     req.kinds = if explicit_kinds { kinds } else { it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default() };
-    req.care_types = if explicit_care { care } else { it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default() };
+    req.care_types = if explicit_care {
+        care
+    } else {
+        it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default()
+    };
 
     let covers = p.bool("covers").unwrap_or(false);
     let mut munis: Option<BTreeSet<MunicipalityCode>> = None;
@@ -246,19 +256,21 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
             // A 圏域 given as the place means "in this region", measured from its middle.
             Precision::Region => {
                 if covers {
-                    p.error(InvalidParam::param("covers", "needs an address, postal code or municipality as near, not a region"));
+                    p.error(InvalidParam::param(
+                        "covers",
+                        "needs an address, postal code or municipality as near, not a region",
+                    ));
                 }
                 if region.is_none() {
                     region = pl.region_id.as_deref().and_then(|id| g.region(id));
                 }
             }
-            // A municipality named as the place means "in this municipality" (relaxed to a radius
-            // around it when nothing is there); "who comes to me" keeps its own rule.
-            Precision::Municipality if !covers && munis.is_none() && pl.postal_code.is_none() => {
-                if let Some(c) = pl.municipality_code {
-                    named_municipality = Some(c);
-                    munis = Some(g.expand(c).into_iter().collect());
-                }
+            // A municipality named as the place means "in or near it": within 20 km of its office
+            // unless a radius was given (widened when nothing is there); a family near a border
+            // is served from the next town too. "Who comes to me" keeps its own rule.
+            Precision::Municipality if !covers && munis.is_none() && req.radius.is_none() => {
+                named_municipality = pl.municipality_code;
+                req.radius = RadiusKm::new(NAMED_PLACE_RADIUS_KM).ok();
             }
             _ => {}
         }
@@ -291,13 +303,23 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
         }
     }
     req.transport = list::<TransportFeature>(&mut p, "transport");
+    let explicit_transport = !p.list(&["transport"]).is_empty();
+    // Features named in the text narrow a search for transport (and only that).
+    if !explicit_transport
+        && let Some(i) = &it
+        && !i.transport.is_empty()
+        && req.kinds == [Kind::Transport]
+    {
+        req.transport = i.transport.clone();
+    }
 
     req.has_vacancy = p.bool("has_vacancy").unwrap_or(false);
     if let Some(d) = p.one("nurse_on") {
         match d.parse::<Weekday>() {
             Ok(d) => req.nurse_on = Some(d),
             Err(e) => p.error(
-                InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given)).with_allowed(e.allowed.iter().copied()),
+                InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given))
+                    .with_allowed(e.allowed.iter().copied()),
             ),
         }
     }
@@ -316,8 +338,11 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
             "name" => Some(Sort::Name),
             other => {
                 p.error(
-                    InvalidParam::param("sort", format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20)))
-                        .with_allowed(["relevance", "distance", "name"]),
+                    InvalidParam::param(
+                        "sort",
+                        format!("unknown sort `{}`", tsunagu_model::codes::truncate(other, 20)),
+                    )
+                    .with_allowed(["relevance", "distance", "name"]),
                 );
                 None
             }
@@ -334,7 +359,10 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
     }
     if let Some(offset) = p.parsed::<usize>("offset", &format!("is not a whole number from 0 to {MAX_OFFSET}")) {
         if offset > MAX_OFFSET {
-            p.error(InvalidParam::param("offset", format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further")));
+            p.error(InvalidParam::param(
+                "offset",
+                format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further"),
+            ));
         }
         req.offset = offset;
     }
@@ -350,12 +378,14 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
                     "care_type" => !explicit_care,
                     "kind" => !explicit_kinds,
                     "place" => !explicit_point,
+                    "transport" => !explicit_transport && req.kinds == [Kind::Transport],
                     _ => true,
                 };
                 RecognizedView { recognized: r, applied }
             })
             .collect();
-        let chips: Vec<&RecognizedView> = recognized.iter().filter(|r| r.applied && r.recognized.kind != "near_me").collect();
+        let chips: Vec<&RecognizedView> =
+            recognized.iter().filter(|r| r.applied && r.recognized.kind != "near_me").collect();
         let mut ja: Vec<String> = chips.iter().map(|r| r.recognized.ja.clone()).collect();
         let mut en: Vec<String> = chips.iter().map(|r| r.recognized.en.clone()).collect();
         if !it.remaining_text.is_empty() {
@@ -363,7 +393,11 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
             en.push(format!("\"{}\"", it.remaining_text));
         }
         InterpretationView {
-            summary_ja: if ja.is_empty() { String::new() } else { format!("{} で検索しました", ja.join(" × ")) },
+            summary_ja: if ja.is_empty() {
+                String::new()
+            } else {
+                format!("{} で検索しました", ja.join(" × "))
+            },
             summary_en: if en.is_empty() { String::new() } else { format!("Searched for {}", en.join(" × ")) },
             recognized,
             near_me: it.near_me,
@@ -395,32 +429,22 @@ fn parse(s: &AppState, raw: Option<&str>) -> Result<(SearchRequest, QueryEcho, O
 fn relax(g: &'static tsunagu_places::Gazetteer, req: &mut SearchRequest, ctx: &mut Relaxable) -> Option<Relaxation> {
     if let Some(r) = req.radius
         && r.km() < 120.0
-        && ctx.named_municipality.is_none()
     {
         let wider = RadiusKm::new((r.km() * 2.0).min(RadiusKm::MAX)).ok()?;
         req.radius = Some(wider);
+        let around = ctx.named_municipality.and_then(|c| g.municipality(c)).map(|m| m.name.clone());
         return Some(Relaxation {
             step: "widen_radius",
-            detail_ja: format!("範囲を {} km から {} km に広げました", r.km(), wider.km()),
-            detail_en: format!("widened the radius from {} km to {} km", r.km(), wider.km()),
-        });
-    }
-    if let Some(code) = ctx.named_municipality {
-        let name = g.municipality(code).map(|m| m.name.clone()).unwrap_or_default();
-        let next = match req.radius {
-            None => 15.0,
-            Some(r) if r.km() < 30.0 => 30.0,
-            Some(_) => {
-                ctx.named_municipality = None;
-                return relax(g, req, ctx);
-            }
-        };
-        req.municipalities = ctx.region.map(|r| g.region_codes(r));
-        req.radius = RadiusKm::new(next).ok();
-        return Some(Relaxation {
-            step: "widen_radius",
-            detail_ja: format!("{name}の外、{next} km 以内に広げました"),
-            detail_en: format!("looked beyond {name}, within {next} km"),
+            detail_ja: match &around {
+                Some(name) => {
+                    format!("{name}から {} km 以内に広げました（{} km 以内にはありません）", wider.km(), r.km())
+                }
+                None => format!("範囲を {} km から {} km に広げました", r.km(), wider.km()),
+            },
+            detail_en: match &around {
+                Some(name) => format!("widened to {} km around {name} (nothing within {} km)", wider.km(), r.km()),
+                None => format!("widened the radius from {} km to {} km", r.km(), wider.km()),
+            },
         });
     }
     if let Some(text) = req.text.take() {
