@@ -136,6 +136,40 @@ impl Gazetteer {
     }
 }
 
+/// Checks of a resource against the known places: its municipality, and the municipalities or
+/// region its service area names. (The model checks forms; only the gazetteer knows what exists.)
+pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
+    use tsunagu_model::{FieldError, ServiceArea};
+    let mut errs = Vec::new();
+    if g.municipality(r.municipality_code).is_none() {
+        errs.push(FieldError::new(
+            "municipality_code",
+            format!("{} is not a municipality tsunagu has data for (長野県・埼玉県)", r.municipality_code),
+        ));
+    }
+    match &r.service_area {
+        ServiceArea::Municipalities { codes } => {
+            for (i, c) in codes.iter().enumerate() {
+                if g.municipality(*c).is_none() {
+                    errs.push(FieldError::new(
+                        format!("service_area/codes/{i}"),
+                        format!("{c} is not a known municipality"),
+                    ));
+                }
+            }
+        }
+        ServiceArea::Region { region_id } if g.region(region_id).is_none() => {
+            let ids: Vec<_> = g.regions().iter().map(|r| r.id.as_str()).collect();
+            errs.push(FieldError::new(
+                "service_area/region_id",
+                format!("unknown region `{region_id}`; known: {}", ids.join(", ")),
+            ));
+        }
+        _ => {}
+    }
+    errs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,38 +218,4 @@ mod tests {
         assert_eq!(g.region_by_name("北信圏域").unwrap().id, g.region_by_name("北信").unwrap().id);
         assert!(g.region_by_name("存在しない").is_none());
     }
-}
-
-/// Checks of a resource against the known places: its municipality, and the municipalities or
-/// region its service area names. (The model checks forms; only the gazetteer knows what exists.)
-pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
-    use tsunagu_model::{FieldError, ServiceArea};
-    let mut errs = Vec::new();
-    if g.municipality(r.municipality_code).is_none() {
-        errs.push(FieldError::new(
-            "municipality_code",
-            format!("{} is not a municipality tsunagu has data for (長野県・埼玉県)", r.municipality_code),
-        ));
-    }
-    match &r.service_area {
-        ServiceArea::Municipalities { codes } => {
-            for (i, c) in codes.iter().enumerate() {
-                if g.municipality(*c).is_none() {
-                    errs.push(FieldError::new(
-                        format!("service_area/codes/{i}"),
-                        format!("{c} is not a known municipality"),
-                    ));
-                }
-            }
-        }
-        ServiceArea::Region { region_id } if g.region(region_id).is_none() => {
-            let ids: Vec<_> = g.regions().iter().map(|r| r.id.as_str()).collect();
-            errs.push(FieldError::new(
-                "service_area/region_id",
-                format!("unknown region `{region_id}`; known: {}", ids.join(", ")),
-            ));
-        }
-        _ => {}
-    }
-    errs
 }

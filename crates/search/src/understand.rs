@@ -506,7 +506,9 @@ mod tests {
 
     #[test]
     fn text_to_interpretation() {
-        let cases: &[(&str, &[&str], &[&str], Option<&str>, &str)] = &[
+        // (query, care types, kinds, place, remaining text)
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>, &'a str);
+        let cases: &[Case] = &[
             ("たん吸引できる保育園 松本", &["suction_oral_nasal"], &["daycare"], Some("20202"), ""),
             ("痰の吸引 こども園", &["suction_oral_nasal"], &["daycare"], None, ""),
             ("きゅういん 保育所", &["suction_oral_nasal"], &["daycare"], None, ""),
