@@ -19,10 +19,13 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
 /// Bump when analysis changes: the index is rebuilt when its recorded version differs.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;
 
 /// Name under which the analyzer is registered with tantivy.
 pub const ANALYZER_NAME: &str = "tsunagu_ja_en";
+
+/// Name of the word analyzer (ICU dictionary segmentation), for precision on names.
+pub const WORDS_ANALYZER_NAME: &str = "tsunagu_words";
 
 /// 旧字・異体字 → the form used in the index. Kept small and common; extend with care.
 const VARIANTS: &[(char, &str)] = &[
@@ -189,6 +192,46 @@ pub fn tokens(text: &str) -> Vec<AnalyzedToken> {
     tokens_of_normalized(&normalize(text))
 }
 
+fn segmenter() -> icu_segmenter::WordSegmenterBorrowed<'static> {
+    icu_segmenter::WordSegmenter::new_auto(icu_segmenter::options::WordBreakInvariantOptions::default())
+}
+
+/// Words by ICU's dictionary segmentation (works offline: compiled data), each normalised like
+/// [`normalize`]. Used beside the bigrams: a query that matches whole words scores higher
+/// (「京都」 is not a word of 「東京都」).
+pub fn words(text: &str) -> Vec<AnalyzedToken> {
+    // Segment the text as written (the dictionary knows katakana words), fold each word after.
+    let written: String = text.nfkc().collect::<String>().to_lowercase();
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut iter = segmenter().segment_str(&written).iter_with_word_type();
+    for (end, kind) in iter.by_ref() {
+        let piece = &written[last..end];
+        last = end;
+        if !kind.is_word_like() {
+            continue;
+        }
+        let n = normalize(piece);
+        if n.is_empty() {
+            continue;
+        }
+        let n = if n.chars().all(|c| c.is_ascii_alphabetic()) { stemmer().stem(&n).into_owned() } else { n };
+        out.push(AnalyzedToken { text: n, position: out.len() });
+    }
+    out
+}
+
+/// The word analyzer as a tantivy tokenizer.
+#[derive(Clone, Default)]
+pub struct WordsTokenizer;
+
+impl Tokenizer for WordsTokenizer {
+    type TokenStream<'a> = JaEnTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> JaEnTokenStream {
+        JaEnTokenStream { tokens: words(text), index: 0, token: Token::default() }
+    }
+}
+
 /// The analyzer as a tantivy tokenizer.
 #[derive(Clone, Default)]
 pub struct JaEnTokenizer;
@@ -264,6 +307,14 @@ mod tests {
         let t = tokens("HOT療法、ventilators");
         let pairs: Vec<_> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
         assert_eq!(pairs, [("hot", 0), ("療法", 2), ("法", 3), ("ventil", 5)]);
+    }
+
+    #[test]
+    fn icu_segments_japanese_into_words_offline() {
+        let w: Vec<String> = words("東京都の訪問看護ステーション").into_iter().map(|t| t.text).collect();
+        assert!(w.contains(&"東京".to_string()) || w.contains(&"東京都".to_string()), "{w:?}");
+        assert!(!w.contains(&"京都".to_string()), "{w:?}");
+        assert!(w.iter().any(|x| x.contains("看護")), "{w:?}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use tsunagu_model::{CareType, Kind, Resource, ResourceId, ServiceArea};
 use tsunagu_places::Gazetteer;
 
-use crate::analysis::{ANALYZER_NAME, ANALYZER_VERSION, JaEnTokenizer};
+use crate::analysis::{ANALYZER_NAME, ANALYZER_VERSION, JaEnTokenizer, WORDS_ANALYZER_NAME, WordsTokenizer};
 use crate::catalog::{Catalog, Entry, Reach, days_since_epoch};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::{Result, SearchError};
@@ -49,6 +49,7 @@ pub struct SearchIndex {
 
 fn register(index: &Index) {
     index.tokenizers().register(ANALYZER_NAME, TextAnalyzer::from(JaEnTokenizer));
+    index.tokenizers().register(WORDS_ANALYZER_NAME, TextAnalyzer::from(WordsTokenizer));
 }
 
 /// Why an existing index cannot be used as it is.
@@ -232,6 +233,7 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     d.add_text(f.id, r.id.to_string());
     d.add_u64(f.key, (u64::from(version) << 32) | u64::from(ord));
     d.add_text(f.name, &r.name);
+    d.add_text(f.name_words, r.name.trim_start_matches(tsunagu_model::SAMPLE_MARK));
     if let Some(k) = &r.name_kana {
         d.add_text(f.kana, k);
     }

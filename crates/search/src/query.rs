@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery, TermSetQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 use tsunagu_model::geo::chord2_for_km;
@@ -306,6 +308,16 @@ impl SearchIndex {
             }
         }
 
+        if sort == Sort::Relevance {
+            // Freshness: records confirmed within a year keep their score; older ones lose up to
+            // 30 % over the following four years, so a recently verified match ranks higher.
+            let today = crate::catalog::days_since_epoch(chrono::Utc::now().date_naive());
+            for c in &mut candidates {
+                let age = catalog.get(c.ord).and_then(|e| e.verified).map_or(5 * 365, |v| today - v);
+                let factor = if age <= 365 { 1.0 } else { (1.0 - 0.3 * f64::from(age - 365) / 1460.0).max(0.7) };
+                c.score *= factor as f32;
+            }
+        }
         let facets = req.facets.then(|| facets_of(&catalog, &candidates));
         let total = candidates.len();
         let id = |c: &Candidate| catalog.get(c.ord).map(|e| e.id);
@@ -433,6 +445,22 @@ pub(crate) fn text_query(
             let q = word_query(searcher, field, &toks)?;
             per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
         }
+        // Whole words of the name score extra (precision); they cannot match alone, since
+        // every bigram match already covers them.
+        let ws = crate::analysis::words(word);
+        if scope == TextScope::All && !ws.is_empty() {
+            let q: Box<dyn Query> = if ws.len() == 1 {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(fields.name_words, &ws[0].text),
+                    IndexRecordOption::WithFreqs,
+                ))
+            } else {
+                Box::new(PhraseQuery::new_with_offset(
+                    ws.iter().map(|t| (t.position, Term::from_field_text(fields.name_words, &t.text))).collect(),
+                ))
+            };
+            per_field.push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
+        }
         words.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
     }
     Ok((!words.is_empty()).then(|| Box::new(BooleanQuery::new(words)) as Box<dyn Query>))
@@ -452,7 +480,19 @@ fn word_query(searcher: &Searcher, field: Field, toks: &[crate::analysis::Analyz
         if t.text.chars().count() == 1 && is_ja_char(&t.text) {
             return Ok(Box::new(TermSetQuery::new(prefix_terms(searcher, field, &t.text)?)));
         }
-        return Ok(Box::new(TermQuery::new(Term::from_field_text(field, &t.text), IndexRecordOption::WithFreqs)));
+        let exact: Box<dyn Query> =
+            Box::new(TermQuery::new(Term::from_field_text(field, &t.text), IndexRecordOption::WithFreqs));
+        // Latin words tolerate typos: one edit for 4–7 letters, two for longer.
+        let len = t.text.chars().count();
+        if len >= 4 && t.text.chars().all(|c| c.is_ascii_alphabetic()) {
+            let distance = if len >= 8 { 2 } else { 1 };
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &t.text), distance, true);
+            return Ok(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, exact),
+                (Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), 0.5))),
+            ])));
+        }
+        return Ok(exact);
     }
     let base = core[0].position;
     let terms = core.iter().map(|t| (t.position - base, Term::from_field_text(field, &t.text))).collect();

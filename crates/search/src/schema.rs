@@ -5,10 +5,10 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, SchemaBuilder, TextFieldIndexing, TextOptions,
 };
 
-use crate::analysis::ANALYZER_NAME;
+use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +18,8 @@ pub struct Fields {
     /// `(version << 32) | ord`: the catalog slot and the version of the record this doc holds.
     pub key: Field,
     pub name: Field,
+    /// The name as ICU words (precision; bigram fields give recall).
+    pub name_words: Field,
     pub kana: Field,
     pub description: Field,
     pub address: Field,
@@ -62,6 +64,14 @@ pub fn build() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING),
         key: b.add_u64_field("key", FAST),
         name: b.add_text_field("name", text.clone()),
+        name_words: b.add_text_field(
+            "name_words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(WORDS_ANALYZER_NAME)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         kana: b.add_text_field("kana", text.clone()),
         description: b.add_text_field("description", text.clone()),
         address: b.add_text_field("address", text.clone()),
@@ -96,6 +106,7 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         id: f("id")?,
         key: f("key")?,
         name: f("name")?,
+        name_words: f("name_words")?,
         kana: f("kana")?,
         description: f("description")?,
         address: f("address")?,
