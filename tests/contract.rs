@@ -80,6 +80,9 @@ fn real_responses_match_the_spec_and_every_path_is_exercised() {
         "/v1/places/reverse?lat=36.238&lon=137.972".to_string(),
         "/v1/places/reverse?lat=35.68&lon=139.76".to_string(),
         "/v1/places/reverse?lat=91&lon=0".to_string(),
+        format!("/v1/suggest?q={}", enc("きゅう")),
+        "/v1/suggest?q=vent&limit=3".to_string(),
+        "/v1/suggest?limit=0".to_string(),
         "/healthz".to_string(),
         "/readyz".to_string(),
     ];

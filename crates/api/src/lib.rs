@@ -1,6 +1,7 @@
 //! The HTTP JSON API of tsunagu (axum).
 //!
 //! - [`routes::search`]: `GET /v1/search` — text, place and filters → ranked, faceted results.
+//! - [`routes::suggest`]: `GET /v1/suggest` — as-you-type completion.
 //! - [`routes::resources`]: `GET /v1/resources/{id}` — one resource with labels.
 //! - [`routes::vocabulary`]: `GET /v1/vocabulary` — kinds, care types, weekdays, accessibility.
 //! - [`routes::places`]: `GET /v1/municipalities`, `GET /v1/regions` — the bundled places.
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .merge(routes::search::router())
+        .merge(routes::suggest::router())
         .merge(routes::resources::router())
         .merge(routes::vocabulary::router())
         .merge(routes::places::router())

@@ -90,6 +90,8 @@ pub struct Entry {
     pub verified: Option<i32>,
     /// First characters of the normalised reading (or name), for sorting by name.
     pub sort_key: u64,
+    pub name: Box<str>,
+    pub kana: Option<Box<str>>,
 }
 
 impl Entry {
@@ -111,6 +113,8 @@ impl Entry {
             sample: r.sample,
             verified: r.verified_at.map(days_since_epoch),
             sort_key: sort_key(r.name_kana.as_deref().unwrap_or(&r.name)),
+            name: r.name.as_str().into(),
+            kana: r.name_kana.as_deref().map(Into::into),
         }
     }
 }
@@ -141,6 +145,19 @@ impl Entry {
     }
 }
 
+/// Suggestion keys of an entry: its name without the sample mark, and its reading.
+fn name_keys(e: &Entry) -> Vec<String> {
+    let mut keys = vec![normalize(e.name.trim_start_matches(tsunagu_model::SAMPLE_MARK))];
+    if let Some(k) = &e.kana {
+        let k = normalize(k);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.retain(|k| !k.is_empty());
+    keys
+}
+
 pub fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
     (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
 }
@@ -167,6 +184,8 @@ pub struct Catalog {
     areas: RTree<AreaEntry>,
     /// Municipality code → slots whose area lists it.
     served_by: HashMap<u32, Vec<u32>>,
+    /// Normalised name and reading → slot, for as-you-type suggestions.
+    names: std::collections::BTreeSet<(String, u32)>,
     live: usize,
     next_version: u32,
 }
@@ -178,6 +197,7 @@ impl Catalog {
         let mut pts = Vec::with_capacity(slots.len());
         let mut areas = Vec::new();
         let mut served_by: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut names = std::collections::BTreeSet::new();
         let mut next_version = 1;
         for (ord, e) in slots.iter().enumerate() {
             if let Some(e) = e {
@@ -195,6 +215,9 @@ impl Catalog {
                         served_by.entry(*c).or_default().push(ord);
                     }
                 }
+                for k in name_keys(e) {
+                    names.insert((k, ord));
+                }
             }
         }
         let live = by_id.len();
@@ -204,6 +227,7 @@ impl Catalog {
             points: RTree::bulk_load(pts),
             areas: RTree::bulk_load(areas),
             served_by,
+            names,
             live,
             next_version,
         }
@@ -261,6 +285,9 @@ impl Catalog {
                 self.served_by.entry(*c).or_default().push(ord);
             }
         }
+        for k in name_keys(&entry) {
+            self.names.insert((k, ord));
+        }
         self.slots[ord as usize] = Some(entry);
         (ord, version)
     }
@@ -290,6 +317,25 @@ impl Catalog {
                 }
             }
         }
+        for k in name_keys(e) {
+            self.names.remove(&(k, ord));
+        }
+    }
+
+    /// Live slots whose normalised name or reading starts with `prefix` (already normalised),
+    /// shortest names first, at most `limit`.
+    pub fn names_starting_with(&self, prefix: &str, limit: usize) -> Vec<u32> {
+        let mut found: Vec<(usize, u32)> = Vec::new();
+        for (k, ord) in self.names.range((prefix.to_string(), 0)..) {
+            if !k.starts_with(prefix) || found.len() >= 200 {
+                break;
+            }
+            if !found.iter().any(|(_, o)| o == ord) && self.get(*ord).is_some() {
+                found.push((k.chars().count(), *ord));
+            }
+        }
+        found.sort();
+        found.into_iter().take(limit).map(|(_, o)| o).collect()
     }
 
     /// Slots whose service area covers `point` (in `municipality`, if known): radius and polygon

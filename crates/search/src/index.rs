@@ -285,6 +285,10 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
         d.add_i64(f.verified, i64::from(days_since_epoch(v)));
     }
     d.add_u64(f.sort_key, crate::catalog::sort_key(r.name_kana.as_deref().unwrap_or(&r.name)));
+    d.add_text(f.name_raw, &r.name);
+    if let Some(k) = &r.name_kana {
+        d.add_text(f.kana_raw, k);
+    }
     d
 }
 
@@ -328,6 +332,22 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
         let sample = ff.bool(&name(f.sample))?;
         let verified = ff.i64(&name(f.verified))?;
         let sort = ff.u64(&name(f.sort_key))?;
+        // Dictionary-encoded strings: read each dictionary once, then map docs by term ordinal.
+        let dictionary = |field| -> Result<(Option<tantivy::columnar::StrColumn>, Vec<String>)> {
+            let Some(col) = ff.str(&name(field))? else { return Ok((None, Vec::new())) };
+            let mut terms = Vec::new();
+            let mut stream = col.dictionary().stream()?;
+            while stream.advance() {
+                terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+            }
+            Ok((Some(col), terms))
+        };
+        let (names_col, names) = dictionary(f.name_raw)?;
+        let (kana_col, kanas) = dictionary(f.kana_raw)?;
+        let text_of = |col: &Option<tantivy::columnar::StrColumn>, terms: &Vec<String>, doc| -> Option<String> {
+            let ord = col.as_ref()?.term_ords(doc).next()?;
+            terms.get(ord as usize).cloned()
+        };
         let alive = seg.alive_bitset();
         for doc in 0..seg.max_doc() {
             if alive.is_some_and(|a| !a.is_alive(doc)) {
@@ -378,6 +398,8 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 sample: sample.first(doc).unwrap_or(false),
                 verified: verified.first(doc).map(|v| v as i32),
                 sort_key: sort.first(doc).unwrap_or(0),
+                name: text_of(&names_col, &names, doc).unwrap_or_default().into(),
+                kana: text_of(&kana_col, &kanas, doc).map(Into::into),
             };
             if slots.len() <= ord {
                 slots.resize(ord + 1, None);

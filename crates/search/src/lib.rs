@@ -13,10 +13,12 @@ pub mod index;
 pub mod query;
 pub mod romaji;
 pub mod schema;
+pub mod suggest;
 pub mod understand;
 
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
 pub use query::{Covers, Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
+pub use suggest::Suggestion;
 pub use understand::{Interpretation, Recognized, understand};
 
 #[derive(Debug, thiserror::Error)]

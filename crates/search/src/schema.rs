@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +46,9 @@ pub struct Fields {
     pub sample: Field,
     pub verified: Field,
     pub sort_key: Field,
+    /// Name and reading as written, for suggestions (as-you-type).
+    pub name_raw: Field,
+    pub kana_raw: Field,
 }
 
 /// Text fields searched by default, with their boosts.
@@ -95,6 +98,8 @@ pub fn build() -> (Schema, Fields) {
         sample: b.add_bool_field("sample", FAST),
         verified: b.add_i64_field("verified", FAST),
         sort_key: b.add_u64_field("sort_key", FAST),
+        name_raw: b.add_text_field("name_raw", STRING | FAST),
+        kana_raw: b.add_text_field("kana_raw", STRING | FAST),
     };
     (b.build(), fields)
 }
@@ -130,5 +135,7 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         sample: f("sample")?,
         verified: f("verified")?,
         sort_key: f("sort_key")?,
+        name_raw: f("name_raw")?,
+        kana_raw: f("kana_raw")?,
     })
 }

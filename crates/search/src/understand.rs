@@ -33,7 +33,7 @@ const CHILD_WORDS: &[&str] = &["子ども", "こども", "子供", "息子", "�
 
 /// A concept a phrase stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Concept {
+pub(crate) enum Concept {
     Care(CareType),
     Kind(Kind),
     Transport(TransportFeature),
@@ -64,10 +64,10 @@ struct VocabularyFile {
 /// The phrase dictionary.
 pub struct Vocabulary {
     /// Normalised Japanese (or mixed) phrase → concept.
-    ja: HashMap<String, Concept>,
+    pub(crate) ja: HashMap<String, Concept>,
     ja_max_chars: usize,
     /// Normalised Latin phrase (words joined by one space) → concept.
-    latin: HashMap<String, Concept>,
+    pub(crate) latin: HashMap<String, Concept>,
     latin_max_words: usize,
     /// Single Latin words that carry meaning (not filler), for typo matching.
     latin_words: Vec<(String, Concept)>,
@@ -206,7 +206,7 @@ impl Vocabulary {
     }
 
     /// The closest meaningful Latin word within the typo budget, if unambiguous.
-    fn fuzzy_latin(&self, word: &str) -> Option<(&str, &Concept)> {
+    pub(crate) fn fuzzy_latin(&self, word: &str) -> Option<(&str, &Concept)> {
         let len = word.chars().count();
         if len < 4 || word.chars().any(|c| c.is_ascii_digit()) {
             return None;
@@ -272,7 +272,7 @@ pub struct Interpretation {
     pub remaining_text: String,
 }
 
-fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, String, String) {
+pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, String, String) {
     match c {
         Concept::Care(t) => ("care_type", t.code().into(), t.labels().ja.into(), t.labels().en.into()),
         Concept::Kind(k) => ("kind", k.code().into(), k.labels().ja.into(), k.labels().en.into()),

@@ -4,4 +4,5 @@ pub mod health;
 pub mod places;
 pub mod resources;
 pub mod search;
+pub mod suggest;
 pub mod vocabulary;
