@@ -14,7 +14,13 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 fn report(name: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
-    println!("{name:44} n={:6} p50 {:7.3} ms  p95 {:7.3} ms  p99 {:7.3} ms", ms.len(), pct(&ms, 50.0), pct(&ms, 95.0), pct(&ms, 99.0));
+    println!(
+        "{name:44} n={:6} p50 {:7.3} ms  p95 {:7.3} ms  p99 {:7.3} ms",
+        ms.len(),
+        pct(&ms, 50.0),
+        pct(&ms, 95.0),
+        pct(&ms, 99.0)
+    );
 }
 
 fn main() {
@@ -44,7 +50,11 @@ fn main() {
     }
     builder.add(&batch).expect("add");
     let index = builder.finish(IndexedState { store_id: "bench".into(), seq: 0 }).expect("finish");
-    println!("built an index of {n} resources in {:.1} s ({:.1} MiB on disk)", started.elapsed().as_secs_f64(), index.size_on_disk() as f64 / 1048576.0);
+    println!(
+        "built an index of {n} resources in {:.1} s ({:.1} MiB on disk)",
+        started.elapsed().as_secs_f64(),
+        index.size_on_disk() as f64 / 1048576.0
+    );
 
     let judged: Vec<&str> = include_str!("../../../tests/relevance.tsv")
         .lines()
@@ -87,7 +97,24 @@ fn main() {
     }
     report("text 訪問看護, all matches ranked + facets", ms);
 
-    let prefixes = ["き", "きゅう", "キュウイン", "ほう", "放デ", "まつも", "さいたま", "ひまわり", "こもれび", "vent", "suct", "day", "訪問", "たんぽぽ", "ショート", "in"];
+    let prefixes = [
+        "き",
+        "きゅう",
+        "キュウイン",
+        "ほう",
+        "放デ",
+        "まつも",
+        "さいたま",
+        "ひまわり",
+        "こもれび",
+        "vent",
+        "suct",
+        "day",
+        "訪問",
+        "たんぽぽ",
+        "ショート",
+        "in",
+    ];
     let mut ms = Vec::new();
     for _ in 0..100 {
         for p in prefixes {

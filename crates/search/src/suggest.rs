@@ -35,7 +35,7 @@ fn phrases() -> &'static BTreeMap<String, (String, Concept)> {
         v.ja.iter()
             .chain(v.latin.iter())
             .filter(|(_, c)| !matches!(c, Concept::Filler | Concept::NearMe))
-            .map(|(k, c)| (k.clone(), (k.clone(), c.clone())))
+            .map(|(k, c)| (k.clone(), (v.written.get(k).cloned().unwrap_or_else(|| k.clone()), c.clone())))
             .collect()
     })
 }

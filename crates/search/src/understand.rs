@@ -71,6 +71,8 @@ pub struct Vocabulary {
     latin_max_words: usize,
     /// Single Latin words that carry meaning (not filler), for typo matching.
     latin_words: Vec<(String, Concept)>,
+    /// Normalised key → the phrase as written in the vocabulary (for display).
+    pub(crate) written: HashMap<String, String>,
 }
 
 fn is_latin_word(s: &str) -> bool {
@@ -88,6 +90,7 @@ impl Vocabulary {
             latin: HashMap::new(),
             latin_max_words: 1,
             latin_words: Vec::new(),
+            written: HashMap::new(),
         };
         // Places first, so that a concept term with the same spelling wins (inserted later).
         for pref in
@@ -174,9 +177,12 @@ impl Vocabulary {
         let words: Vec<&str> = n.split(|ch: char| ch.is_whitespace() || ch == '-').filter(|w| !w.is_empty()).collect();
         if !words.is_empty() && words.iter().all(|w| is_latin_word(w)) {
             self.latin_max_words = self.latin_max_words.max(words.len());
-            self.latin.insert(words.join(" "), c);
+            let key = words.join(" ");
+            self.written.insert(key.clone(), phrase.to_string());
+            self.latin.insert(key, c);
         } else if !n.is_empty() {
             self.ja_max_chars = self.ja_max_chars.max(n.chars().count());
+            self.written.insert(n.clone(), phrase.to_string());
             self.ja.insert(n, c);
         }
     }
@@ -245,7 +251,7 @@ pub struct Recognized {
     pub code: String,
     pub ja: String,
     pub en: String,
-    /// The words of the query it came from.
+    /// The vocabulary phrase that matched, as written there.
     pub matched: String,
     /// Set when the words were a typo of `matched_term`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,7 +285,7 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, Strin
         Concept::Transport(f) => ("transport", f.code().into(), f.labels().ja.into(), f.labels().en.into()),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
-            ("place", m.to_string(), name.clone(), name)
+            ("place", m.to_string(), name.clone(), g.municipality(*m).map(english_name).unwrap_or(name))
         }
         Concept::Region(id) => {
             let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
@@ -291,6 +297,29 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, Strin
         }
         Concept::NearMe => ("near_me", String::new(), "現在地の近く".into(), "Near me".into()),
         Concept::Filler => ("filler", String::new(), String::new(), String::new()),
+    }
+}
+
+/// A municipality's name in Latin letters, from its reading: 松本市 → "Matsumoto", さいたま市浦和区
+/// → "Saitama Urawa-ku".
+pub(crate) fn english_name(m: &tsunagu_places::Municipality) -> String {
+    let g = Gazetteer::bundled();
+    let roman = |kana: &str| -> Option<String> {
+        let bare = ["し", "まち", "むら", "ちょう", "そん"].iter().find_map(|s| kana.strip_suffix(s)).unwrap_or(kana);
+        let r = simplified(&to_romaji(bare)?);
+        let mut cs = r.chars();
+        Some(cs.next().map(|c| c.to_uppercase().collect::<String>() + cs.as_str()).unwrap_or_default())
+    };
+    match m.parent.and_then(|p| g.municipality(p)) {
+        Some(city) => {
+            let ward = m.name_kana.strip_prefix(&city.name_kana).unwrap_or(&m.name_kana);
+            let ward = ward.strip_suffix('く').unwrap_or(ward);
+            match (roman(&city.name_kana), roman(ward)) {
+                (Some(c), Some(w)) => format!("{c} {w}-ku"),
+                _ => m.name.clone(),
+            }
+        }
+        None => roman(&m.name_kana).unwrap_or_else(|| m.name.clone()),
     }
 }
 
@@ -359,6 +388,7 @@ pub fn understand(text: &str) -> Interpretation {
             _ => return,
         }
         let (kind, code, ja, en) = labels(c, g);
+        let matched = v.written.get(&matched).cloned().unwrap_or(matched);
         it.recognized.push(Recognized { kind, code, ja, en, matched, corrected_from });
     };
 
@@ -535,6 +565,11 @@ mod tests {
             );
         }
         assert!(understand("g-tube respite near me").near_me);
+        let g = Gazetteer::bundled();
+        let name = |c: &str| english_name(g.municipality(c.parse().unwrap()).unwrap());
+        assert_eq!(name("20202"), "Matsumoto");
+        assert_eq!(name("11107"), "Saitama Urawa-ku");
+        assert_eq!(name("20321"), "Karuizawa");
         let typo = understand("ventilater");
         assert_eq!(typo.recognized[0].corrected_from.as_deref(), Some("ventilater"));
     }
