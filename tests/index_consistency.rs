@@ -75,7 +75,7 @@ fn incremental_indexing_answers_like_a_rebuild_from_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let samples = tsunagu_sample::bundled().unwrap();
     let store = rt.block_on(SqliteStore::open(&dir.path().join("db.sqlite3"))).unwrap();
-    rt.block_on(store.upsert(&samples)).unwrap();
+    rt.block_on(store.upsert(&samples, "test")).unwrap();
     let state = rt.block_on(store.state()).unwrap();
     let st = IndexedState { store_id: state.store_id.clone(), seq: state.seq };
 
@@ -119,11 +119,11 @@ fn a_stale_index_catches_up_from_the_change_log_on_open() {
     let db = dir.path().join("db.sqlite3");
     let idx = dir.path().join("index");
     let store: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&db)).unwrap());
-    rt.block_on(store.upsert(&samples[..1000])).unwrap();
+    rt.block_on(store.upsert(&samples[..1000], "test")).unwrap();
     let (d, _) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();
     drop(d);
     // Writes the index never saw (as if the process died after the store commit).
-    rt.block_on(store.upsert(&samples[1000..])).unwrap();
+    rt.block_on(store.upsert(&samples[1000..], "test")).unwrap();
     let gone = samples[0].id;
     rt.block_on(store.delete(gone, chrono::Utc::now())).unwrap();
     let (d, readiness) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();

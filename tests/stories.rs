@@ -189,3 +189,23 @@ fn vocabulary_and_places_are_complete() {
     assert_eq!(ready.body["status"], "ready");
     assert_eq!(ready.body["resources"], ready.body["indexed"]);
 }
+
+#[test]
+fn a_search_that_finds_nothing_is_relaxed_in_the_documented_order() {
+    // Words no record contains, near a named municipality: the radius widens first, then the words go.
+    let r = server().get(&format!("/v1/search?q={}", enc("保育園 松本 zzqqxx")));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let steps: Vec<String> =
+        r.body["relaxed"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap().to_string()).collect();
+    assert!(steps.len() >= 2, "{steps:?}");
+    assert_eq!(steps.last().unwrap(), "drop_text");
+    assert!(steps[..steps.len() - 1].iter().all(|s| s == "widen_radius"), "{steps:?}");
+    assert!(!results(&r).is_empty());
+    for x in results(&r) {
+        assert_eq!(x["kind"], "daycare");
+    }
+    assert!(r.body["relaxed"][0]["detail_ja"].as_str().unwrap().contains("松本市"));
+    // A search that finds something is never relaxed.
+    let ok = server().get(&format!("/v1/search?q={}", enc("保育園 松本")));
+    assert!(ok.body["relaxed"].as_array().unwrap().is_empty());
+}

@@ -75,8 +75,8 @@ impl Directory {
     }
 
     /// Write resources to the store, then to the index. Returns what the store did.
-    pub async fn upsert(&self, resources: Vec<Resource>) -> Result<WriteSummary> {
-        let summary = self.store.upsert(&resources).await?;
+    pub async fn upsert(&self, resources: Vec<Resource>, actor: &str) -> Result<WriteSummary> {
+        let summary = self.store.upsert(&resources, actor).await?;
         let state = IndexedState { store_id: self.index.state().store_id, seq: summary.seq };
         // Re-read from the store so the index holds exactly what the store holds (timestamps included).
         let ids: Vec<_> = resources.iter().map(|r| r.id).collect();

@@ -55,7 +55,7 @@ pub async fn import_jsonl(store: &dyn Store, file: &Path, dry_run: bool) -> anyh
         return Ok(());
     }
     // One transaction for the whole file keeps it all-or-nothing.
-    let s = store.upsert(&good).await?;
+    let s = store.upsert(&good, "cli:import").await?;
     println!("imported {}: {} created, {} updated, {} unchanged", file.display(), s.created, s.updated, s.unchanged);
     Ok(())
 }

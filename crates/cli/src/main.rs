@@ -179,7 +179,7 @@ async fn serve(
     let store = open_store(data_dir).await?;
     if store.state().await?.count == 0 && !no_sample_data {
         let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
-        let s = store.upsert(&samples).await?;
+        let s = store.upsert(&samples, "system:bundled-sample-data").await?;
         tracing::info!(
             created = s.created,
             "empty store: loaded the bundled sample data (every record is marked sample: true)"

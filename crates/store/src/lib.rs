@@ -7,11 +7,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use tsunagu_model::{Resource, ResourceId};
 
 mod sqlite;
 
 pub use sqlite::SqliteStore;
+
+/// Actor recorded for writes made by the system itself (bundled data, CLI imports).
+pub const SYSTEM_ACTOR: &str = "system";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,11 +61,108 @@ pub struct Change {
     pub deleted: bool,
 }
 
+/// What an API key may do. Ordered: a higher role may do everything a lower one may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read private fields (staff contacts, internal notes).
+    Reader,
+    /// Create and change resources (in its regions, or everywhere).
+    Editor,
+    /// Manage keys, delete and restore resources.
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "reader" => Some(Role::Reader),
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API key: never the key itself, only a hash of its secret part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// 圏域 ids an editor may write in; empty = everywhere.
+    pub regions: Vec<String>,
+    #[serde(skip)]
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A resource with its version (the ETag of the record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    pub resource: Resource,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+/// One write, for [`Store::write`].
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// A new record; fails with [`WriteRefused::Exists`] if the id is taken.
+    Create(Resource),
+    /// Replace a live record, if its version is still `expected`.
+    Replace { resource: Resource, expected: i64 },
+    /// Soft-delete a live record, if its version is still `expected`.
+    Delete { id: ResourceId, expected: i64 },
+    /// Bring back a deleted record.
+    Restore { id: ResourceId },
+}
+
+/// Why a write was not made (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRefused {
+    NotFound,
+    Exists,
+    /// Someone else changed the record: its version is now `current`.
+    Conflict {
+        current: i64,
+    },
+}
+
+/// One entry of a record's audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub actor: String,
+    pub action: String,
+    pub at: DateTime<Utc>,
+    pub version: i64,
+    /// For updates: the changed members only, `{member: {before, after}}`; for creations the
+    /// whole record.
+    pub changes: serde_json::Value,
+}
+
+/// A remembered response to an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Insert or replace resources by id, in one transaction: either all are written or none.
     /// Sets `created_at`/`updated_at`; records equal to the stored ones are left alone.
-    async fn upsert(&self, resources: &[Resource]) -> Result<WriteSummary>;
+    async fn upsert(&self, resources: &[Resource], actor: &str) -> Result<WriteSummary>;
     /// A live resource by id.
     async fn get(&self, id: ResourceId) -> Result<Option<Resource>>;
     /// Live resources by id, in the order asked (missing ones left out).
@@ -73,4 +174,37 @@ pub trait Store: Send + Sync + 'static {
     async fn state(&self) -> Result<StoreState>;
     /// Changes after `seq`, oldest first, at most `limit`.
     async fn changes_since(&self, seq: i64, limit: u32) -> Result<Vec<Change>>;
+
+    /// A record with its version, live or deleted.
+    async fn get_versioned(&self, id: ResourceId) -> Result<Option<Versioned>>;
+    /// One write by `actor`, with optimistic concurrency and an audit entry, in one transaction.
+    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>>;
+    /// The audit trail of a record, oldest first.
+    async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>>;
+
+    async fn insert_key(&self, key: &ApiKey) -> Result<()>;
+    async fn get_key(&self, id: &str) -> Result<Option<ApiKey>>;
+    async fn list_keys(&self) -> Result<Vec<ApiKey>>;
+    /// False when there is no such live key.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
+
+    async fn remembered(&self, key: &str, actor: &str) -> Result<Option<Remembered>>;
+    async fn remember(&self, key: &str, actor: &str, r: &Remembered) -> Result<()>;
+}
+
+/// The members of two JSON objects that differ: `{member: {"before": …, "after": …}}`.
+pub fn json_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let empty = serde_json::Map::new();
+    let (b, a) = (before.as_object().unwrap_or(&empty), after.as_object().unwrap_or(&empty));
+    let mut out = serde_json::Map::new();
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let (x, y) = (b.get(k), a.get(k));
+        if x != y {
+            out.insert(k.clone(), serde_json::json!({"before": x, "after": y}));
+        }
+    }
+    serde_json::Value::Object(out)
 }

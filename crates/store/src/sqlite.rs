@@ -10,7 +10,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
-use crate::{Change, Result, Store, StoreError, StoreState, WriteSummary};
+use crate::{
+    ApiKey, AuditEntry, Change, Remembered, Result, Role, Store, StoreError, StoreState, Versioned, WriteOp,
+    WriteRefused, WriteSummary, json_diff,
+};
 
 /// The embedded store.
 #[derive(Clone, Debug)]
@@ -83,7 +86,7 @@ fn decode_row(row: &sqlx::sqlite::SqliteRow) -> Result<Resource> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert(&self, resources: &[Resource]) -> Result<WriteSummary> {
+    async fn upsert(&self, resources: &[Resource], actor: &str) -> Result<WriteSummary> {
         let now = ts(Utc::now());
         let mut tx = self.pool.begin().await?;
         let mut summary = WriteSummary::default();
@@ -100,7 +103,9 @@ impl Store for SqliteStore {
                     summary.unchanged += 1;
                     continue;
                 }
-                Some(_) => {
+                Some((old, _)) => {
+                    let diff = json_diff(&parse_json(&old), &parse_json(&body));
+                    audit(&mut tx, &id, actor, "import_update", &now, None, Some(&diff)).await?;
                     sqlx::query(
                         "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, \
                          source_id = ?, body = ?, version = version + 1, updated_at = ?, deleted_at = NULL WHERE id = ?",
@@ -119,6 +124,7 @@ impl Store for SqliteStore {
                     summary.updated += 1;
                 }
                 None => {
+                    audit(&mut tx, &id, actor, "import_create", &now, None, Some(&parse_json(&body))).await?;
                     sqlx::query(
                         "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
                          created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -193,6 +199,11 @@ impl Store for SqliteStore {
         .rows_affected()
             == 1;
         if done {
+            sqlx::query("INSERT INTO audit_log (resource_id, actor, action, at, version, after) SELECT id, 'system', 'delete', ?, version, '{}' FROM resources WHERE id = ?")
+                .bind(ts(at))
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("INSERT INTO changes (resource_id, op, at) VALUES (?, 'delete', ?)")
                 .bind(id.to_string())
                 .bind(ts(at))
@@ -224,6 +235,222 @@ impl Store for SqliteStore {
         Ok(StoreState { store_id, seq, count: count as u64 })
     }
 
+    async fn get_versioned(&self, id: ResourceId) -> Result<Option<Versioned>> {
+        let row =
+            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Versioned {
+            resource: decode_row(&row)?,
+            version: row.try_get("version")?,
+            deleted: row.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+        }))
+    }
+
+    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
+        let now = ts(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let id = match &op {
+            WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
+            WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,
+        };
+        let ids = id.to_string();
+        let current: Option<(String, i64, Option<String>)> =
+            sqlx::query_as("SELECT body, version, deleted_at FROM resources WHERE id = ?")
+                .bind(&ids)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match (op, current) {
+            (WriteOp::Create(_), Some(_)) => return Ok(Err(WriteRefused::Exists)),
+            (WriteOp::Create(r), None) => {
+                let body = body_of(&r);
+                audit(&mut tx, &ids, actor, "create", &now, None, Some(&parse_json(&body))).await?;
+                sqlx::query(
+                    "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
+                     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&ids)
+                .bind(r.kind.code())
+                .bind(r.municipality_code.to_string())
+                .bind(&r.name)
+                .bind(r.sample)
+                .bind(&r.source.name)
+                .bind(&r.source.id)
+                .bind(&body)
+                .bind(&now)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                log_change(&mut tx, &ids, "upsert", &now).await?;
+            }
+            (WriteOp::Replace { .. } | WriteOp::Delete { .. }, None) => return Ok(Err(WriteRefused::NotFound)),
+            (WriteOp::Replace { .. } | WriteOp::Delete { .. }, Some((_, _, Some(_)))) => {
+                return Ok(Err(WriteRefused::NotFound));
+            }
+            (WriteOp::Replace { expected, .. } | WriteOp::Delete { expected, .. }, Some((_, v, None)))
+                if v != expected =>
+            {
+                return Ok(Err(WriteRefused::Conflict { current: v }));
+            }
+            (WriteOp::Replace { resource: r, .. }, Some((old, _, None))) => {
+                let body = body_of(&r);
+                if body != old {
+                    let diff = json_diff(&parse_json(&old), &parse_json(&body));
+                    audit(&mut tx, &ids, actor, "update", &now, None, Some(&diff)).await?;
+                    sqlx::query(
+                        "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, \
+                         source_id = ?, body = ?, version = version + 1, updated_at = ? WHERE id = ?",
+                    )
+                    .bind(r.kind.code())
+                    .bind(r.municipality_code.to_string())
+                    .bind(&r.name)
+                    .bind(r.sample)
+                    .bind(&r.source.name)
+                    .bind(&r.source.id)
+                    .bind(&body)
+                    .bind(&now)
+                    .bind(&ids)
+                    .execute(&mut *tx)
+                    .await?;
+                    log_change(&mut tx, &ids, "upsert", &now).await?;
+                }
+            }
+            (WriteOp::Delete { .. }, Some(_)) => {
+                audit(
+                    &mut tx,
+                    &ids,
+                    actor,
+                    "delete",
+                    &now,
+                    None,
+                    Some(&serde_json::json!({"deleted_at": {"before": null, "after": now}})),
+                )
+                .await?;
+                sqlx::query("UPDATE resources SET deleted_at = ?, version = version + 1 WHERE id = ?")
+                    .bind(&now)
+                    .bind(&ids)
+                    .execute(&mut *tx)
+                    .await?;
+                log_change(&mut tx, &ids, "delete", &now).await?;
+            }
+            (WriteOp::Restore { .. }, None) => return Ok(Err(WriteRefused::NotFound)),
+            (WriteOp::Restore { .. }, Some((_, _, None))) => {}
+            (WriteOp::Restore { .. }, Some((_, _, Some(when)))) => {
+                audit(
+                    &mut tx,
+                    &ids,
+                    actor,
+                    "restore",
+                    &now,
+                    None,
+                    Some(&serde_json::json!({"deleted_at": {"before": when, "after": null}})),
+                )
+                .await?;
+                sqlx::query(
+                    "UPDATE resources SET deleted_at = NULL, version = version + 1, updated_at = ? WHERE id = ?",
+                )
+                .bind(&now)
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+                log_change(&mut tx, &ids, "upsert", &now).await?;
+            }
+        }
+        tx.commit().await?;
+        let written = self
+            .get_versioned(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt { id: ids, message: "vanished after write".into() })?;
+        Ok(Ok(written))
+    }
+
+    async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, actor, action, at, version, after FROM audit_log WHERE resource_id = ? ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let at: String = row.try_get("at")?;
+                Ok(AuditEntry {
+                    seq: row.try_get("seq")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|e| StoreError::Corrupt { id: id.to_string(), message: e.to_string() })?,
+                    version: row.try_get("version")?,
+                    changes: row
+                        .try_get::<Option<String>, _>("after")?
+                        .map(|a| parse_json(&a))
+                        .unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_key(&self, key: &ApiKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, role, regions, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(key.role.code())
+        .bind(serde_json::to_string(&key.regions).expect("strings serialise"))
+        .bind(&key.secret_hash)
+        .bind(ts(key.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_key(&self, id: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(key_of).transpose()
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query("SELECT * FROM api_keys ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.iter().map(key_of).collect()
+    }
+
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let n = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ts(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn remembered(&self, key: &str, actor: &str) -> Result<Option<Remembered>> {
+        let row: Option<(String, i64, String)> =
+            sqlx::query_as("SELECT request_hash, status, response FROM idempotency WHERE key = ? AND actor = ?")
+                .bind(key)
+                .bind(actor)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(request_hash, status, response)| Remembered { request_hash, status: status as u16, response }))
+    }
+
+    async fn remember(&self, key: &str, actor: &str, r: &Remembered) -> Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO idempotency (key, actor, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(key)
+            .bind(actor)
+            .bind(&r.request_hash)
+            .bind(i64::from(r.status))
+            .bind(&r.response)
+            .bind(ts(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn changes_since(&self, seq: i64, limit: u32) -> Result<Vec<Change>> {
         let rows = sqlx::query("SELECT seq, resource_id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
             .bind(seq)
@@ -244,6 +471,66 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+fn parse_json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+}
+
+/// Append to the audit log. `version` is the record's version after the write (None: the
+/// current one + 1 is not known here, so the row's version is read back by the caller's update).
+async fn audit(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    actor: &str,
+    action: &str,
+    at: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Result<()> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM resources WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO audit_log (resource_id, actor, action, at, version, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(actor)
+    .bind(action)
+    .bind(at)
+    .bind(version.map_or(1, |v| v + 1))
+    .bind(before.map(|b| b.to_string()))
+    .bind(after.map(|a| a.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn log_change(conn: &mut sqlx::SqliteConnection, id: &str, op: &str, at: &str) -> Result<()> {
+    sqlx::query("INSERT INTO changes (resource_id, op, at) VALUES (?, ?, ?)")
+        .bind(id)
+        .bind(op)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<ApiKey> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |m: String| StoreError::Corrupt { id: id.clone(), message: m };
+    let role: String = row.try_get("role")?;
+    let regions: String = row.try_get("regions")?;
+    let when =
+        |s: String| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt(e.to_string()));
+    Ok(ApiKey {
+        id: id.clone(),
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role}")))?,
+        regions: serde_json::from_str(&regions).map_err(|e| corrupt(e.to_string()))?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: when(row.try_get("created_at")?)?,
+        revoked_at: row.try_get::<Option<String>, _>("revoked_at")?.map(when).transpose()?,
+    })
 }
 
 async fn last_seq(conn: &mut sqlx::SqliteConnection) -> Result<i64> {
@@ -276,7 +563,7 @@ mod tests {
     async fn a_resource_round_trips_through_the_store() {
         let store = SqliteStore::in_memory().await.unwrap();
         let r = resource(1, "さいたま訪問看護ステーション");
-        let s = store.upsert(std::slice::from_ref(&r)).await.unwrap();
+        let s = store.upsert(std::slice::from_ref(&r), "test").await.unwrap();
         assert_eq!((s.created, s.updated, s.unchanged), (1, 0, 0));
         let got = store.get(r.id).await.unwrap().unwrap();
         assert!(got.created_at.is_some() && got.updated_at.is_some());
@@ -290,12 +577,12 @@ mod tests {
     async fn rewriting_the_same_record_changes_nothing_and_edits_are_logged() {
         let store = SqliteStore::in_memory().await.unwrap();
         let r = resource(1, "A");
-        store.upsert(std::slice::from_ref(&r)).await.unwrap();
-        let again = store.upsert(std::slice::from_ref(&r)).await.unwrap();
+        store.upsert(std::slice::from_ref(&r), "test").await.unwrap();
+        let again = store.upsert(std::slice::from_ref(&r), "test").await.unwrap();
         assert_eq!(again.unchanged, 1);
         let mut edited = r.clone();
         edited.name = "B".into();
-        let s = store.upsert(&[edited]).await.unwrap();
+        let s = store.upsert(&[edited], "test").await.unwrap();
         assert_eq!(s.updated, 1);
         assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "B");
         let changes = store.changes_since(0, 100).await.unwrap();
@@ -307,7 +594,7 @@ mod tests {
     async fn deleted_records_disappear_from_reads_and_pages_walk_everything() {
         let store = SqliteStore::in_memory().await.unwrap();
         let all: Vec<_> = (0..25).map(|n| resource(n, &format!("R{n}"))).collect();
-        store.upsert(&all).await.unwrap();
+        store.upsert(&all, "test").await.unwrap();
         assert!(store.delete(all[3].id, Utc::now()).await.unwrap());
         assert!(!store.delete(all[3].id, Utc::now()).await.unwrap(), "second delete finds nothing");
         assert!(store.get(all[3].id).await.unwrap().is_none());
@@ -334,12 +621,86 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tsunagu-store-test-{}", std::process::id()));
         let path = dir.join("t.sqlite3");
         let store = SqliteStore::open(&path).await.unwrap();
-        store.upsert(&[resource(1, "A")]).await.unwrap();
+        store.upsert(&[resource(1, "A")], "test").await.unwrap();
         let state = store.state().await.unwrap();
         store.close().await;
         let reopened = SqliteStore::open(&path).await.unwrap();
         assert_eq!(reopened.state().await.unwrap(), state);
         reopened.close().await;
         std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use crate::{ApiKey, Role, WriteOp, WriteRefused};
+    use serde_json::json;
+
+    fn resource(name: &str) -> Resource {
+        Resource::from_json(json!({
+            "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21",
+            "name": name,
+            "kind": "daycare",
+            "municipality_code": "20202",
+            "source": {"name": "test"},
+            "sample": false
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn versioned_writes_refuse_stale_versions_and_leave_an_audit_trail() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let r = resource("A");
+        let v1 = store.write(WriteOp::Create(r.clone()), "alice").await.unwrap().unwrap();
+        assert_eq!(v1.version, 1);
+        assert_eq!(store.write(WriteOp::Create(r.clone()), "alice").await.unwrap(), Err(WriteRefused::Exists));
+        let mut b = r.clone();
+        b.name = "B".into();
+        let v2 = store.write(WriteOp::Replace { resource: b.clone(), expected: 1 }, "bob").await.unwrap().unwrap();
+        assert_eq!((v2.version, v2.resource.name.as_str()), (2, "B"));
+        // A second writer with the old version is refused; nothing is lost.
+        let mut c = r.clone();
+        c.name = "C".into();
+        assert_eq!(
+            store.write(WriteOp::Replace { resource: c, expected: 1 }, "carol").await.unwrap(),
+            Err(WriteRefused::Conflict { current: 2 })
+        );
+        assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "B");
+        let del = store.write(WriteOp::Delete { id: r.id, expected: 2 }, "admin").await.unwrap().unwrap();
+        assert!(del.deleted && del.version == 3);
+        assert!(store.get(r.id).await.unwrap().is_none());
+        let back = store.write(WriteOp::Restore { id: r.id }, "admin").await.unwrap().unwrap();
+        assert!(!back.deleted && back.version == 4 && back.resource.name == "B");
+        let h = store.history(r.id).await.unwrap();
+        let trail: Vec<(&str, &str, i64)> =
+            h.iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.version)).collect();
+        assert_eq!(
+            trail,
+            [("alice", "create", 1), ("bob", "update", 2), ("admin", "delete", 3), ("admin", "restore", 4)]
+        );
+        assert_eq!(h[1].changes, json!({"name": {"before": "A", "after": "B"}}));
+    }
+
+    #[tokio::test]
+    async fn keys_are_stored_listed_and_revoked() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let key = ApiKey {
+            id: "k1".into(),
+            name: "松本 coordinator".into(),
+            role: Role::Editor,
+            regions: vec!["20-07".into()],
+            secret_hash: "h".into(),
+            created_at: Utc::now(),
+            revoked_at: None,
+        };
+        store.insert_key(&key).await.unwrap();
+        let got = store.get_key("k1").await.unwrap().unwrap();
+        assert_eq!((got.role, got.regions.clone()), (Role::Editor, vec!["20-07".to_string()]));
+        assert!(store.revoke_key("k1", Utc::now()).await.unwrap());
+        assert!(!store.revoke_key("k1", Utc::now()).await.unwrap());
+        assert!(store.get_key("k1").await.unwrap().unwrap().revoked_at.is_some());
+        assert_eq!(store.list_keys().await.unwrap().len(), 1);
     }
 }
