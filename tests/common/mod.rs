@@ -68,6 +68,11 @@ fn client() -> &'static reqwest::blocking::Client {
 }
 
 impl Server {
+    /// The server's data directory (for running CLI commands against the same store).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// GET a path (with query) from the server. `path_and_query` is sent as written.
     pub fn get(&self, path_and_query: &str) -> Reply {
         let res = client().get(format!("{}{}", self.base, path_and_query)).send().expect("request");

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tsunagu_model::Resource;
 use tsunagu_search::{IndexedState, SearchIndex, Staleness};
-use tsunagu_store::{Store, StoreState, WriteSummary};
+use tsunagu_store::{Store, StoreState, Versioned, WriteOp, WriteRefused, WriteSummary};
 
 /// Resources read from the store per page when rebuilding.
 const PAGE: u32 = 5_000;
@@ -84,6 +84,28 @@ impl Directory {
         let index = self.index.clone();
         tokio::task::spawn_blocking(move || index.upsert(&stored, state)).await??;
         Ok(summary)
+    }
+
+    /// One write to the store, then to the index: searchable when this returns. If the process
+    /// dies in between, the next start catches the index up from the store's change log.
+    pub async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
+        let written = match self.store.write(op, actor).await? {
+            Ok(v) => v,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let seq = self.store.state().await?.seq;
+        let state = IndexedState { store_id: self.index.state().store_id, seq };
+        let index = self.index.clone();
+        let v = written.clone();
+        tokio::task::spawn_blocking(move || {
+            if v.deleted {
+                index.delete(&[v.resource.id], state)
+            } else {
+                index.upsert(std::slice::from_ref(&v.resource), state)
+            }
+        })
+        .await??;
+        Ok(Ok(written))
     }
 
     pub fn index_dir(&self) -> &Path {

@@ -3,6 +3,7 @@
 //! - [`routes::search`]: `GET /v1/search` — text, place and filters → ranked, faceted results.
 //! - [`routes::suggest`]: `GET /v1/suggest` — as-you-type completion.
 //! - [`routes::resources`]: `GET /v1/resources/{id}` — one resource with labels.
+//! - [`routes::write`]: `POST/PUT/PATCH/DELETE /v1/resources…` — edits with an API key, ETags, audit.
 //! - [`routes::vocabulary`]: `GET /v1/vocabulary` — kinds, care types, weekdays, accessibility.
 //! - [`routes::places`]: `GET /v1/municipalities`, `GET /v1/regions` — the bundled places.
 //! - [`routes::health`]: `GET /healthz` (alive), `GET /readyz` (store and index usable).
@@ -10,6 +11,7 @@
 //! Every error is an RFC 9457 problem ([`problem::Problem`]); no input yields a 500 or a panic
 //! (a panic would still be caught and answered as a problem, and logged).
 
+pub mod auth;
 pub mod directory;
 pub mod params;
 pub mod problem;
@@ -38,11 +40,13 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Serve sample records (false: only real records are reachable).
     pub serve_sample_data: bool,
+    /// Availability older than this many days is marked stale in responses.
+    pub availability_stale_days: u32,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { request_timeout: Duration::from_secs(10), serve_sample_data: true }
+        ApiConfig { request_timeout: Duration::from_secs(10), serve_sample_data: true, availability_stale_days: 30 }
     }
 }
 
@@ -66,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::search::router())
         .merge(routes::suggest::router())
         .merge(routes::resources::router())
+        .merge(routes::write::router())
         .merge(routes::vocabulary::router())
         .merge(routes::places::router())
         .merge(routes::health::router())

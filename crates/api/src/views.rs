@@ -51,6 +51,9 @@ pub struct ResourceView {
     pub kind_label: LabelView,
     pub care_type_labels: Vec<LabelView>,
     pub municipality: Option<MunicipalityRef>,
+    /// True when availability (nurse schedule, vacancies, accepting new children) was last updated
+    /// longer ago than the server's threshold: shown as 「情報が古い可能性」, not as current.
+    pub availability_stale: bool,
     pub links: Links,
 }
 
@@ -61,8 +64,18 @@ pub struct Links {
 }
 
 impl ResourceView {
-    pub fn of(g: &Gazetteer, resource: Resource) -> ResourceView {
+    /// The public view: private fields removed.
+    pub fn of(g: &Gazetteer, resource: Resource, config: &crate::ApiConfig) -> ResourceView {
+        Self::with_private(g, resource.public(), config)
+    }
+
+    /// The view for a key holder: private fields kept.
+    pub fn with_private(g: &Gazetteer, resource: Resource, config: &crate::ApiConfig) -> ResourceView {
+        let stale = resource.availability_updated_at.is_some_and(|t| {
+            chrono::Utc::now() - t > chrono::Duration::days(i64::from(config.availability_stale_days))
+        });
         ResourceView {
+            availability_stale: stale,
             kind_label: resource.kind.labels().into(),
             care_type_labels: resource.care_types.iter().map(|c| c.labels().into()).collect(),
             municipality: MunicipalityRef::of(g, resource.municipality_code),

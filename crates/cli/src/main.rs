@@ -40,6 +40,26 @@ enum LogFormat {
 }
 
 #[derive(Subcommand)]
+enum KeysAction {
+    /// Make a key and print it once (only a hash is kept).
+    Create {
+        /// reader (private fields), editor (create/update), admin (keys, deletes)
+        #[arg(long)]
+        role: String,
+        /// Who holds the key; recorded in the audit log with every change it makes.
+        #[arg(long)]
+        name: String,
+        /// For editors: the 圏域 ids they may edit (e.g. 20-07,20-10); all when omitted.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API. On an empty store, loads the bundled sample data first.
     Serve {
@@ -52,9 +72,17 @@ enum Command {
         /// Longest a request may take before it is answered with 503, in seconds.
         #[arg(long, env = "TSUNAGU_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
         request_timeout_secs: u64,
+        /// Availability older than this many days is marked stale in responses.
+        #[arg(long, env = "TSUNAGU_AVAILABILITY_STALE_DAYS", default_value_t = 30)]
+        availability_stale_days: u32,
         /// Stop when standard input closes (used by tests that own the process).
         #[arg(long, hide = true)]
         stop_on_stdin_eof: bool,
+    },
+    /// Manage API keys (writing needs a key; reading does not).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Import resources from a JSON Lines file (one resource per line). All or nothing: any
     /// invalid line rejects the whole file, with a report of every problem.
@@ -126,8 +154,17 @@ async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, no_sample_data, request_timeout_secs, stop_on_stdin_eof } => {
-            serve(&cli.data_dir, addr, no_sample_data, request_timeout_secs, stop_on_stdin_eof).await
+        Command::Serve { addr, no_sample_data, request_timeout_secs, availability_stale_days, stop_on_stdin_eof } => {
+            let config = ApiConfig {
+                request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
+                serve_sample_data: !no_sample_data,
+                availability_stale_days,
+            };
+            serve(&cli.data_dir, addr, config, stop_on_stdin_eof).await
+        }
+        Command::Keys { action } => {
+            let store = open_store(&cli.data_dir).await?;
+            keys(store.as_ref(), action).await
         }
         Command::Import { file, dry_run } => {
             let store = open_store(&cli.data_dir).await?;
@@ -168,13 +205,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(
-    data_dir: &Path,
-    addr: SocketAddr,
-    no_sample_data: bool,
-    timeout_secs: u64,
-    stop_on_stdin_eof: bool,
-) -> anyhow::Result<()> {
+async fn keys(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::Create { role, name, regions } => {
+            let role = tsunagu_store::Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`; allowed: reader, editor, admin"))?;
+            let g = Gazetteer::bundled();
+            if let Some(bad) = regions.iter().find(|r| g.region(r).is_none()) {
+                let ids: Vec<_> = g.regions().iter().map(|r| format!("{} ({})", r.id, r.name)).collect();
+                bail!("unknown region `{bad}`; known: {}", ids.join(", "));
+            }
+            if name.trim().is_empty() {
+                bail!("--name must not be empty: it is recorded with every change the key makes");
+            }
+            let (record, key) = tsunagu_api::auth::new_key(name.trim(), role, regions);
+            store.insert_key(&record).await?;
+            println!("{key}");
+            eprintln!(
+                "created {} key `{}` (id {}); the key above is shown only now",
+                role.code(),
+                record.name,
+                record.id
+            );
+        }
+        KeysAction::List => {
+            for k in store.list_keys().await? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                let regions = if k.regions.is_empty() { "all".to_string() } else { k.regions.join(",") };
+                println!(
+                    "{}\t{}\t{}\tregions={}\t{}\tcreated {}",
+                    k.id,
+                    k.role.code(),
+                    k.name,
+                    regions,
+                    state,
+                    k.created_at.format("%Y-%m-%d")
+                );
+            }
+        }
+        KeysAction::Revoke { id } => {
+            if !store.revoke_key(&id, chrono::Utc::now()).await? {
+                bail!("no active key with id `{id}`");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+    let no_sample_data = !config.serve_sample_data;
     let started = Instant::now();
     let store = open_store(data_dir).await?;
     if store.state().await?.count == 0 && !no_sample_data {
@@ -192,14 +272,7 @@ async fn serve(
         IndexReadiness::Rebuilt { reason } => tracing::info!(%reason, "index rebuilt"),
     }
     let directory = Arc::new(directory);
-    let state = AppState {
-        directory: directory.clone(),
-        gazetteer: Gazetteer::bundled(),
-        config: Arc::new(ApiConfig {
-            request_timeout: Duration::from_secs(timeout_secs.max(1)),
-            serve_sample_data: !no_sample_data,
-        }),
-    };
+    let state = AppState { directory: directory.clone(), gazetteer: Gazetteer::bundled(), config: Arc::new(config) };
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     let count = directory.index.len();

@@ -145,6 +145,18 @@ impl TransportFeatures {
     }
 }
 
+/// Fields only key holders (reader and up) see: staff contacts and internal notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
 /// Where a record came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +225,15 @@ pub struct Resource {
     /// When staff last confirmed the record (最終確認日).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<NaiveDate>,
+    /// Whether new children are being accepted now (空きがあり新規受け入れ可).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepting_new_children: Option<bool>,
+    /// When nurse schedule, vacancies and `accepting_new_children` were last updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_updated_at: Option<DateTime<Utc>>,
+    /// Private to key holders; never in public responses or public exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<PrivateInfo>,
     /// Synthetic record made by the sample generator: never a real facility.
     pub sample: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,10 +352,29 @@ impl Resource {
                 ));
             }
         }
+        if let Some(p) = &self.private {
+            if let Some(phone) = &p.staff_phone
+                && !is_phone(phone)
+            {
+                errs.push(FieldError::new("private/staff_phone", format!("`{phone}` is not a phone number")));
+            }
+            if p.notes.as_deref().is_some_and(|n| n.chars().count() > MAX_DESCRIPTION_CHARS) {
+                errs.push(FieldError::new(
+                    "private/notes",
+                    format!("is longer than {MAX_DESCRIPTION_CHARS} characters"),
+                ));
+            }
+        }
         if self.sample && !self.name.contains(SAMPLE_MARK) {
             errs.push(FieldError::new("name", format!("a sample record's name must contain {SAMPLE_MARK}")));
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// The record without private fields, as anyone may see it.
+    pub fn public(mut self) -> Resource {
+        self.private = None;
+        self
     }
 
     /// Where this resource is, if known.

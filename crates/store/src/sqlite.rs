@@ -15,7 +15,9 @@ use crate::{
     WriteRefused, WriteSummary, json_diff,
 };
 
-/// The embedded store.
+/// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
+/// then writes fails at once with SQLITE_BUSY when another writer is active, instead of waiting
+/// for the busy timeout.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -88,7 +90,7 @@ fn decode_row(row: &sqlx::sqlite::SqliteRow) -> Result<Resource> {
 impl Store for SqliteStore {
     async fn upsert(&self, resources: &[Resource], actor: &str) -> Result<WriteSummary> {
         let now = ts(Utc::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut summary = WriteSummary::default();
         for r in resources {
             let id = r.id.to_string();
@@ -188,7 +190,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete(&self, id: ResourceId, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE resources SET deleted_at = ?, version = version + 1 WHERE id = ? AND deleted_at IS NULL",
         )
@@ -251,7 +253,7 @@ impl Store for SqliteStore {
 
     async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
         let now = ts(Utc::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id = match &op {
             WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
             WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,

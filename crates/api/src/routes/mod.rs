@@ -6,3 +6,4 @@ pub mod resources;
 pub mod search;
 pub mod suggest;
 pub mod vocabulary;
+pub mod write;

@@ -447,7 +447,14 @@ fn relax(g: &'static tsunagu_places::Gazetteer, req: &mut SearchRequest, ctx: &m
             },
         });
     }
-    if let Some(text) = req.text.take() {
+    // Dropping the words only makes sense when something else still says what is wanted;
+    // otherwise it would return the whole directory.
+    let other_conditions = !req.kinds.is_empty()
+        || !req.care_types.is_empty()
+        || req.point.is_some()
+        || req.municipalities.is_some()
+        || req.covers.is_some();
+    if other_conditions && let Some(text) = req.text.take() {
         return Some(Relaxation {
             step: "drop_text",
             detail_ja: format!("「{text}」を条件から外しました"),
@@ -553,7 +560,7 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
     for hit in &found.hits {
         if let Some(r) = next.take_if(|r| r.id == hit.id) {
             results.push(ResultItem {
-                resource: ResourceView::of(s.gazetteer, r),
+                resource: ResourceView::of(s.gazetteer, r, &s.config),
                 distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
                 score: hit.score,
                 matched_care_types: hit.matched_care_types,
