@@ -70,9 +70,9 @@ fn an_import_with_bad_lines_writes_nothing_and_reports_each_line() {
     let out = tsunagu(d.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2") && err.contains("did you mean `daycare`"), "{err}");
-    assert!(err.contains("line 3") && err.contains("not JSON"), "{err}");
-    assert!(err.contains("line 4") && err.contains("unknown region `20-99`"), "{err}");
+    assert!(err.contains("row 2: unknown kind `daycar`") && err.contains("did you mean `daycare`"), "{err}");
+    assert!(err.contains("row 3") && err.contains("not JSON"), "{err}");
+    assert!(err.contains("row 4") && err.contains("unknown region `20-99`"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
     let export = tsunagu(d.path(), &["export"]);
     assert!(export.stdout.is_empty(), "the good line was not written either");
@@ -116,4 +116,65 @@ fn sigterm_stops_the_server_gracefully() {
     assert!(out.status.success(), "exit status {:?}", out.status);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+}
+
+fn cp932(text: &str) -> Vec<u8> {
+    tsunagu_exchange::text::encode_shift_jis(text)
+}
+
+#[test]
+fn a_cp932_csv_from_the_prefecture_is_imported_with_a_row_report_and_reimports_update() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = "外部ID,名称,種別,住所,電話番号,医療的ケア対応,出典\n\
+               N-001,ひまわり保育園,保育所,長野県松本市丸の内3-7,0263-00-0001,たん吸引;胃ろう,長野県\n\
+               N-002,あおぞら訪問看護,訪問看護,松本市大手1-1,0263-00-0002,人工呼吸器,長野県\n\
+               N-003,さくら園,保育園の一種,松本市丸の内3-7,,,長野県\n";
+    let file = d.path().join("prefecture.csv");
+    std::fs::write(&file, cp932(csv)).unwrap();
+
+    let dry = tsunagu(d.path(), &["import", file.to_str().unwrap(), "--dry-run"]);
+    assert!(!dry.status.success());
+    let err = String::from_utf8_lossy(&dry.stderr);
+    assert!(err.contains("row 4: kind: unknown kind `保育園の一種`"), "{err}");
+    assert!(err.contains("Shift_JIS/CP932") && err.contains("2 valid, 1 with problems"), "{err}");
+
+    let all = tsunagu(d.path(), &["import", file.to_str().unwrap()]);
+    assert!(!all.status.success(), "all or nothing by default");
+    assert!(tsunagu(d.path(), &["export"]).stdout.is_empty());
+
+    let some = tsunagu(d.path(), &["import", file.to_str().unwrap(), "--skip-invalid"]);
+    assert!(some.status.success(), "{}", String::from_utf8_lossy(&some.stderr));
+    assert!(
+        String::from_utf8_lossy(&some.stdout).contains("2 created, 0 updated, 0 unchanged; 1 invalid row(s) skipped")
+    );
+
+    // The prefecture sends the list again with a changed phone: updated by 外部ID, not duplicated.
+    std::fs::write(&file, cp932(&csv.replace("0263-00-0002", "0263-99-0002"))).unwrap();
+    let again = tsunagu(d.path(), &["import", file.to_str().unwrap(), "--skip-invalid"]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 created, 1 updated, 1 unchanged"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let exported = String::from_utf8(tsunagu(d.path(), &["export"]).stdout).unwrap();
+    assert_eq!(exported.lines().count(), 2);
+    assert!(exported.contains("0263-99-0002") && !exported.contains("0263-00-0002"));
+}
+
+#[test]
+fn csv_export_in_cp932_imports_back_identically() {
+    let a = tempfile::tempdir().unwrap();
+    let samples = a.path().join("s.jsonl");
+    std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
+    assert!(tsunagu(a.path(), &["import", samples.to_str().unwrap()]).status.success());
+    let csv = a.path().join("all.csv");
+    let out = tsunagu(a.path(), &["export", "--format", "csv", "--encoding", "cp932", "--out", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let b = tempfile::tempdir().unwrap();
+    let imported = tsunagu(b.path(), &["import", csv.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let x = String::from_utf8(tsunagu(a.path(), &["export"]).stdout).unwrap();
+    let y = String::from_utf8(tsunagu(b.path(), &["export"]).stdout).unwrap();
+    assert_eq!(x.lines().count(), 1860);
+    assert!(x == y, "JSON Lines of the original and of the CSV round trip differ");
 }

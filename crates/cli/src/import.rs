@@ -1,87 +1,151 @@
-//! `tsunagu import` and `tsunagu export` for JSON Lines.
+//! `tsunagu import` and `tsunagu export`: CSV (UTF-8 or CP932, Japanese or English headers) and
+//! JSON Lines, through the formats in `tsunagu-exchange`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use tsunagu_model::{Resource, ResourceId};
-use tsunagu_places::Gazetteer;
+use clap::ValueEnum;
+use tsunagu_exchange::{RowResult, csv, jsonl, text};
 use tsunagu_store::Store;
 
-/// Parse one line into a resource: fills a missing id (from `source.id`, or a new one), then
-/// validates the record and that its municipality is known.
-pub fn parse_line(line: &str) -> Result<Resource, Vec<String>> {
-    let mut v: serde_json::Value = serde_json::from_str(line).map_err(|e| vec![format!("not JSON: {e}")])?;
-    let Some(obj) = v.as_object_mut() else { return Err(vec!["not a JSON object".into()]) };
-    if !obj.contains_key("id") {
-        let id = match obj.get("source").and_then(|s| s.get("id")).and_then(|i| i.as_str()) {
-            Some(sid) => ResourceId::from_source_id(sid),
-            None => ResourceId::new_random(),
-        };
-        obj.insert("id".into(), serde_json::Value::String(id.to_string()));
-    }
-    let r = Resource::from_json(v).map_err(|errs| {
-        errs.into_iter().map(|e| if e.field.is_empty() { e.reason } else { e.to_string() }).collect::<Vec<_>>()
-    })?;
-    let place_errors = tsunagu_places::check_places(Gazetteer::bundled(), &r);
-    if !place_errors.is_empty() {
-        return Err(place_errors.into_iter().map(|e| e.to_string()).collect());
-    }
-    Ok(r)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
 }
 
-pub async fn import_jsonl(store: &dyn Store, file: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let mut good = Vec::new();
-    let mut problems = Vec::new();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.with_context(|| format!("{}: line {} is not readable UTF-8", file.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line(&line) {
-            Ok(r) => good.push(r),
-            Err(errs) => problems.extend(errs.into_iter().map(|e| format!("line {}: {e}", i + 1))),
+impl Format {
+    /// From the file's extension.
+    pub fn of(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
         }
     }
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        bail!("{} problem(s) in {}; nothing was imported", problems.len(), file.display());
-    }
-    if dry_run {
-        println!("{} valid resources in {}; dry run, nothing written", good.len(), file.display());
-        return Ok(());
-    }
-    // One transaction for the whole file keeps it all-or-nothing.
-    let s = store.upsert(&good, "cli:import").await?;
-    println!("imported {}: {} created, {} updated, {} unchanged", file.display(), s.created, s.updated, s.unchanged);
-    Ok(())
 }
 
-pub async fn export_jsonl(store: &dyn Store, out: Option<&Path>) -> anyhow::Result<()> {
-    let mut w: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Headers {
+    En,
+    Ja,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutEncoding {
+    Utf8,
+    /// Shift_JIS/CP932, for Excel on Windows.
+    Cp932,
+}
+
+/// What to do with invalid rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Report only; write nothing.
+    DryRun,
+    /// Any invalid row rejects the whole file (the default).
+    AllOrNothing,
+    /// Write the valid rows, report the others.
+    SkipInvalid,
+}
+
+pub async fn import(
+    store: &dyn Store,
+    file: &Path,
+    format: Option<Format>,
+    mode: Mode,
+    actor: &str,
+) -> anyhow::Result<()> {
+    let format = format
+        .or_else(|| Format::of(file))
+        .context("cannot tell the format from the file name; give --format csv|jsonl")?;
+    let bytes = std::fs::read(file).with_context(|| format!("opening {}", file.display()))?;
+    let (text, encoding) = text::decode(&bytes).with_context(|| format!("reading {}", file.display()))?;
+    let rows: Vec<(usize, RowResult)> = match format {
+        Format::Csv => csv::read(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        Format::Jsonl => jsonl::read(&text),
     };
+    let total = rows.len();
+    let mut good = Vec::with_capacity(total);
+    let mut problems = Vec::new();
+    for (_, r) in rows {
+        match r {
+            Ok(r) => good.push(r),
+            Err(errs) => problems.extend(errs),
+        }
+    }
+    let bad_rows: std::collections::BTreeSet<usize> = problems.iter().map(|p| p.row).collect();
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let label = match encoding {
+        text::Encoding::Utf8 => "UTF-8",
+        text::Encoding::ShiftJis => "Shift_JIS/CP932",
+    };
+    eprintln!("{}: {total} rows ({label}); {} valid, {} with problems", file.display(), good.len(), bad_rows.len());
+    match mode {
+        Mode::DryRun => {
+            println!("dry run: {} of {total} rows would be imported; nothing written", good.len());
+            if bad_rows.is_empty() { Ok(()) } else { bail!("{} row(s) have problems", bad_rows.len()) }
+        }
+        Mode::AllOrNothing if !bad_rows.is_empty() => {
+            bail!(
+                "{} row(s) have problems; nothing was imported (use --skip-invalid to import the valid rows)",
+                bad_rows.len()
+            )
+        }
+        _ => {
+            // One transaction for the whole file: all rows or none, even if the process dies.
+            let s = store.upsert(&good, actor).await?;
+            println!(
+                "imported {}: {} created, {} updated, {} unchanged{}",
+                file.display(),
+                s.created,
+                s.updated,
+                s.unchanged,
+                if bad_rows.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} invalid row(s) skipped", bad_rows.len())
+                }
+            );
+            Ok(())
+        }
+    }
+}
+
+pub async fn export(
+    store: &dyn Store,
+    out: Option<&Path>,
+    format: Format,
+    headers: Headers,
+    encoding: OutEncoding,
+) -> anyhow::Result<()> {
+    let mut all = Vec::new();
     let mut after = None;
-    let mut n = 0;
     loop {
         let page = store.page(after, 5_000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        for r in &page {
-            serde_json::to_writer(&mut w, r)?;
-            w.write_all(b"\n")?;
-            n += 1;
-        }
+        all.extend(page);
     }
-    w.flush()?;
-    if out.is_some() {
-        eprintln!("exported {n} resources");
+    let text = match format {
+        Format::Jsonl => all.iter().map(|r| jsonl::line(r) + "\n").collect::<String>(),
+        Format::Csv => {
+            csv::write(&all, if headers == Headers::Ja { csv::Headers::Japanese } else { csv::Headers::English })
+        }
+    };
+    let bytes = match encoding {
+        OutEncoding::Utf8 => text.into_bytes(),
+        OutEncoding::Cp932 => text::encode_shift_jis(&text),
+    };
+    match out {
+        Some(p) => {
+            std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!("exported {} resources to {}", all.len(), p.display());
+        }
+        None => std::io::stdout().lock().write_all(&bytes)?,
     }
     Ok(())
 }

@@ -84,18 +84,32 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Import resources from a JSON Lines file (one resource per line). All or nothing: any
-    /// invalid line rejects the whole file, with a report of every problem.
+    /// Import resources from CSV (UTF-8 or Shift_JIS/CP932; Japanese or English headers) or JSON
+    /// Lines. Every row is validated and reported. All or nothing by default; re-importing the
+    /// same records updates them (by 外部ID / source id) instead of duplicating.
     Import {
         file: PathBuf,
+        /// Format; by default from the file name (.csv, .jsonl).
+        #[arg(long, value_enum)]
+        format: Option<import::Format>,
         /// Validate and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Import the valid rows and report the others (default: any invalid row rejects the file).
+        #[arg(long, conflicts_with = "dry_run")]
+        skip_invalid: bool,
     },
-    /// Export every live resource as JSON Lines (to standard output or --out).
+    /// Export every live resource (to standard output or --out).
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: import::Format,
+        /// CSV headers.
+        #[arg(long, value_enum, default_value = "ja")]
+        headers: import::Headers,
+        #[arg(long, value_enum, default_value = "utf8")]
+        encoding: import::OutEncoding,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -166,13 +180,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.data_dir).await?;
             keys(store.as_ref(), action).await
         }
-        Command::Import { file, dry_run } => {
+        Command::Import { file, format, dry_run, skip_invalid } => {
             let store = open_store(&cli.data_dir).await?;
-            import::import_jsonl(store.as_ref(), &file, dry_run).await
+            let mode = match (dry_run, skip_invalid) {
+                (true, _) => import::Mode::DryRun,
+                (false, true) => import::Mode::SkipInvalid,
+                (false, false) => import::Mode::AllOrNothing,
+            };
+            import::import(store.as_ref(), &file, format, mode, "cli:import").await
         }
-        Command::Export { out } => {
+        Command::Export { out, format, headers, encoding } => {
             let store = open_store(&cli.data_dir).await?;
-            import::export_jsonl(store.as_ref(), out.as_deref()).await
+            import::export(store.as_ref(), out.as_deref(), format, headers, encoding).await
         }
         Command::Reindex => {
             let store = open_store(&cli.data_dir).await?;

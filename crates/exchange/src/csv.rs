@@ -1,0 +1,607 @@
+//! CSV in a layout modelled on the 自治体標準オープンデータセット. Headers may be Japanese or
+//! English (and mixed); unknown columns are reported, not silently dropped.
+//!
+//! | column (en) | 列名 (ja) | content |
+//! |---|---|---|
+//! | id | ID | resource id (UUID); empty: from 外部ID, else new |
+//! | source_id | 外部ID | the record's id in its source; re-importing updates instead of duplicating |
+//! | name | 名称 | required |
+//! | name_kana | 名称_カナ | reading |
+//! | kind | 種別 | code (`daycare`) or Japanese (保育所, 訪問看護 …) |
+//! | care_types | 医療的ケア対応 | codes or Japanese terms separated by `;`, `、` or `,` |
+//! | care_types_declined | 医療的ケア非対応 | same |
+//! | description | 説明 | |
+//! | address | 住所 | |
+//! | postal_code | 郵便番号 | |
+//! | municipality_code | 市区町村コード | empty: found from the address |
+//! | lat, lon | 緯度, 経度 | WGS84; empty: the address's point |
+//! | phone, email, url | 電話番号, メールアドレス, URL | |
+//! | capacity, vacancies | 定員, 空き | whole numbers |
+//! | ages | 対象年齢 | `0-5` |
+//! | nurse_schedule, opening_hours | 看護師配置, 開所時間 | `月 09:00-17:00; 火 09:00-12:00` or JSON |
+//! | service_area | 対応エリア | JSON, `radius_km:15`, or municipality codes |
+//! | languages | 対応言語 | `ja;en` |
+//! | accessibility | バリアフリー | codes |
+//! | transport | 移送設備 | `wheelchair;stretcher` or JSON |
+//! | accepting_new_children | 新規受入 | true/false |
+//! | availability_updated_at | 空き情報更新日時 | RFC 3339 |
+//! | private | 非公開情報 | JSON (staff_name, staff_phone, notes) |
+//! | source_name, source_url, source_date, licence | 出典, 出典URL, 出典日, ライセンス | |
+//! | verified_at | 確認日 | YYYY-MM-DD |
+//! | sample | サンプル | true for synthetic records |
+
+use serde_json::{Map, Value, json};
+use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, ServiceArea, TransportFeature, Weekday};
+use tsunagu_places::{Geocoder, Precision};
+
+use crate::{RowError, RowResult, check_places};
+
+/// (English header, Japanese headers accepted).
+pub const COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &["ID"]),
+    ("source_id", &["外部ID", "事業所番号", "施設ID"]),
+    ("name", &["名称", "施設名", "事業所名"]),
+    ("name_kana", &["名称_カナ", "名称カナ", "フリガナ", "ふりがな"]),
+    ("kind", &["種別", "施設種別", "サービス種別"]),
+    ("care_types", &["医療的ケア対応", "対応可能な医療的ケア"]),
+    ("care_types_declined", &["医療的ケア非対応", "対応不可の医療的ケア"]),
+    ("description", &["説明", "概要", "備考"]),
+    ("address", &["住所", "所在地"]),
+    ("postal_code", &["郵便番号"]),
+    ("municipality_code", &["市区町村コード", "地方公共団体コード", "全国地方公共団体コード"]),
+    ("lat", &["緯度"]),
+    ("lon", &["経度"]),
+    ("phone", &["電話番号"]),
+    ("email", &["メールアドレス"]),
+    ("url", &["URL", "ホームページ"]),
+    ("capacity", &["定員"]),
+    ("vacancies", &["空き", "空き人数"]),
+    ("ages", &["対象年齢"]),
+    ("nurse_schedule", &["看護師配置"]),
+    ("opening_hours", &["開所時間", "営業時間"]),
+    ("service_area", &["対応エリア", "サービス提供地域"]),
+    ("languages", &["対応言語"]),
+    ("accessibility", &["バリアフリー"]),
+    ("transport", &["移送設備"]),
+    ("accepting_new_children", &["新規受入"]),
+    ("availability_updated_at", &["空き情報更新日時"]),
+    ("private", &["非公開情報"]),
+    ("source_name", &["出典"]),
+    ("source_url", &["出典URL"]),
+    ("source_date", &["出典日", "データ時点"]),
+    ("licence", &["ライセンス"]),
+    ("verified_at", &["確認日", "最終確認日"]),
+    ("sample", &["サンプル"]),
+];
+
+/// The canonical column a header names, if any.
+fn column(header: &str) -> Option<&'static str> {
+    let h = header.trim().trim_start_matches('\u{FEFF}');
+    COLUMNS.iter().find(|(en, ja)| en.eq_ignore_ascii_case(h) || ja.contains(&h)).map(|(en, _)| *en)
+}
+
+fn split_list(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([';', '、', ',', '，', '；', '\n']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Japanese forms of a vocabulary label: 「保育所・認定こども園」 → 保育所, 認定こども園; 「人工呼吸器の管理」 → 人工呼吸器.
+fn label_forms(ja: &str) -> Vec<String> {
+    let mut out = vec![ja.to_string()];
+    for part in ja.split(['・', '（', '）', '(', ')']).map(str::trim).filter(|p| !p.is_empty()) {
+        out.push(part.to_string());
+        out.push(part.trim_end_matches("の管理").to_string());
+    }
+    out
+}
+
+fn parse_kind(cell: &str) -> Result<Kind, String> {
+    if let Ok(k) = cell.parse::<Kind>() {
+        return Ok(k);
+    }
+    Kind::ALL
+        .iter()
+        .copied()
+        .find(|k| label_forms(k.labels().ja).iter().any(|f| f == cell) || k.labels().en.eq_ignore_ascii_case(cell))
+        .ok_or_else(|| match cell.parse::<Kind>() {
+            Err(e) => e.to_string(),
+            Ok(_) => unreachable!(),
+        })
+}
+
+fn parse_care(cell: &str) -> Result<Vec<CareType>, String> {
+    split_list(cell)
+        .map(|t| {
+            t.parse::<CareType>().or_else(|e| {
+                CareType::ALL
+                    .iter()
+                    .copied()
+                    .find(|c| {
+                        label_forms(c.labels().ja).iter().any(|f| f == t) || c.labels().en.eq_ignore_ascii_case(t)
+                    })
+                    .ok_or_else(|| e.to_string())
+            })
+        })
+        .collect()
+}
+
+/// `月 09:00-17:00; 火 09:00-12:00` (or `mon 09:00-17:00`), or a JSON object.
+fn parse_hours(cell: &str) -> Result<Value, String> {
+    if cell.trim_start().starts_with('{') {
+        return serde_json::from_str(cell).map_err(|e| format!("not JSON: {e}"));
+    }
+    let mut out = Map::new();
+    for part in split_list(cell) {
+        let (day, hours) = part
+            .split_once(|c: char| c.is_whitespace())
+            .ok_or_else(|| format!("`{part}`: expected 「月 09:00-17:00」"))?;
+        let day = day.trim().trim_end_matches("曜日").trim_end_matches('曜');
+        let d = day
+            .parse::<Weekday>()
+            .ok()
+            .or_else(|| Weekday::ALL.iter().copied().find(|w| w.labels().ja == day))
+            .ok_or_else(|| format!("`{day}` is not a weekday (月…日 or mon…sun)"))?;
+        let range = tsunagu_model::TimeRange::parse(hours).map_err(|e| format!("`{part}`: {}", e.reason))?;
+        let slot = out.entry(d.code()).or_insert_with(|| json!([]));
+        slot.as_array_mut().expect("array").push(Value::String(range.to_string()));
+    }
+    Ok(Value::Object(out))
+}
+
+fn parse_bool(cell: &str) -> Result<bool, String> {
+    match cell.trim().to_lowercase().as_str() {
+        "true" | "1" | "yes" | "はい" | "○" | "有" | "可" => Ok(true),
+        "false" | "0" | "no" | "いいえ" | "×" | "無" | "不可" => Ok(false),
+        other => Err(format!("`{other}` is not true/false (はい/いいえ)")),
+    }
+}
+
+fn parse_number(cell: &str) -> Result<u64, String> {
+    cell.trim()
+        .trim_end_matches('名')
+        .trim_end_matches('人')
+        .parse::<u64>()
+        .map_err(|_| format!("`{cell}` is not a whole number"))
+}
+
+fn parse_date(cell: &str) -> Result<String, String> {
+    let c = cell.trim().replace('/', "-");
+    chrono::NaiveDate::parse_from_str(&c, "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .map_err(|_| format!("`{cell}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Read CSV text: one result per data row (line numbers count the header as line 1).
+pub fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| RowError { row: 1, field: String::new(), reason: format!("unreadable header: {e}") })?
+        .clone();
+    let mut columns = Vec::new();
+    let mut unknown = Vec::new();
+    for h in headers.iter() {
+        match column(h) {
+            Some(c) if columns.contains(&Some(c)) => {
+                return Err(RowError { row: 1, field: h.to_string(), reason: format!("column {c} appears twice") });
+            }
+            Some(c) => columns.push(Some(c)),
+            None if h.trim().is_empty() => columns.push(None),
+            None => {
+                unknown.push(h.to_string());
+                columns.push(None);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let known: Vec<String> = COLUMNS.iter().map(|(en, ja)| format!("{en}/{}", ja[0])).collect();
+        return Err(RowError {
+            row: 1,
+            field: unknown.join(", "),
+            reason: format!("unknown column(s); known: {}", known.join(", ")),
+        });
+    }
+    if !columns.contains(&Some("name")) {
+        return Err(RowError { row: 1, field: "name".into(), reason: "the header has no 名称 (name) column".into() });
+    }
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        match rec {
+            Err(e) => out
+                .push((row, Err(vec![RowError { row, field: String::new(), reason: format!("unreadable row: {e}") }]))),
+            Ok(rec) => {
+                let cells: Vec<(&str, &str)> = columns
+                    .iter()
+                    .zip(rec.iter())
+                    .filter_map(|(c, v)| c.map(|c| (c, v.trim())))
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect();
+                out.push((row, row_to_resource(row, &cells)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
+    let mut errs = Vec::new();
+    let mut err = |field: &str, reason: String| errs.push(RowError { row, field: field.to_string(), reason });
+    let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| *v);
+    let mut v = Map::new();
+    let mut source = Map::new();
+    let mut contact = Map::new();
+    let mut capacity = Map::new();
+    for (col, cell) in cells {
+        let cell = *cell;
+        match *col {
+            "id" | "name" | "name_kana" | "description" | "address" | "postal_code" | "municipality_code" => {
+                v.insert(col.to_string(), json!(cell));
+            }
+            "source_id" => {
+                source.insert("id".into(), json!(cell));
+            }
+            "kind" => match parse_kind(cell) {
+                Ok(k) => {
+                    v.insert("kind".into(), json!(k.code()));
+                }
+                Err(e) => err(col, e),
+            },
+            "care_types" | "care_types_declined" => match parse_care(cell) {
+                Ok(cs) => {
+                    v.insert(col.to_string(), json!(cs.iter().map(|c| c.code()).collect::<Vec<_>>()));
+                }
+                Err(e) => err(col, e),
+            },
+            "lat" | "lon" if cell.parse::<f64>().is_err() => err(col, format!("`{cell}` is not a number")),
+            "phone" | "email" | "url" => {
+                contact.insert(col.to_string(), json!(cell));
+            }
+            "capacity" | "vacancies" => match parse_number(cell) {
+                Ok(n) => {
+                    capacity.insert(if *col == "capacity" { "total".into() } else { "vacancies".into() }, json!(n));
+                }
+                Err(e) => err(col, e),
+            },
+            "ages" => match cell.replace(['〜', '～', '~'], "-").trim_end_matches('歳').split_once('-') {
+                Some((a, b)) => match (a.trim().parse::<u8>(), b.trim().trim_end_matches('歳').parse::<u8>()) {
+                    (Ok(a), Ok(b)) => {
+                        v.insert("ages".into(), json!({"min_years": a, "max_years": b}));
+                    }
+                    _ => err(col, format!("`{cell}` is not an age range such as 0-5")),
+                },
+                None => err(col, format!("`{cell}` is not an age range such as 0-5")),
+            },
+            "nurse_schedule" | "opening_hours" => match parse_hours(cell) {
+                Ok(h) => {
+                    v.insert(col.to_string(), h);
+                }
+                Err(e) => err(col, e),
+            },
+            "service_area" => {
+                let area = if cell.starts_with('{') {
+                    serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
+                } else if let Some(r) = cell.strip_prefix("radius_km:") {
+                    r.trim()
+                        .parse::<f64>()
+                        .map(|r| json!({"type": "radius", "radius_km": r}))
+                        .map_err(|_| format!("`{cell}`: radius is not a number"))
+                } else {
+                    Ok(json!({"type": "municipalities", "codes": split_list(cell).collect::<Vec<_>>()}))
+                };
+                match area {
+                    Ok(a) => {
+                        v.insert("service_area".into(), a);
+                    }
+                    Err(e) => err(col, e),
+                }
+            }
+            "languages" => {
+                v.insert("languages".into(), json!(split_list(cell).collect::<Vec<_>>()));
+            }
+            "accessibility" => match split_list(cell)
+                .map(|a| a.parse::<Accessibility>().map(|a| a.code()))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(a) => {
+                    v.insert("accessibility".into(), json!(a));
+                }
+                Err(e) => err(col, e.to_string()),
+            },
+            "transport" => {
+                let t = if cell.starts_with('{') {
+                    serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
+                } else {
+                    split_list(cell)
+                        .map(|f| f.parse::<TransportFeature>().map_err(|e| e.to_string()))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|fs| Value::Object(fs.iter().map(|f| (f.code().to_string(), json!(true))).collect()))
+                };
+                match t {
+                    Ok(t) => {
+                        v.insert("transport".into(), t);
+                    }
+                    Err(e) => err(col, e),
+                }
+            }
+            "accepting_new_children" | "sample" => match parse_bool(cell) {
+                Ok(b) => {
+                    v.insert(col.to_string(), json!(b));
+                }
+                Err(e) => err(col, e),
+            },
+            "availability_updated_at" => {
+                v.insert(col.to_string(), json!(cell));
+            }
+            "private" => match serde_json::from_str::<Value>(cell) {
+                Ok(p) => {
+                    v.insert("private".into(), p);
+                }
+                Err(e) => err(col, format!("not JSON: {e}")),
+            },
+            "source_name" => {
+                source.insert("name".into(), json!(cell));
+            }
+            "source_url" => {
+                source.insert("url".into(), json!(cell));
+            }
+            "licence" => {
+                source.insert("licence".into(), json!(cell));
+            }
+            "source_date" | "verified_at" => match parse_date(cell) {
+                Ok(d) => {
+                    if *col == "source_date" {
+                        source.insert("date".into(), json!(d));
+                    } else {
+                        v.insert("verified_at".into(), json!(d));
+                    }
+                }
+                Err(e) => err(col, e),
+            },
+            _ => {}
+        }
+    }
+    // Location and municipality: as given, else from the address.
+    match (get("lat").and_then(|c| c.parse::<f64>().ok()), get("lon").and_then(|c| c.parse::<f64>().ok())) {
+        (Some(lat), Some(lon)) => {
+            v.insert("location".into(), json!({"lat": lat, "lon": lon}));
+        }
+        (Some(_), None) | (None, Some(_)) => err("lat", "give both 緯度 and 経度, or neither".into()),
+        (None, None) => {}
+    }
+    if (!v.contains_key("municipality_code") || !v.contains_key("location"))
+        && let Some(addr) = get("address")
+    {
+        match Geocoder::bundled().geocode(addr) {
+            Ok(g) if g.alternatives.iter().all(|a| a.municipality_code == g.place.municipality_code) => {
+                if let Some(code) = g.place.municipality_code.filter(|_| !v.contains_key("municipality_code")) {
+                    v.insert("municipality_code".into(), json!(code.to_string()));
+                }
+                if !v.contains_key("location") && g.place.precision == Precision::Town {
+                    v.insert("location".into(), json!({"lat": g.place.point.lat(), "lon": g.place.point.lon()}));
+                }
+            }
+            _ if !v.contains_key("municipality_code") => {
+                err("address", format!("`{addr}` could not be placed; give 市区町村コード"))
+            }
+            _ => {}
+        }
+    }
+    if !v.contains_key("municipality_code") && get("address").is_none() {
+        err("municipality_code", "give 市区町村コード or 住所".into());
+    }
+    if get("name").is_none() {
+        err("name", "名称 (name) is required".into());
+    }
+    if !v.contains_key("kind") && get("kind").is_none() {
+        err("kind", "種別 (kind) is required".into());
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    if !contact.is_empty() {
+        v.insert("contact".into(), Value::Object(contact));
+    }
+    if !capacity.is_empty() {
+        capacity.entry("total").or_insert(Value::Null);
+        capacity.entry("vacancies").or_insert(Value::Null);
+        v.insert("capacity".into(), Value::Object(capacity));
+    }
+    source.entry("name").or_insert(json!("CSV import"));
+    let source_id = source.get("id").and_then(Value::as_str).map(str::to_string);
+    v.insert("source".into(), Value::Object(source));
+    v.entry("sample").or_insert(json!(false));
+    if !v.contains_key("id") {
+        let id = match source_id {
+            Some(sid) => ResourceId::from_source_id(&sid),
+            None => ResourceId::new_random(),
+        };
+        v.insert("id".into(), json!(id.to_string()));
+    }
+    let r = Resource::from_json(Value::Object(v)).map_err(|es| {
+        es.into_iter()
+            .map(|e| RowError {
+                row,
+                field: e.field.split('/').next().unwrap_or_default().to_string(),
+                reason: e.reason,
+            })
+            .collect::<Vec<_>>()
+    })?;
+    check_places(row, r)
+}
+
+/// Headers to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Headers {
+    English,
+    Japanese,
+}
+
+fn json_cell<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialises")
+}
+
+/// Write resources as CSV with every column; complex members as JSON cells, so that reading the
+/// file back gives identical records.
+pub fn write(resources: &[Resource], headers: Headers) -> String {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let head: Vec<&str> =
+        COLUMNS.iter().map(|(en, ja)| if headers == Headers::English { *en } else { ja[0] }).collect();
+    w.write_record(&head).expect("in-memory write");
+    for r in resources {
+        let opt = |o: Option<String>| o.unwrap_or_default();
+        let cells: Vec<String> = COLUMNS
+            .iter()
+            .map(|(col, _)| match *col {
+                "id" => r.id.to_string(),
+                "source_id" => opt(r.source.id.clone()),
+                "name" => r.name.clone(),
+                "name_kana" => opt(r.name_kana.clone()),
+                "kind" => r.kind.code().to_string(),
+                "care_types" => r.care_types.iter().map(|c| c.code()).collect::<Vec<_>>().join(";"),
+                "care_types_declined" => r.care_types_declined.iter().map(|c| c.code()).collect::<Vec<_>>().join(";"),
+                "description" => r.description.clone(),
+                "address" => opt(r.address.clone()),
+                "postal_code" => opt(r.postal_code.map(|p| p.to_string())),
+                "municipality_code" => r.municipality_code.to_string(),
+                "lat" => opt(r.location.map(|p| p.lat().to_string())),
+                "lon" => opt(r.location.map(|p| p.lon().to_string())),
+                "phone" => opt(r.contact.phone.clone()),
+                "email" => opt(r.contact.email.clone()),
+                "url" => opt(r.contact.url.clone()),
+                "capacity" => opt(r.capacity.and_then(|c| c.total).map(|n| n.to_string())),
+                "vacancies" => opt(r.capacity.and_then(|c| c.vacancies).map(|n| n.to_string())),
+                "ages" => opt(r.ages.map(|a| format!("{}-{}", a.min_years, a.max_years))),
+                "nurse_schedule" if !r.nurse_schedule.is_empty() => json_cell(&r.nurse_schedule),
+                "opening_hours" if !r.opening_hours.is_empty() => json_cell(&r.opening_hours),
+                "service_area" if r.service_area != ServiceArea::None => json_cell(&r.service_area),
+                "languages" => r.languages.join(";"),
+                "accessibility" => r.accessibility.iter().map(|a| a.code()).collect::<Vec<_>>().join(";"),
+                "transport" => opt(r.transport.map(|t| json_cell(&t))),
+                "accepting_new_children" => opt(r.accepting_new_children.map(|b| b.to_string())),
+                "availability_updated_at" => opt(r.availability_updated_at.map(|t| t.to_rfc3339())),
+                "private" => opt(r.private.as_ref().map(json_cell)),
+                "source_name" => r.source.name.clone(),
+                "source_url" => opt(r.source.url.clone()),
+                "source_date" => opt(r.source.date.map(|d| d.to_string())),
+                "licence" => opt(r.source.licence.clone()),
+                "verified_at" => opt(r.verified_at.map(|d| d.to_string())),
+                "sample" => r.sample.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        w.write_record(&cells).expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("flush")).expect("UTF-8 in, UTF-8 out")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{decode, encode_shift_jis};
+
+    const HEADER_JA: &str = "名称,名称_カナ,種別,住所,緯度,経度,電話番号,医療的ケア対応,定員,空き,看護師配置,出典";
+
+    #[test]
+    fn a_cp932_prefectural_csv_with_mixed_rows_gives_an_exact_row_report() {
+        let csv = format!(
+            "{HEADER_JA}\n\
+             ひまわり保育園,ヒマワリホイクエン,保育所,長野県松本市丸の内3-7,,,0263-00-0001,たん吸引;胃ろう,60,2,月 09:00-17:00; 火 09:00-17:00,長野県 医療的ケア児支援センター\n\
+             あおぞら訪問看護,,訪問看護,松本市大手1-1,36.24,137.97,0263-00-0002,人工呼吸器、気管切開,,,,長野県\n\
+             ,,保育所,松本市丸の内3-7,,,,,,,,長野県\n\
+             さくら園,,保育園の一種,松本市丸の内3-7,,,,すいとり,,,,長野県\n\
+             こもれび,,保育所,東京都千代田区1-1,,,,,,,,長野県\n\
+             わかば,,保育所,松本市丸の内3-7,36.2,,,,10,20,水曜 9時,長野県\n"
+        );
+        let bytes = encode_shift_jis(&csv);
+        let (text, enc) = decode(&bytes).unwrap();
+        assert_eq!(enc, crate::text::Encoding::ShiftJis);
+        let rows = read(&text).unwrap();
+        assert_eq!(rows.len(), 6);
+        let ok: Vec<&Resource> = rows.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[0].municipality_code.to_string(), "20202", "placed from the address");
+        assert!(ok[0].location.is_some(), "a town-precise address gives a point");
+        assert_eq!(
+            ok[0].care_types.iter().map(|c| c.code()).collect::<Vec<_>>(),
+            ["suction_oral_nasal", "gastrostomy"]
+        );
+        assert_eq!(ok[1].kind, Kind::HomeNursing);
+        let report: Vec<String> =
+            rows.iter().filter_map(|(_, r)| r.as_ref().err()).flatten().map(|e| e.to_string()).collect();
+        assert_eq!(
+            report,
+            [
+                "row 4: name: 名称 (name) is required",
+                "row 5: kind: unknown kind `保育園の一種`; allowed: daycare, kindergarten, special_needs_school, school, child_development_support, after_school_day_service, nursery_visit_support, short_stay, home_help, home_nursing, home_care_clinic, hospital, clinic, pharmacy, rehabilitation, consultation_support, support_center, coordinator, transport, equipment_rental, power_supply, welfare_shelter, family_support, program, training",
+                "row 5: care_types: unknown care type `すいとり`; allowed: suction_oral_nasal, suction_tracheal, tube_feeding_nasal, gastrostomy, ventilator, oxygen, tracheostomy, nasopharyngeal_airway, nebulizer, catheterization, insulin, glucose_monitoring, central_venous, dialysis, stoma, seizure_medication, pulse_oximetry",
+                "row 6: address: `東京都千代田区1-1` could not be placed; give 市区町村コード",
+                "row 7: nurse_schedule: `水曜 9時`: `9時` is not a time range: expected HH:MM-HH:MM, e.g. 09:00-17:00",
+                "row 7: lat: give both 緯度 and 経度, or neither",
+            ],
+            "{report:#?}"
+        );
+    }
+
+    #[test]
+    fn unknown_or_duplicate_headers_are_refused() {
+        assert!(read("名称,色\nA,赤\n").unwrap_err().reason.contains("unknown column"));
+        assert!(read("name,名称\nA,B\n").unwrap_err().reason.contains("twice"));
+        assert!(read("種別\n保育所\n").unwrap_err().reason.contains("名称"));
+    }
+
+    #[test]
+    fn export_then_import_is_exact_with_english_or_japanese_headers() {
+        let samples: Vec<Resource> = tsunagu_model_samples();
+        for headers in [Headers::English, Headers::Japanese] {
+            let text = write(&samples, headers);
+            let back: Vec<Resource> = read(&text)
+                .unwrap()
+                .into_iter()
+                .map(|(row, r)| r.unwrap_or_else(|e| panic!("row {row}: {e:?}")))
+                .collect();
+            assert_eq!(back, samples);
+        }
+    }
+
+    /// A few varied records, built from JSON so every member is exercised.
+    fn tsunagu_model_samples() -> Vec<Resource> {
+        let full = json!({
+            "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21",
+            "name": "【サンプル】にじいろ訪問看護, \"本店\"",
+            "name_kana": "にじいろほうもんかんご",
+            "kind": "home_nursing",
+            "care_types": ["suction_tracheal", "ventilator"],
+            "care_types_declined": ["dialysis"],
+            "description": "24時間対応。\n改行も含む説明",
+            "address": "長野県松本市丸の内3-7",
+            "postal_code": "390-0874",
+            "municipality_code": "20202",
+            "location": {"lat": 36.238056, "lon": 137.971944},
+            "service_area": {"type": "radius", "radius_km": 15.5},
+            "ages": {"min_years": 0, "max_years": 18},
+            "capacity": {"total": 10, "vacancies": 0},
+            "nurse_schedule": {"mon": ["09:00-12:00", "13:00-17:00"]},
+            "opening_hours": {"sat": ["09:00-12:00"]},
+            "contact": {"phone": "000-000-0001", "email": "a@example.com", "url": "https://example.com/x"},
+            "languages": ["ja", "pt-BR"],
+            "accessibility": ["elevator", "parking"],
+            "transport": {"wheelchair": true, "stretcher": false, "ventilator_onboard": true, "escort_nurse": false},
+            "accepting_new_children": true,
+            "availability_updated_at": "2026-11-01T09:30:00Z",
+            "private": {"staff_name": "担当", "notes": "メモ"},
+            "source": {"name": "test", "id": "t-1", "url": "https://example.com/src", "date": "2025-06-01", "licence": "CC BY 4.0"},
+            "verified_at": "2026-04-01",
+            "sample": true
+        });
+        let minimal = json!({
+            "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c22",
+            "name": "小諸市 移動支援",
+            "kind": "transport",
+            "municipality_code": "20208",
+            "service_area": {"type": "region", "region_id": "20-01"},
+            "source": {"name": "test"},
+            "sample": false
+        });
+        vec![Resource::from_json(full).unwrap(), Resource::from_json(minimal).unwrap()]
+    }
+}

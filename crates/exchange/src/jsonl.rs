@@ -1,0 +1,39 @@
+//! JSON Lines: one resource per line.
+
+use tsunagu_model::{Resource, ResourceId};
+
+use crate::{RowError, RowResult, check_places};
+
+/// Parse one line (1-based `row`): fills a missing id from `source.id` (stable across re-imports)
+/// or makes a new one; validates forms, rules and places.
+pub fn parse_line(row: usize, line: &str) -> RowResult {
+    let err = |field: &str, reason: String| vec![RowError { row, field: field.to_string(), reason }];
+    let mut v: serde_json::Value = serde_json::from_str(line).map_err(|e| err("", format!("not JSON: {e}")))?;
+    let Some(obj) = v.as_object_mut() else { return Err(err("", "not a JSON object".into())) };
+    if !obj.contains_key("id") {
+        let id = match obj.get("source").and_then(|s| s.get("id")).and_then(|i| i.as_str()) {
+            Some(sid) => ResourceId::from_source_id(sid),
+            None => ResourceId::new_random(),
+        };
+        obj.insert("id".into(), serde_json::Value::String(id.to_string()));
+    }
+    obj.remove("created_at");
+    obj.remove("updated_at");
+    let r = Resource::from_json(v).map_err(|errs| {
+        errs.into_iter().map(|e| RowError { row, field: e.field, reason: e.reason }).collect::<Vec<_>>()
+    })?;
+    check_places(row, r)
+}
+
+/// Every line of a JSON Lines text (blank lines skipped).
+pub fn read(text: &str) -> Vec<(usize, RowResult)> {
+    text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, parse_line(i + 1, l))).collect()
+}
+
+/// One line for a resource (without store-managed timestamps).
+pub fn line(r: &Resource) -> String {
+    let mut r = r.clone();
+    r.created_at = None;
+    r.updated_at = None;
+    serde_json::to_string(&r).expect("resources serialise")
+}
