@@ -178,3 +178,45 @@ fn csv_export_in_cp932_imports_back_identically() {
     assert_eq!(x.lines().count(), 1860);
     assert!(x == y, "JSON Lines of the original and of the CSV round trip differ");
 }
+
+#[test]
+fn an_import_killed_mid_way_leaves_none_or_all_rows_and_a_consistent_index() {
+    let base = tsunagu_sample::bundled().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("big.jsonl");
+    let n = 20_000;
+    let mut text = String::new();
+    for i in 0..n {
+        let mut r = base[i % base.len()].clone();
+        r.id = tsunagu_model::ResourceId::from_source_id(&format!("kill-test:{i}"));
+        r.source.id = Some(format!("kill-test:{i}"));
+        text.push_str(&tsunagu_exchange::jsonl::line(&r));
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let mut outcomes = Vec::new();
+    // Spread over the import (parsing first, then one write transaction) so kills land in both.
+    for delay_ms in [1000u64, 2500, 4000, 5500, 7000] {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["import", file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+        let status = child.wait().unwrap();
+        let rows = String::from_utf8(tsunagu(data.path(), &["export"]).stdout).unwrap().lines().count();
+        assert!(rows == 0 || rows == n, "after SIGKILL at {delay_ms} ms the store holds {rows} of {n} rows");
+        outcomes.push((delay_ms, status.success(), rows));
+        // The server starts on whatever the store holds and its index agrees.
+        let server = common::start_in(data, &["--no-sample-data"]);
+        let ready = server.get("/readyz");
+        assert_eq!(ready.body["resources"], ready.body["indexed"], "{:?}", ready.body);
+        assert_eq!(ready.body["resources"].as_u64().unwrap() as usize, rows);
+    }
+    println!("SIGKILL outcomes (delay ms, finished, rows): {outcomes:?}");
+}
