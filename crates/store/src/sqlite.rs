@@ -108,41 +108,12 @@ impl Store for SqliteStore {
                 Some((old, _)) => {
                     let diff = json_diff(&parse_json(&old), &parse_json(&body));
                     audit(&mut tx, &id, actor, "import_update", &now, None, Some(&diff)).await?;
-                    sqlx::query(
-                        "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, \
-                         source_id = ?, body = ?, version = version + 1, updated_at = ?, deleted_at = NULL WHERE id = ?",
-                    )
-                    .bind(r.kind.code())
-                    .bind(r.municipality_code.to_string())
-                    .bind(&r.name)
-                    .bind(r.sample)
-                    .bind(&r.source.name)
-                    .bind(&r.source.id)
-                    .bind(&body)
-                    .bind(&now)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
+                    update_row(&mut tx, &id, &r, &body, &now, true).await?;
                     summary.updated += 1;
                 }
                 None => {
                     audit(&mut tx, &id, actor, "import_create", &now, None, Some(&parse_json(&body))).await?;
-                    sqlx::query(
-                        "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
-                         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&id)
-                    .bind(r.kind.code())
-                    .bind(r.municipality_code.to_string())
-                    .bind(&r.name)
-                    .bind(r.sample)
-                    .bind(&r.source.name)
-                    .bind(&r.source.id)
-                    .bind(&body)
-                    .bind(&now)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_row(&mut tx, &id, &r, &body, &now).await?;
                     summary.created += 1;
                 }
             }
@@ -269,22 +240,7 @@ impl Store for SqliteStore {
             (WriteOp::Create(r), None) => {
                 let body = body_of(&r);
                 audit(&mut tx, &ids, actor, "create", &now, None, Some(&parse_json(&body))).await?;
-                sqlx::query(
-                    "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
-                     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&ids)
-                .bind(r.kind.code())
-                .bind(r.municipality_code.to_string())
-                .bind(&r.name)
-                .bind(r.sample)
-                .bind(&r.source.name)
-                .bind(&r.source.id)
-                .bind(&body)
-                .bind(&now)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+                insert_row(&mut tx, &ids, &r, &body, &now).await?;
                 log_change(&mut tx, &ids, "upsert", &now).await?;
             }
             (WriteOp::Replace { .. } | WriteOp::Delete { .. }, None) => return Ok(Err(WriteRefused::NotFound)),
@@ -301,21 +257,7 @@ impl Store for SqliteStore {
                 if body != old {
                     let diff = json_diff(&parse_json(&old), &parse_json(&body));
                     audit(&mut tx, &ids, actor, "update", &now, None, Some(&diff)).await?;
-                    sqlx::query(
-                        "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, \
-                         source_id = ?, body = ?, version = version + 1, updated_at = ? WHERE id = ?",
-                    )
-                    .bind(r.kind.code())
-                    .bind(r.municipality_code.to_string())
-                    .bind(&r.name)
-                    .bind(r.sample)
-                    .bind(&r.source.name)
-                    .bind(&r.source.id)
-                    .bind(&body)
-                    .bind(&now)
-                    .bind(&ids)
-                    .execute(&mut *tx)
-                    .await?;
+                    update_row(&mut tx, &ids, &r, &body, &now, false).await?;
                     log_change(&mut tx, &ids, "upsert", &now).await?;
                 }
             }
@@ -473,6 +415,59 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+/// Insert a resource row (version 1).
+async fn insert_row(conn: &mut sqlx::SqliteConnection, id: &str, r: &Resource, body: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(r.kind.code())
+    .bind(r.municipality_code.to_string())
+    .bind(&r.name)
+    .bind(r.sample)
+    .bind(&r.source.name)
+    .bind(&r.source.id)
+    .bind(body)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replace a resource row's content and bump its version (and, for imports, bring it back if it
+/// was deleted).
+async fn update_row(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    r: &Resource,
+    body: &str,
+    now: &str,
+    undelete: bool,
+) -> Result<()> {
+    let sql = if undelete {
+        "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, source_id = ?, \
+         body = ?, version = version + 1, updated_at = ?, deleted_at = NULL WHERE id = ?"
+    } else {
+        "UPDATE resources SET kind = ?, municipality_code = ?, name = ?, sample = ?, source_name = ?, source_id = ?, \
+         body = ?, version = version + 1, updated_at = ? WHERE id = ?"
+    };
+    sqlx::query(sql)
+        .bind(r.kind.code())
+        .bind(r.municipality_code.to_string())
+        .bind(&r.name)
+        .bind(r.sample)
+        .bind(&r.source.name)
+        .bind(&r.source.id)
+        .bind(body)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 fn parse_json(s: &str) -> serde_json::Value {

@@ -238,6 +238,18 @@ async fn current(s: &AppState, id: ResourceId) -> Result<Versioned, Problem> {
         .ok_or_else(|| Problem::not_found(format!("no resource with id {id}")))
 }
 
+/// The caller's editor key and the live record it may edit (401/403/404 otherwise).
+async fn editable(
+    s: &AppState,
+    id: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+) -> Result<(ApiKey, Versioned), Problem> {
+    let key = require(headers, s.directory.store.as_ref(), Role::Editor).await?;
+    let now = current(s, parse_id(id)?).await?;
+    check_region(s, &key, &now.resource)?;
+    Ok((key, now))
+}
+
 /// The stored JSON of a record, without store-managed members, for merging.
 fn editable_json(r: &Resource) -> Value {
     let mut r = r.clone();
@@ -351,10 +363,7 @@ async fn availability(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
-    let id = parse_id(id)?;
-    let now = current(&s, id).await?;
-    check_region(&s, &key, &now.resource)?;
+    let (key, now) = editable(&s, id, &headers).await?;
     let v = json_body(&body)?;
     let mut errors = Vec::new();
     let allowed = ["nurse_schedule", "vacancies", "accepting_new_children"];
@@ -408,10 +417,7 @@ async fn verify(
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
-    let id = parse_id(id)?;
-    let now = current(&s, id).await?;
-    check_region(&s, &key, &now.resource)?;
+    let (key, now) = editable(&s, id, &headers).await?;
     let mut r = now.resource.clone();
     r.verified_at = Some(Utc::now().date_naive());
     r.created_at = None;
