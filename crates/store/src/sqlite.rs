@@ -108,12 +108,12 @@ impl Store for SqliteStore {
                 Some((old, _)) => {
                     let diff = json_diff(&parse_json(&old), &parse_json(&body));
                     audit(&mut tx, &id, actor, "import_update", &now, None, Some(&diff)).await?;
-                    update_row(&mut tx, &id, &r, &body, &now, true).await?;
+                    update_row(&mut tx, &id, r, &body, &now, true).await?;
                     summary.updated += 1;
                 }
                 None => {
                     audit(&mut tx, &id, actor, "import_create", &now, None, Some(&parse_json(&body))).await?;
-                    insert_row(&mut tx, &id, &r, &body, &now).await?;
+                    insert_row(&mut tx, &id, r, &body, &now).await?;
                     summary.created += 1;
                 }
             }
