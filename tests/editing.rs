@@ -309,3 +309,38 @@ fn auth_matrix_every_write_endpoint_by_every_kind_of_caller() {
         }
     }
 }
+
+#[test]
+fn a_cp932_file_is_imported_over_http_with_a_row_report_and_exported_back() {
+    let k = keys();
+    let csv = "外部ID,名称,種別,住所,医療的ケア対応,出典\n\
+               H-1,HTTP取込テスト保育園,保育所,長野県松本市丸の内3-7,たん吸引,松本市\n\
+               H-2,HTTP取込テスト佐久,保育所,佐久市中込3056,たん吸引,佐久市\n\
+               H-3,,保育所,松本市丸の内3-7,,松本市\n";
+    let body = tsunagu_exchange::text::encode_shift_jis(csv);
+    let post = |mode: &str, key: &str| {
+        let res = http()
+            .post(url(&format!("/v1/imports?format=csv&mode={mode}")))
+            .header("Authorization", format!("Bearer {key}"))
+            .body(body.clone())
+            .send()
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().unwrap())
+    };
+    // The 松本 editor: the 佐久 row is outside its regions, the third has no name.
+    let (status, report) = post("all_or_nothing", &k.editor_matsumoto);
+    assert_eq!(status, 422, "{report}");
+    assert_eq!((report["encoding"].as_str(), report["written"].as_bool()), (Some("shift_jis"), Some(false)));
+    let rows: Vec<u64> = report["errors"].as_array().unwrap().iter().map(|e| e["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [3, 4], "{report}");
+    let (status, report) = post("skip_invalid", &k.editor_matsumoto);
+    assert_eq!((status, report["created"].as_u64()), (200, Some(1)), "{report}");
+    assert_eq!(server().get(&format!("/v1/search?q={}&interpret=false", enc("HTTP取込テスト保育園"))).body["total"], 1);
+    let export = http()
+        .get(url("/v1/export?format=csv&headers=en"))
+        .header("Authorization", format!("Bearer {}", k.editor_all))
+        .send()
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 200);
+    assert!(export.text().unwrap().contains("HTTP取込テスト保育園"));
+}

@@ -4,6 +4,7 @@
 //! - [`routes::suggest`]: `GET /v1/suggest` — as-you-type completion.
 //! - [`routes::resources`]: `GET /v1/resources/{id}` — one resource with labels.
 //! - [`routes::write`]: `POST/PUT/PATCH/DELETE /v1/resources…` — edits with an API key, ETags, audit.
+//! - [`routes::exchange`]: `POST /v1/imports`, `GET /v1/export` — bulk CSV / JSON Lines (editor).
 //! - [`routes::vocabulary`]: `GET /v1/vocabulary` — kinds, care types, weekdays, accessibility.
 //! - [`routes::places`]: `GET /v1/municipalities`, `GET /v1/regions` — the bundled places.
 //! - [`routes::health`]: `GET /healthz` (alive), `GET /readyz` (store and index usable).
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::suggest::router())
         .merge(routes::resources::router())
         .merge(routes::write::router())
+        .merge(routes::exchange::router())
         .merge(routes::vocabulary::router())
         .merge(routes::places::router())
         .merge(routes::health::router())

@@ -255,25 +255,32 @@ impl Catalog {
         self.slots.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
     }
 
-    /// Put a record in its slot (a new slot for a new id) with a fresh version; returns
-    /// `(ord, version)` for the document that is about to be indexed.
-    pub fn upsert(&mut self, r: &Resource) -> (u32, u32) {
+    /// Reserve the slot and a fresh version for a record about to be indexed. The entry itself is
+    /// published by [`Catalog::apply`] once the documents carrying that version are visible, so a
+    /// search never sees a catalog entry whose document it cannot find.
+    pub fn reserve(&mut self, id: ResourceId) -> (u32, u32) {
         let version = self.next_version;
         self.next_version += 1;
-        let entry = Entry::from_resource(r, version);
-        let ord = match self.by_id.get(&r.id) {
-            Some(&ord) => {
-                self.unlink(ord);
-                ord
-            }
+        let ord = match self.by_id.get(&id) {
+            Some(&ord) => ord,
             None => {
                 let ord = self.slots.len() as u32;
                 self.slots.push(None);
-                self.by_id.insert(r.id, ord);
-                self.live += 1;
+                self.by_id.insert(id, ord);
                 ord
             }
         };
+        (ord, version)
+    }
+
+    /// Publish a record at its reserved slot and version.
+    pub fn apply(&mut self, r: &Resource, ord: u32, version: u32) {
+        let entry = Entry::from_resource(r, version);
+        if self.slots[ord as usize].is_some() {
+            self.unlink(ord);
+        } else {
+            self.live += 1;
+        }
         if let Some(p) = entry.point {
             self.points.insert(PointEntry::new(p.unit_vector(), ord));
         }
@@ -289,15 +296,15 @@ impl Catalog {
             self.names.insert((k, ord));
         }
         self.slots[ord as usize] = Some(entry);
-        (ord, version)
     }
 
     /// Remove a record; its slot stays empty for good. False when it was not there.
     pub fn remove(&mut self, id: ResourceId) -> bool {
         let Some(ord) = self.by_id.remove(&id) else { return false };
         self.unlink(ord);
-        self.slots[ord as usize] = None;
-        self.live -= 1;
+        if self.slots[ord as usize].take().is_some() {
+            self.live -= 1;
+        }
         true
     }
 

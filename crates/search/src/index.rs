@@ -136,15 +136,21 @@ impl SearchIndex {
     /// Add or replace resources and commit; they are searchable when this returns.
     pub fn upsert(&self, resources: &[Resource], state: IndexedState) -> Result<()> {
         let mut writer = self.writer.lock();
-        {
+        let slots: Vec<(u32, u32)> = {
             let mut catalog = self.catalog.write();
-            for r in resources {
-                let (ord, version) = catalog.upsert(r);
-                writer.delete_term(Term::from_field_text(self.fields.id, &r.id.to_string()));
-                writer.add_document(document(&self.fields, r, ord, version))?;
-            }
+            resources.iter().map(|r| catalog.reserve(r.id)).collect()
+        };
+        for (r, (ord, version)) in resources.iter().zip(&slots) {
+            writer.delete_term(Term::from_field_text(self.fields.id, &r.id.to_string()));
+            writer.add_document(document(&self.fields, r, *ord, *version))?;
         }
-        self.commit(&mut writer, state)
+        self.commit(&mut writer, state)?;
+        // The documents are visible now: publish the entries.
+        let mut catalog = self.catalog.write();
+        for (r, (ord, version)) in resources.iter().zip(&slots) {
+            catalog.apply(r, *ord, *version);
+        }
+        Ok(())
     }
 
     /// Remove resources and commit.

@@ -412,8 +412,9 @@ fn for_each_match(
             }
             let Some(k) = keys.first(doc) else { return };
             let (ord, version) = ((k & 0xFFFF_FFFF) as u32, (k >> 32) as u32);
-            // A stale document (an older version of a record, not yet merged away) is skipped.
-            if let Some(e) = catalog.get(ord).filter(|e| e.version == version) {
+            // A document older than the catalog's entry is stale and skipped; a newer one is being
+            // published (its entry follows right after the commit) and counts.
+            if let Some(e) = catalog.get(ord).filter(|e| e.version <= version) {
                 f(ord, score, e);
             }
         })?;

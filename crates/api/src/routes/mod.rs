@@ -1,5 +1,6 @@
 //! One module per resource; each exposes a `router()` merged in [`crate::router`].
 
+pub mod exchange;
 pub mod health;
 pub mod places;
 pub mod resources;

@@ -1,0 +1,153 @@
+//! Bulk exchange over HTTP (editor key): `POST /v1/imports` takes a CSV (UTF-8 or CP932) or JSON
+//! Lines file and answers with a row report; `GET /v1/export` returns every live record.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tsunagu_exchange::{RowError, RowResult, csv, jsonl, text};
+use tsunagu_store::Role;
+
+use crate::AppState;
+use crate::auth::require;
+use crate::params::Params;
+use crate::problem::{InvalidParam, Problem};
+
+/// Largest file accepted by `POST /v1/imports`.
+pub const MAX_IMPORT_BYTES: usize = 32 << 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/imports", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+        .route("/v1/export", get(export))
+}
+
+fn format_param(p: &mut Params) -> Option<&'static str> {
+    match p.one("format").as_deref().map(str::trim) {
+        None => None,
+        Some("csv") => Some("csv"),
+        Some("jsonl") => Some("jsonl"),
+        Some(other) => {
+            p.error(
+                InvalidParam::param(
+                    "format",
+                    format!("unknown format `{}`", tsunagu_model::codes::truncate(other, 20)),
+                )
+                .with_allowed(["csv", "jsonl"]),
+            );
+            None
+        }
+    }
+}
+
+async fn import(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
+    let mut p = Params::parse(raw.as_deref(), &["format", "mode"])?;
+    let format = format_param(&mut p).unwrap_or("csv");
+    let mode = p.one("mode").unwrap_or_else(|| "all_or_nothing".into());
+    if !["dry_run", "all_or_nothing", "skip_invalid"].contains(&mode.as_str()) {
+        p.error(
+            InvalidParam::param("mode", format!("unknown mode `{}`", tsunagu_model::codes::truncate(&mode, 20)))
+                .with_allowed(["dry_run", "all_or_nothing", "skip_invalid"]),
+        );
+    }
+    p.finish()?;
+    let (text, encoding) =
+        text::decode(&body).map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.to_string())]))?;
+    let rows: Vec<(usize, RowResult)> = match format {
+        "jsonl" => jsonl::read(&text),
+        _ => csv::read(&text).map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.to_string())]))?,
+    };
+    let total = rows.len();
+    let mut good = Vec::new();
+    let mut errors: Vec<RowError> = Vec::new();
+    for (row, r) in rows {
+        match r {
+            Ok(r) => {
+                // A region-limited editor imports records of its regions only.
+                let region = s.gazetteer.region_of(r.municipality_code).map(|x| x.id.clone()).unwrap_or_default();
+                if key.role < Role::Admin && !key.regions.is_empty() && !key.regions.contains(&region) {
+                    errors.push(RowError {
+                        row,
+                        field: "municipality_code".into(),
+                        reason: format!("outside the key's regions ({})", key.regions.join(", ")),
+                    });
+                } else {
+                    good.push(r);
+                }
+            }
+            Err(es) => errors.extend(es),
+        }
+    }
+    let bad_rows: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+    let write = match mode.as_str() {
+        "dry_run" => false,
+        "all_or_nothing" => bad_rows.is_empty(),
+        _ => true,
+    };
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    if write && !good.is_empty() {
+        let summary = s.directory.store.upsert(&good, &key.name).await?;
+        (created, updated, unchanged) = (summary.created, summary.updated, summary.unchanged);
+        s.directory.catch_up().await.map_err(|e| Problem::internal(e.to_string()))?;
+    }
+    let status = if bad_rows.is_empty() || write { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let report = json!({
+        "format": format,
+        "encoding": match encoding { text::Encoding::Utf8 => "utf-8", text::Encoding::ShiftJis => "shift_jis" },
+        "mode": mode,
+        "rows": total,
+        "valid": good.len(),
+        "invalid": bad_rows.len(),
+        "written": write && !good.is_empty(),
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "errors": errors.iter().map(|e| json!({"row": e.row, "field": e.field, "reason": e.reason})).collect::<Vec<_>>(),
+    });
+    Ok((status, Json(report)).into_response())
+}
+
+async fn export(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
+    let mut p = Params::parse(raw.as_deref(), &["format", "headers"])?;
+    let format = format_param(&mut p).unwrap_or("jsonl");
+    let heads = match p.one("headers").as_deref() {
+        None | Some("ja") => csv::Headers::Japanese,
+        Some("en") => csv::Headers::English,
+        Some(other) => {
+            p.error(
+                InvalidParam::param(
+                    "headers",
+                    format!("unknown headers `{}`", tsunagu_model::codes::truncate(other, 10)),
+                )
+                .with_allowed(["ja", "en"]),
+            );
+            csv::Headers::Japanese
+        }
+    };
+    p.finish()?;
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.directory.store.page(after, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        all.extend(page.into_iter().filter(|r| s.config.serve_sample_data || !r.sample));
+    }
+    let (body, ctype) = match format {
+        "csv" => (csv::write(&all, heads), "text/csv; charset=utf-8"),
+        _ => (all.iter().map(|r| jsonl::line(r) + "\n").collect::<String>(), "application/x-ndjson"),
+    };
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(res)
+}
