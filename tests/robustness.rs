@@ -74,6 +74,17 @@ proptest! {
     }
 }
 
+/// Inputs proptest once found that made the server fail; kept as fixed cases.
+#[test]
+fn known_bad_inputs_stay_fixed() {
+    let app = app();
+    for q in ["ꬰ:\u{11080}A", "ꬰ", "\u{11080}\u{11080}", "ꬰ ꬱ", "a:b:c"] {
+        let uri = format!("/v1/search?q={}", encode_lossy(q));
+        let (status, body) = app.get_raw(&uri);
+        assert!(status < 500, "{q:?} → {status}: {}", String::from_utf8_lossy(&body));
+    }
+}
+
 fn app() -> &'static common::InProcess {
     static APP: std::sync::OnceLock<common::InProcess> = std::sync::OnceLock::new();
     APP.get_or_init(common::in_process)

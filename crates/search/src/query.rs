@@ -470,9 +470,18 @@ pub(crate) fn text_query(
 /// One word in one field: a term, a phrase of bigrams, or — for a single Japanese character —
 /// every token starting with it.
 fn word_query(searcher: &Searcher, field: Field, toks: &[crate::analysis::AnalyzedToken]) -> Result<Box<dyn Query>> {
-    // Drop the run-final single characters: the bigrams already pin the substring down.
+    // Drop run-final single characters (the tail of the bigram just before them): the bigrams
+    // already pin the substring down. Anything else stays, and the list is never empty.
+    let is_run_tail = |k: usize| {
+        let t = &toks[k];
+        k > 0
+            && t.text.chars().count() == 1
+            && toks[k - 1].position + 1 == t.position
+            && toks[k - 1].text.chars().count() == 2
+            && toks[k - 1].text.ends_with(t.text.as_str())
+    };
     let core: Vec<_> = if toks.len() > 1 {
-        toks.iter().filter(|t| t.text.chars().count() > 1 || !is_ja_char(&t.text)).cloned().collect()
+        toks.iter().enumerate().filter(|(k, _)| !is_run_tail(*k)).map(|(_, t)| t.clone()).collect()
     } else {
         toks.to_vec()
     };
