@@ -32,8 +32,5 @@ pub fn read(text: &str) -> Vec<(usize, RowResult)> {
 
 /// One line for a resource (without store-managed timestamps).
 pub fn line(r: &Resource) -> String {
-    let mut r = r.clone();
-    r.created_at = None;
-    r.updated_at = None;
-    serde_json::to_string(&r).expect("resources serialise")
+    serde_json::to_string(&r.clone().without_timestamps()).expect("resources serialise")
 }

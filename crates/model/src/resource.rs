@@ -371,6 +371,14 @@ impl Resource {
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 
+    /// The record without the store-managed timestamps (`created_at`, `updated_at`): the form
+    /// that is stored, compared, edited and exported.
+    pub fn without_timestamps(mut self) -> Resource {
+        self.created_at = None;
+        self.updated_at = None;
+        self
+    }
+
     /// The record without private fields, as anyone may see it.
     pub fn public(mut self) -> Resource {
         self.private = None;

@@ -175,11 +175,7 @@ impl Geocoder {
 
     fn region_place(&self, id: &str) -> Option<Place> {
         let r = self.g.region(id)?;
-        let pts: Vec<LatLon> = r.members.iter().filter_map(|c| self.g.municipality(*c)).map(|m| m.point).collect();
-        let n = pts.len() as f64;
-        let point =
-            LatLon::new(pts.iter().map(|p| p.lat()).sum::<f64>() / n, pts.iter().map(|p| p.lon()).sum::<f64>() / n)
-                .ok()?;
+        let point = self.g.region_centre(r)?;
         Some(Place {
             precision: Precision::Region,
             name: format!("{}{}圏域", r.prefecture, r.name),

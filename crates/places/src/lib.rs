@@ -119,6 +119,13 @@ impl Gazetteer {
         out.extend(self.municipalities.iter().filter(|m| m.parent == Some(code)).map(|m| m.code));
         out
     }
+    /// The mean point of a region's member municipalities (their offices).
+    pub fn region_centre(&self, region: &Region) -> Option<LatLon> {
+        let pts: Vec<LatLon> = region.members.iter().filter_map(|c| self.municipality(*c)).map(|m| m.point).collect();
+        let n = pts.len() as f64;
+        LatLon::new(pts.iter().map(|p| p.lat()).sum::<f64>() / n, pts.iter().map(|p| p.lon()).sum::<f64>() / n).ok()
+    }
+
     /// All codes (municipalities and wards) in a region.
     pub fn region_codes(&self, region: &Region) -> Vec<MunicipalityCode> {
         region.members.iter().flat_map(|c| self.expand(*c)).collect()

@@ -65,10 +65,7 @@ fn ts(t: DateTime<Utc>) -> String {
 
 /// The canonical JSON kept in `body`: the resource without the store-managed timestamps.
 fn body_of(r: &Resource) -> String {
-    let mut r = r.clone();
-    r.created_at = None;
-    r.updated_at = None;
-    serde_json::to_string(&r).expect("resources serialise")
+    serde_json::to_string(&r.clone().without_timestamps()).expect("resources serialise")
 }
 
 fn decode(id: &str, body: &str, created: &str, updated: &str) -> Result<Resource> {

@@ -462,17 +462,12 @@ fn relax(g: &'static tsunagu_places::Gazetteer, req: &mut SearchRequest, ctx: &m
         });
     }
     if let Some(region) = ctx.region.take() {
-        let centre = |r: &tsunagu_places::Region| {
-            let pts: Vec<LatLon> = r.members.iter().filter_map(|c| g.municipality(*c)).map(|m| m.point).collect();
-            let n = pts.len() as f64;
-            LatLon::new(pts.iter().map(|p| p.lat()).sum::<f64>() / n, pts.iter().map(|p| p.lon()).sum::<f64>() / n).ok()
-        };
-        let c = centre(region)?;
+        let c = g.region_centre(region)?;
         let mut others: Vec<(f64, &tsunagu_places::Region)> = g
             .regions()
             .iter()
             .filter(|r| r.prefecture_code == region.prefecture_code && r.id != region.id)
-            .filter_map(|r| Some((centre(r)?.distance_km(c), r)))
+            .filter_map(|r| Some((g.region_centre(r)?.distance_km(c), r)))
             .collect();
         others.sort_by(|a, b| a.0.total_cmp(&b.0));
         let near: Vec<&tsunagu_places::Region> = others.into_iter().take(2).map(|(_, r)| r).collect();

@@ -252,10 +252,7 @@ async fn editable(
 
 /// The stored JSON of a record, without store-managed members, for merging.
 fn editable_json(r: &Resource) -> Value {
-    let mut r = r.clone();
-    r.created_at = None;
-    r.updated_at = None;
-    serde_json::to_value(r).expect("resources serialise")
+    serde_json::to_value(r.clone().without_timestamps()).expect("resources serialise")
 }
 
 /// RFC 7396 JSON merge patch.
@@ -418,10 +415,8 @@ async fn verify(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (key, now) = editable(&s, id, &headers).await?;
-    let mut r = now.resource.clone();
+    let mut r = now.resource.clone().without_timestamps();
     r.verified_at = Some(Utc::now().date_naive());
-    r.created_at = None;
-    r.updated_at = None;
     let written = write(&s, WriteOp::Replace { resource: r, expected: now.version }, &key).await?;
     Ok(with_etag(StatusCode::OK, &s, written))
 }
