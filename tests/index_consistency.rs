@@ -143,3 +143,29 @@ fn a_stale_index_catches_up_from_the_change_log_on_open() {
     let (_, readiness) = rt.block_on(Directory::open(store, &idx)).unwrap();
     assert_eq!(readiness, IndexReadiness::Current);
 }
+
+#[test]
+fn a_write_never_moves_the_index_past_a_change_it_has_not_applied() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let samples = tsunagu_sample::bundled().unwrap();
+    let store: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&dir.path().join("db.sqlite3"))).unwrap());
+    rt.block_on(store.upsert(&samples[..10], "test")).unwrap();
+    let idx = dir.path().join("index");
+    let (d, _) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();
+    // Another process (same store, not this directory) writes: the index has not seen it.
+    rt.block_on(store.upsert(&samples[10..11], "other process")).unwrap();
+    let missed_seq = rt.block_on(store.state()).unwrap().seq;
+    // Then this process writes through the directory.
+    let mut edited = samples[0].clone();
+    edited.description = "edited".into();
+    let current = rt.block_on(store.get_versioned(edited.id)).unwrap().unwrap().version;
+    rt.block_on(d.write(tsunagu_store::WriteOp::Replace { resource: edited, expected: current }, "editor"))
+        .unwrap()
+        .unwrap();
+    assert!(d.index.state().seq < missed_seq, "the index must not claim the other process's change");
+    // The next catch-up applies it (and re-applies ours, harmlessly).
+    rt.block_on(d.catch_up()).unwrap();
+    assert_eq!(d.index.state().seq, rt.block_on(store.state()).unwrap().seq);
+    assert_eq!(d.index.len(), 11);
+}

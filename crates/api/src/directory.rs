@@ -12,6 +12,8 @@ use tsunagu_model::Resource;
 use tsunagu_search::{IndexedState, SearchIndex, Staleness};
 use tsunagu_store::{Store, StoreState, Versioned, WriteOp, WriteRefused, WriteSummary};
 
+use tokio::sync::Mutex;
+
 /// Resources read from the store per page when rebuilding.
 const PAGE: u32 = 5_000;
 
@@ -39,6 +41,9 @@ pub struct Directory {
     pub store: Arc<dyn Store>,
     pub index: Arc<SearchIndex>,
     index_dir: PathBuf,
+    /// Held while a write goes to the store and then the index (and while catching up), so the
+    /// index's recorded position only ever covers changes it holds.
+    writing: Mutex<()>,
 }
 
 impl Directory {
@@ -71,13 +76,26 @@ impl Directory {
                 }
             }
         };
-        Ok((Directory { store, index: Arc::new(index), index_dir: index_dir.to_path_buf() }, readiness))
+        Ok((
+            Directory { store, index: Arc::new(index), index_dir: index_dir.to_path_buf(), writing: Mutex::new(()) },
+            readiness,
+        ))
+    }
+
+    /// The index position after applying changes `prev_seq + 1 ..= seq`: `seq` when the index
+    /// held everything up to `prev_seq`; otherwise (another process wrote in between) the old
+    /// position, so the next catch-up applies the missed changes.
+    fn position_after(&self, prev_seq: i64, seq: i64) -> IndexedState {
+        let now = self.index.state();
+        let seq = if now.seq == prev_seq { seq } else { now.seq };
+        IndexedState { store_id: now.store_id, seq }
     }
 
     /// Write resources to the store, then to the index. Returns what the store did.
     pub async fn upsert(&self, resources: Vec<Resource>, actor: &str) -> Result<WriteSummary> {
+        let _writing = self.writing.lock().await;
         let summary = self.store.upsert(&resources, actor).await?;
-        let state = IndexedState { store_id: self.index.state().store_id, seq: summary.seq };
+        let state = self.position_after(summary.prev_seq, summary.seq);
         // Re-read from the store so the index holds exactly what the store holds (timestamps included).
         let ids: Vec<_> = resources.iter().map(|r| r.id).collect();
         let stored = self.store.get_many(&ids).await?;
@@ -89,14 +107,14 @@ impl Directory {
     /// One write to the store, then to the index: searchable when this returns. If the process
     /// dies in between, the next start catches the index up from the store's change log.
     pub async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
+        let _writing = self.writing.lock().await;
         let written = match self.store.write(op, actor).await? {
-            Ok(v) => v,
+            Ok(w) => w,
             Err(refused) => return Ok(Err(refused)),
         };
-        let seq = self.store.state().await?.seq;
-        let state = IndexedState { store_id: self.index.state().store_id, seq };
+        let state = self.position_after(written.prev_seq, written.seq);
         let index = self.index.clone();
-        let v = written.clone();
+        let v = written.versioned.clone();
         tokio::task::spawn_blocking(move || {
             if v.deleted {
                 index.delete(&[v.resource.id], state)
@@ -105,7 +123,7 @@ impl Directory {
             }
         })
         .await??;
-        Ok(Ok(written))
+        Ok(Ok(written.versioned))
     }
 
     pub fn index_dir(&self) -> &Path {
@@ -115,6 +133,7 @@ impl Directory {
     /// Apply store writes the index has not seen (made by another process, or lost in a crash).
     /// Returns how many changes were applied.
     pub async fn catch_up(&self) -> Result<usize> {
+        let _writing = self.writing.lock().await;
         let state = self.store.state().await?;
         if state.seq <= self.index.state().seq {
             return Ok(0);

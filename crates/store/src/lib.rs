@@ -49,8 +49,31 @@ pub struct WriteSummary {
     pub updated: u64,
     /// Records identical to what was stored; nothing written.
     pub unchanged: u64,
+    /// The change log's last sequence number before this batch (its changes follow it, with no
+    /// gaps, because writers hold SQLite's write lock).
+    pub prev_seq: i64,
     /// Sequence number of the last write after this batch.
     pub seq: i64,
+}
+
+/// A single write's result: the record as stored and its place in the change log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub versioned: Versioned,
+    /// The change log's last sequence number before this write.
+    pub prev_seq: i64,
+    /// After it (equal to `prev_seq` when nothing changed).
+    pub seq: i64,
+}
+
+/// A bulk import in one transaction: rows are added in batches as the file is read, and
+/// [`ImportTx::finish`] commits all of them or none (a process that dies mid-way leaves nothing).
+#[async_trait]
+pub trait ImportTx: Send {
+    /// Insert or replace a batch (by id); counts accumulate.
+    async fn put(&mut self, resources: &[Resource]) -> Result<()>;
+    /// Commit (`commit = true`) or roll back; returns what was (or would have been) written.
+    async fn finish(self: Box<Self>, commit: bool) -> Result<WriteSummary>;
 }
 
 /// One entry of the change log.
@@ -178,7 +201,9 @@ pub trait Store: Send + Sync + 'static {
     /// A record with its version, live or deleted.
     async fn get_versioned(&self, id: ResourceId) -> Result<Option<Versioned>>;
     /// One write by `actor`, with optimistic concurrency and an audit entry, in one transaction.
-    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>>;
+    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Written, WriteRefused>>;
+    /// Start a bulk import by `actor` (holds the write lock until finished).
+    async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>>;
     /// The audit trail of a record, oldest first.
     async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>>;
 

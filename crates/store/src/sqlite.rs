@@ -11,8 +11,8 @@ use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
 use crate::{
-    ApiKey, AuditEntry, Change, Remembered, Result, Role, Store, StoreError, StoreState, Versioned, WriteOp,
-    WriteRefused, WriteSummary, json_diff,
+    ApiKey, AuditEntry, Change, ImportTx, Remembered, Result, Role, Store, StoreError, StoreState, Versioned, WriteOp,
+    WriteRefused, WriteSummary, Written, json_diff,
 };
 
 /// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
@@ -86,43 +86,20 @@ fn decode_row(row: &sqlx::sqlite::SqliteRow) -> Result<Resource> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert(&self, resources: &[Resource], actor: &str) -> Result<WriteSummary> {
-        let now = ts(Utc::now());
+        let mut tx = self.begin_import(actor).await?;
+        tx.put(resources).await?;
+        tx.finish(true).await
+    }
+
+    async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut summary = WriteSummary::default();
-        for r in resources {
-            let id = r.id.to_string();
-            let body = body_of(r);
-            let existing: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match existing {
-                Some((old, None)) if old == body => {
-                    summary.unchanged += 1;
-                    continue;
-                }
-                Some((old, _)) => {
-                    let diff = json_diff(&parse_json(&old), &parse_json(&body));
-                    audit(&mut tx, &id, actor, "import_update", &now, None, Some(&diff)).await?;
-                    update_row(&mut tx, &id, r, &body, &now, true).await?;
-                    summary.updated += 1;
-                }
-                None => {
-                    audit(&mut tx, &id, actor, "import_create", &now, None, Some(&parse_json(&body))).await?;
-                    insert_row(&mut tx, &id, r, &body, &now).await?;
-                    summary.created += 1;
-                }
-            }
-            sqlx::query("INSERT INTO changes (resource_id, op, at) VALUES (?, 'upsert', ?)")
-                .bind(&id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        summary.seq = last_seq(&mut tx).await?;
-        tx.commit().await?;
-        Ok(summary)
+        let prev_seq = last_seq(&mut tx).await?;
+        Ok(Box::new(SqliteImport {
+            tx,
+            actor: actor.to_string(),
+            now: ts(Utc::now()),
+            summary: WriteSummary { prev_seq, seq: prev_seq, ..WriteSummary::default() },
+        }))
     }
 
     async fn get(&self, id: ResourceId) -> Result<Option<Resource>> {
@@ -219,9 +196,10 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
+    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Written, WriteRefused>> {
         let now = ts(Utc::now());
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let prev_seq = last_seq(&mut tx).await?;
         let id = match &op {
             WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
             WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,
@@ -299,12 +277,13 @@ impl Store for SqliteStore {
                 log_change(&mut tx, &ids, "upsert", &now).await?;
             }
         }
+        let seq = last_seq(&mut tx).await?;
         tx.commit().await?;
-        let written = self
+        let versioned = self
             .get_versioned(id)
             .await?
             .ok_or_else(|| StoreError::Corrupt { id: ids, message: "vanished after write".into() })?;
-        Ok(Ok(written))
+        Ok(Ok(Written { versioned, prev_seq, seq }))
     }
 
     async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>> {
@@ -527,6 +506,59 @@ fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<ApiKey> {
     })
 }
 
+/// A bulk import: one `BEGIN IMMEDIATE` transaction fed batch by batch.
+struct SqliteImport {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    actor: String,
+    now: String,
+    summary: WriteSummary,
+}
+
+#[async_trait]
+impl ImportTx for SqliteImport {
+    async fn put(&mut self, resources: &[Resource]) -> Result<()> {
+        let (tx, now, actor) = (&mut self.tx, self.now.as_str(), self.actor.as_str());
+        for r in resources {
+            let id = r.id.to_string();
+            let body = body_of(r);
+            let existing: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
+                    .bind(&id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            match existing {
+                Some((old, None)) if old == body => {
+                    self.summary.unchanged += 1;
+                    continue;
+                }
+                Some((old, _)) => {
+                    let diff = json_diff(&parse_json(&old), &parse_json(&body));
+                    audit(tx, &id, actor, "import_update", now, None, Some(&diff)).await?;
+                    update_row(tx, &id, r, &body, now, true).await?;
+                    self.summary.updated += 1;
+                }
+                None => {
+                    audit(tx, &id, actor, "import_create", now, None, Some(&parse_json(&body))).await?;
+                    insert_row(tx, &id, r, &body, now).await?;
+                    self.summary.created += 1;
+                }
+            }
+            log_change(tx, &id, "upsert", now).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>, commit: bool) -> Result<WriteSummary> {
+        self.summary.seq = last_seq(&mut self.tx).await?;
+        if commit {
+            self.tx.commit().await?;
+        } else {
+            self.tx.rollback().await?;
+        }
+        Ok(self.summary)
+    }
+}
+
 async fn last_seq(conn: &mut sqlx::SqliteConnection) -> Result<i64> {
     let seq: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM changes").fetch_one(conn).await?;
     Ok(seq.unwrap_or(0))
@@ -647,12 +679,13 @@ mod write_tests {
     async fn versioned_writes_refuse_stale_versions_and_leave_an_audit_trail() {
         let store = SqliteStore::in_memory().await.unwrap();
         let r = resource("A");
-        let v1 = store.write(WriteOp::Create(r.clone()), "alice").await.unwrap().unwrap();
+        let v1 = store.write(WriteOp::Create(r.clone()), "alice").await.unwrap().unwrap().versioned;
         assert_eq!(v1.version, 1);
         assert_eq!(store.write(WriteOp::Create(r.clone()), "alice").await.unwrap(), Err(WriteRefused::Exists));
         let mut b = r.clone();
         b.name = "B".into();
-        let v2 = store.write(WriteOp::Replace { resource: b.clone(), expected: 1 }, "bob").await.unwrap().unwrap();
+        let v2 =
+            store.write(WriteOp::Replace { resource: b.clone(), expected: 1 }, "bob").await.unwrap().unwrap().versioned;
         assert_eq!((v2.version, v2.resource.name.as_str()), (2, "B"));
         // A second writer with the old version is refused; nothing is lost.
         let mut c = r.clone();
@@ -662,10 +695,10 @@ mod write_tests {
             Err(WriteRefused::Conflict { current: 2 })
         );
         assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "B");
-        let del = store.write(WriteOp::Delete { id: r.id, expected: 2 }, "admin").await.unwrap().unwrap();
+        let del = store.write(WriteOp::Delete { id: r.id, expected: 2 }, "admin").await.unwrap().unwrap().versioned;
         assert!(del.deleted && del.version == 3);
         assert!(store.get(r.id).await.unwrap().is_none());
-        let back = store.write(WriteOp::Restore { id: r.id }, "admin").await.unwrap().unwrap();
+        let back = store.write(WriteOp::Restore { id: r.id }, "admin").await.unwrap().unwrap().versioned;
         assert!(!back.deleted && back.version == 4 && back.resource.name == "B");
         let h = store.history(r.id).await.unwrap();
         let trail: Vec<(&str, &str, i64)> =
