@@ -162,21 +162,33 @@ fn a_cp932_csv_from_the_prefecture_is_imported_with_a_row_report_and_reimports_u
 }
 
 #[test]
-fn csv_export_in_cp932_imports_back_identically() {
+fn every_export_format_imports_back_identically() {
     let a = tempfile::tempdir().unwrap();
     let samples = a.path().join("s.jsonl");
     std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
     assert!(tsunagu(a.path(), &["import", samples.to_str().unwrap()]).status.success());
-    let csv = a.path().join("all.csv");
-    let out = tsunagu(a.path(), &["export", "--format", "csv", "--encoding", "cp932", "--out", csv.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let b = tempfile::tempdir().unwrap();
-    let imported = tsunagu(b.path(), &["import", csv.to_str().unwrap()]);
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let x = String::from_utf8(tsunagu(a.path(), &["export"]).stdout).unwrap();
-    let y = String::from_utf8(tsunagu(b.path(), &["export"]).stdout).unwrap();
     assert_eq!(x.lines().count(), 1860);
-    assert!(x == y, "JSON Lines of the original and of the CSV round trip differ");
+    for (file, args) in [
+        ("all.csv", &["--format", "csv", "--encoding", "cp932"][..]),
+        ("all.hsds.json", &["--format", "hsds"][..]),
+        ("all.geojson", &["--format", "geojson"][..]),
+    ] {
+        let path = a.path().join(file);
+        let mut export = vec!["export", "--out", path.to_str().unwrap()];
+        export.extend_from_slice(args);
+        let out = tsunagu(a.path(), &export);
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        // Into an empty store, the format told by the file name.
+        let b = tempfile::tempdir().unwrap();
+        let imported = tsunagu(b.path(), &["import", path.to_str().unwrap()]);
+        assert!(imported.status.success(), "{file}: {}", String::from_utf8_lossy(&imported.stderr));
+        assert!(String::from_utf8_lossy(&imported.stdout).contains("1860 created"), "{file}");
+        let y = String::from_utf8(tsunagu(b.path(), &["export"]).stdout).unwrap();
+        assert!(x == y, "{file}: JSON Lines of the original and of the round trip differ");
+    }
+    let out = tsunagu(a.path(), &["export", "--format", "geojson", "--encoding", "cp932"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("CSV only"));
 }
 
 #[test]

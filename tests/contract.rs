@@ -214,6 +214,8 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
             None,
         ),
         ("get", "/v1/export?format=jsonl".to_string(), Some(admin.as_str()), vec![], None),
+        ("get", "/v1/export?format=hsds".to_string(), Some(editor.as_str()), vec![], None),
+        ("get", "/v1/export?format=geojson".to_string(), Some(editor.as_str()), vec![], None),
         ("get", "/v1/export".to_string(), None, vec![], None),
         ("get", "/v1/export?format=xml".to_string(), Some(admin.as_str()), vec![], None),
     ] {

@@ -344,3 +344,73 @@ fn a_cp932_file_is_imported_over_http_with_a_row_report_and_exported_back() {
     assert_eq!(export.status().as_u16(), 200);
     assert!(export.text().unwrap().contains("HTTP取込テスト保育園"));
 }
+
+#[test]
+fn geojson_and_hsds_files_are_imported_over_http_by_content_type_and_exported_back() {
+    let k = keys();
+    let geo = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [137.9685, 36.2381]},
+         "properties": {"外部ID": "G-1", "名称": "GeoJSON取込テスト訪問看護", "種別": "訪問看護", "市区町村コード": "20202",
+                        "医療的ケア対応": "人工呼吸器", "出典": "松本市"}},
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[137.9, 36.2], [138.0, 36.3]]},
+         "properties": {"名称": "線の施設", "種別": "訪問看護", "市区町村コード": "20202"}}
+    ]});
+    let post = |ct: &str, body: String, mode: &str| {
+        let res = http()
+            .post(url(&format!("/v1/imports?mode={mode}")))
+            .header("Authorization", format!("Bearer {}", k.editor_all))
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().unwrap())
+    };
+    let (status, report) = post("application/geo+json", geo.to_string(), "skip_invalid");
+    assert_eq!(
+        (status, report["format"].as_str(), report["created"].as_u64()),
+        (200, Some("geojson"), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["errors"][0]["row"], 2, "{report}");
+    assert_eq!(report["errors"][0]["field"], "geometry", "{report}");
+    let found = server().get(&format!("/v1/search?q={}&interpret=false", enc("GeoJSON取込テスト")));
+    assert_eq!(found.body["total"], 1, "searchable when the import answers");
+
+    // The same record exported as HSDS and imported again updates nothing.
+    let export = |format: &str| {
+        let res = http()
+            .get(url(&format!("/v1/export?format={format}")))
+            .header("Authorization", format!("Bearer {}", k.editor_all))
+            .send()
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+        (ct, res.text().unwrap())
+    };
+    let (ct, hsds) = export("hsds");
+    assert_eq!(ct, "application/json");
+    let doc: Value = serde_json::from_str(&hsds).unwrap();
+    let ours = doc["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "GeoJSON取込テスト訪問看護")
+        .cloned()
+        .expect("in the HSDS export");
+    assert_eq!(ours["status"], "active");
+    assert_eq!(ours["service_at_locations"][0]["location"]["latitude"], 36.2381);
+    let (status, report) = post("application/json", json!([ours]).to_string(), "all_or_nothing");
+    assert_eq!(
+        (status, report["format"].as_str(), report["unchanged"].as_u64()),
+        (200, Some("hsds"), Some(1)),
+        "{report}"
+    );
+    let (ct, geojson) = export("geojson");
+    assert_eq!(ct, "application/geo+json");
+    assert!(geojson.contains("GeoJSON取込テスト訪問看護"));
+    // A broken document is one clear 400 about the body.
+    let (status, problem) =
+        post("application/geo+json", "{\"type\":\"FeatureCollection\",\"features\":[".into(), "dry_run");
+    assert_eq!(status, 400, "{problem}");
+    assert!(problem["errors"][0]["reason"].as_str().unwrap().contains("not valid JSON"), "{problem}");
+}

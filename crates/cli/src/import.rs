@@ -1,27 +1,38 @@
-//! `tsunagu import` and `tsunagu export`: CSV (UTF-8 or CP932, Japanese or English headers) and
-//! JSON Lines, through the formats in `tsunagu-exchange`.
+//! `tsunagu import` and `tsunagu export`: CSV (UTF-8 or CP932, Japanese or English headers),
+//! JSON Lines, HSDS 3.0 JSON and GeoJSON, through the formats in `tsunagu-exchange`.
+//!
+//! Import streams: a reader thread parses and validates rows and hands them in batches to the
+//! store, which writes them inside one transaction (all rows or none, even if the process
+//! dies). Memory stays flat whatever the file's length: the file's bytes, a few batches, and
+//! the row report.
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use tsunagu_exchange::{RowResult, csv, jsonl, text};
+use indicatif::{ProgressBar, ProgressStyle};
+use tsunagu_exchange::{Exporter, RowError, csv, text};
+use tsunagu_model::Resource;
 use tsunagu_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Csv,
     Jsonl,
+    /// Open Referral HSDS 3.0 JSON.
+    Hsds,
+    Geojson,
 }
 
-impl Format {
-    /// From the file's extension.
-    pub fn of(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" => Some(Format::Jsonl),
-            _ => None,
+impl From<Format> for tsunagu_exchange::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Csv => tsunagu_exchange::Format::Csv,
+            Format::Jsonl => tsunagu_exchange::Format::Jsonl,
+            Format::Hsds => tsunagu_exchange::Format::Hsds,
+            Format::Geojson => tsunagu_exchange::Format::Geojson,
         }
     }
 }
@@ -35,7 +46,7 @@ pub enum Headers {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutEncoding {
     Utf8,
-    /// Shift_JIS/CP932, for Excel on Windows.
+    /// Shift_JIS/CP932, for Excel on Windows (CSV only).
     Cp932,
 }
 
@@ -50,6 +61,14 @@ pub enum Mode {
     SkipInvalid,
 }
 
+/// Rows handed from the reader thread to the writer at a time.
+const BATCH: usize = 1_000;
+
+enum Msg {
+    Rows(Vec<Resource>),
+    Problems(Vec<RowError>),
+}
+
 pub async fn import(
     store: &dyn Store,
     file: &Path,
@@ -57,49 +76,124 @@ pub async fn import(
     mode: Mode,
     actor: &str,
 ) -> anyhow::Result<()> {
-    let format = format
-        .or_else(|| Format::of(file))
-        .context("cannot tell the format from the file name; give --format csv|jsonl")?;
-    let bytes = std::fs::read(file).with_context(|| format!("opening {}", file.display()))?;
-    let (text, encoding) = text::decode(&bytes).with_context(|| format!("reading {}", file.display()))?;
-    let rows: Vec<(usize, RowResult)> = match format {
-        Format::Csv => csv::read(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-        Format::Jsonl => jsonl::read(&text),
+    let format: tsunagu_exchange::Format = match format {
+        Some(f) => f.into(),
+        None => tsunagu_exchange::Format::of_path(file)
+            .context("cannot tell the format from the file name; give --format csv|jsonl|hsds|geojson")?,
     };
-    let total = rows.len();
-    let mut good = Vec::with_capacity(total);
-    let mut problems = Vec::new();
-    for (_, r) in rows {
-        match r {
-            Ok(r) => good.push(r),
-            Err(errs) => problems.extend(errs),
+    let started = Instant::now();
+    let bytes = std::fs::read(file).with_context(|| format!("opening {}", file.display()))?;
+    let total_bytes = bytes.len() as u64;
+    let bar = ProgressBar::new(total_bytes).with_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed}, {eta} left)")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    // The reader thread: parse, validate, batch. A bounded channel keeps memory flat.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    let reader_bar = bar.clone();
+    let reader = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let (mut rows, mut bad) = (0u64, 0u64);
+        let result = tsunagu_exchange::read(format, &bytes, &mut |_, r, pos| {
+            rows += 1;
+            let sent = match r {
+                Ok(r) => {
+                    batch.push(r);
+                    batch.len() < BATCH || tx.blocking_send(Msg::Rows(std::mem::take(&mut batch))).is_ok()
+                }
+                Err(errs) => {
+                    bad += 1;
+                    tx.blocking_send(Msg::Problems(errs)).is_ok()
+                }
+            };
+            if rows % 256 == 0 {
+                reader_bar.set_position(pos);
+                reader_bar.set_message(format!("{rows} rows, {bad} with problems"));
+            }
+            sent
+        });
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(Msg::Rows(batch));
+        }
+        reader_bar.set_position(total_bytes);
+        reader_bar.set_message(format!("{rows} rows, {bad} with problems"));
+        result.map(|info| (info, rows))
+    });
+
+    let mut import = match mode {
+        Mode::DryRun => None,
+        _ => Some(store.begin_import(actor).await?),
+    };
+    let (mut valid, mut bad_rows) = (0u64, std::collections::BTreeSet::new());
+    let mut failed = None;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Rows(rs) => {
+                valid += rs.len() as u64;
+                // All or nothing: after the first bad row nothing more is worth writing.
+                let writing = mode == Mode::SkipInvalid || (mode == Mode::AllOrNothing && bad_rows.is_empty());
+                if let Some(tx) = import.as_mut().filter(|_| writing && failed.is_none())
+                    && let Err(e) = tx.put(&rs).await
+                {
+                    failed = Some(e);
+                }
+            }
+            Msg::Problems(errs) => {
+                bar.suspend(|| {
+                    for e in &errs {
+                        eprintln!("{e}");
+                    }
+                });
+                bad_rows.extend(errs.iter().map(|e| e.row));
+            }
         }
     }
-    let bad_rows: std::collections::BTreeSet<usize> = problems.iter().map(|p| p.row).collect();
-    for p in &problems {
-        eprintln!("{p}");
+    let read = reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
+    bar.finish_and_clear();
+    let (info, rows) = match read {
+        Ok(x) => x,
+        Err(e) => {
+            if let Some(tx) = import {
+                tx.finish(false).await?;
+            }
+            bail!("{}: {}", file.display(), e.reason);
+        }
+    };
+    if let Some(e) = failed {
+        if let Some(tx) = import {
+            tx.finish(false).await?;
+        }
+        return Err(e).context("writing to the store; nothing was imported");
     }
-    let label = match encoding {
+    let label = match info.encoding {
         text::Encoding::Utf8 => "UTF-8",
         text::Encoding::ShiftJis => "Shift_JIS/CP932",
     };
-    eprintln!("{}: {total} rows ({label}); {} valid, {} with problems", file.display(), good.len(), bad_rows.len());
-    match mode {
-        Mode::DryRun => {
-            println!("dry run: {} of {total} rows would be imported; nothing written", good.len());
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{}: {rows} rows ({}, {label}); {valid} valid, {} with problems; read in {secs:.1} s",
+        file.display(),
+        format.code(),
+        bad_rows.len()
+    );
+    match (mode, import) {
+        (Mode::DryRun, _) | (_, None) => {
+            println!("dry run: {valid} of {rows} rows would be imported; nothing written");
             if bad_rows.is_empty() { Ok(()) } else { bail!("{} row(s) have problems", bad_rows.len()) }
         }
-        Mode::AllOrNothing if !bad_rows.is_empty() => {
+        (Mode::AllOrNothing, Some(tx)) if !bad_rows.is_empty() => {
+            tx.finish(false).await?;
             bail!(
                 "{} row(s) have problems; nothing was imported (use --skip-invalid to import the valid rows)",
                 bad_rows.len()
             )
         }
-        _ => {
-            // One transaction for the whole file: all rows or none, even if the process dies.
-            let s = store.upsert(&good, actor).await?;
+        (_, Some(tx)) => {
+            let s = tx.finish(true).await?;
+            let secs = started.elapsed().as_secs_f64();
             println!(
-                "imported {}: {} created, {} updated, {} unchanged{}",
+                "imported {}: {} created, {} updated, {} unchanged{} in {secs:.1} s ({:.0} rows/s)",
                 file.display(),
                 s.created,
                 s.updated,
@@ -108,7 +202,8 @@ pub async fn import(
                     String::new()
                 } else {
                     format!("; {} invalid row(s) skipped", bad_rows.len())
-                }
+                },
+                valid as f64 / secs.max(1e-9),
             );
             Ok(())
         }
@@ -122,30 +217,28 @@ pub async fn export(
     headers: Headers,
     encoding: OutEncoding,
 ) -> anyhow::Result<()> {
-    let mut all = Vec::new();
+    let format: tsunagu_exchange::Format = format.into();
+    if encoding == OutEncoding::Cp932 && format != tsunagu_exchange::Format::Csv {
+        bail!("--encoding cp932 is for CSV only; {} is always UTF-8", format.code());
+    }
+    let heads = if headers == Headers::Ja { csv::Headers::Japanese } else { csv::Headers::English };
+    let sink: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut exporter = Exporter::new(format, heads, encoding == OutEncoding::Cp932, sink)?;
     let mut after = None;
     loop {
         let page = store.page(after, 5_000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        all.extend(page);
+        exporter.write(&page)?;
     }
-    let text = match format {
-        Format::Jsonl => all.iter().map(|r| jsonl::line(r) + "\n").collect::<String>(),
-        Format::Csv => {
-            csv::write(&all, if headers == Headers::Ja { csv::Headers::Japanese } else { csv::Headers::English })
-        }
-    };
-    let bytes = match encoding {
-        OutEncoding::Utf8 => text.into_bytes(),
-        OutEncoding::Cp932 => text::encode_shift_jis(&text),
-    };
-    match out {
-        Some(p) => {
-            std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!("exported {} resources to {}", all.len(), p.display());
-        }
-        None => std::io::stdout().lock().write_all(&bytes)?,
+    let (_, n) = exporter.finish()?;
+    if let Some(p) = out {
+        eprintln!("exported {n} resources to {} ({})", p.display(), format.code());
     }
     Ok(())
 }

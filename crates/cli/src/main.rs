@@ -84,12 +84,12 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Import resources from CSV (UTF-8 or Shift_JIS/CP932; Japanese or English headers) or JSON
-    /// Lines. Every row is validated and reported. All or nothing by default; re-importing the
+    /// Import resources from CSV (UTF-8 or Shift_JIS/CP932; Japanese or English headers), JSON
+    /// Lines, Open Referral HSDS 3.0 JSON or GeoJSON. Every row is validated and reported. All or nothing by default; re-importing the
     /// same records updates them (by 外部ID / source id) instead of duplicating.
     Import {
         file: PathBuf,
-        /// Format; by default from the file name (.csv, .jsonl).
+        /// Format; by default from the file name (.csv, .jsonl, .json = HSDS, .geojson).
         #[arg(long, value_enum)]
         format: Option<import::Format>,
         /// Validate and report only; write nothing.

@@ -14,7 +14,7 @@
 //! | address | 住所 | |
 //! | postal_code | 郵便番号 | |
 //! | municipality_code | 市区町村コード | empty: found from the address |
-//! | lat, lon | 緯度, 経度 | WGS84; empty: the address's point |
+//! | lat, lon | 緯度, 経度 | WGS84; empty: the address's point; `-`: no point (not placed from the address) |
 //! | phone, email, url | 電話番号, メールアドレス, URL | |
 //! | capacity, vacancies | 定員, 空き | whole numbers |
 //! | ages | 対象年齢 | `0-5` |
@@ -75,7 +75,7 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
 ];
 
 /// The canonical column a header names, if any.
-fn column(header: &str) -> Option<&'static str> {
+pub fn column(header: &str) -> Option<&'static str> {
     let h = header.trim().trim_start_matches('\u{FEFF}');
     COLUMNS.iter().find(|(en, ja)| en.eq_ignore_ascii_case(h) || ja.contains(&h)).map(|(en, _)| *en)
 }
@@ -94,7 +94,7 @@ fn label_forms(ja: &str) -> Vec<String> {
     out
 }
 
-fn parse_kind(cell: &str) -> Result<Kind, String> {
+pub(crate) fn parse_kind(cell: &str) -> Result<Kind, String> {
     if let Ok(k) = cell.parse::<Kind>() {
         return Ok(k);
     }
@@ -108,7 +108,7 @@ fn parse_kind(cell: &str) -> Result<Kind, String> {
         })
 }
 
-fn parse_care(cell: &str) -> Result<Vec<CareType>, String> {
+pub(crate) fn parse_care(cell: &str) -> Result<Vec<CareType>, String> {
     split_list(cell)
         .map(|t| {
             t.parse::<CareType>().or_else(|e| {
@@ -172,7 +172,18 @@ fn parse_date(cell: &str) -> Result<String, String> {
 
 /// Read CSV text: one result per data row (line numbers count the header as line 1).
 pub fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    read_each(text.as_bytes(), &mut |row, r, _| {
+        out.push((row, r));
+        true
+    })?;
+    Ok(out)
+}
+
+/// Read CSV (UTF-8 bytes) row by row: `each(row, result, bytes read so far)` returns false to
+/// stop. Only the current row is in memory. Errors are about the header (nothing was read).
+pub fn read_each(utf8: &[u8], each: &mut dyn FnMut(usize, RowResult, u64) -> bool) -> Result<(), RowError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(utf8);
     let headers = rdr
         .headers()
         .map_err(|e| RowError { row: 1, field: String::new(), reason: format!("unreadable header: {e}") })?
@@ -193,34 +204,59 @@ pub fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
         }
     }
     if !unknown.is_empty() {
-        let known: Vec<String> = COLUMNS.iter().map(|(en, ja)| format!("{en}/{}", ja[0])).collect();
-        return Err(RowError {
-            row: 1,
-            field: unknown.join(", "),
-            reason: format!("unknown column(s); known: {}", known.join(", ")),
-        });
+        return Err(RowError { row: 1, field: unknown.join(", "), reason: unknown_reason() });
     }
     if !columns.contains(&Some("name")) {
         return Err(RowError { row: 1, field: "name".into(), reason: "the header has no 名称 (name) column".into() });
     }
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        match rec {
-            Err(e) => out
-                .push((row, Err(vec![RowError { row, field: String::new(), reason: format!("unreadable row: {e}") }]))),
-            Ok(rec) => {
+    let mut rec = csv::StringRecord::new();
+    let mut row = 1;
+    loop {
+        row += 1;
+        let result = match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
                 let cells: Vec<(&str, &str)> = columns
                     .iter()
                     .zip(rec.iter())
                     .filter_map(|(c, v)| c.map(|c| (c, v.trim())))
                     .filter(|(_, v)| !v.is_empty())
                     .collect();
-                out.push((row, row_to_resource(row, &cells)));
+                row_to_resource(row, &cells)
             }
+            Err(e) => Err(vec![RowError { row, field: String::new(), reason: format!("unreadable row: {e}") }]),
+        };
+        if !each(row, result, rdr.position().byte()) {
+            break;
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+fn unknown_reason() -> String {
+    let known: Vec<String> = COLUMNS.iter().map(|(en, ja)| format!("{en}/{}", ja[0])).collect();
+    format!("unknown column(s); known: {}", known.join(", "))
+}
+
+/// A row given as (column name, cell) pairs with Japanese or English names, e.g. the flat
+/// properties of a GeoJSON feature.
+pub fn flat_row(row: usize, cells: &[(String, String)]) -> RowResult {
+    let mut canonical: Vec<(&str, &str)> = Vec::new();
+    let mut errs = Vec::new();
+    for (name, cell) in cells {
+        match column(name) {
+            Some(c) if canonical.iter().any(|(k, _)| *k == c) => {
+                errs.push(RowError { row, field: name.clone(), reason: format!("column {c} appears twice") })
+            }
+            Some(c) if !cell.trim().is_empty() => canonical.push((c, cell.trim())),
+            Some(_) => {}
+            None => errs.push(RowError { row, field: name.clone(), reason: unknown_reason() }),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    row_to_resource(row, &canonical)
 }
 
 fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
@@ -252,7 +288,9 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
                 }
                 Err(e) => err(col, e),
             },
-            "lat" | "lon" if cell.parse::<f64>().is_err() => err(col, format!("`{cell}` is not a number")),
+            "lat" | "lon" if cell != "-" && cell.parse::<f64>().is_err() => {
+                err(col, format!("`{cell}` is not a number"))
+            }
             "phone" | "email" | "url" => {
                 contact.insert(col.to_string(), json!(cell));
             }
@@ -368,22 +406,19 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
         (Some(_), None) | (None, Some(_)) => err("lat", "give both 緯度 and 経度, or neither".into()),
         (None, None) => {}
     }
-    if (!v.contains_key("municipality_code") || !v.contains_key("location"))
+    let no_point = get("lat") == Some("-") || get("lon") == Some("-");
+    if (!v.contains_key("municipality_code") || (!v.contains_key("location") && !no_point))
         && let Some(addr) = get("address")
     {
-        match Geocoder::bundled().geocode(addr) {
-            Ok(g) if g.alternatives.iter().all(|a| a.municipality_code == g.place.municipality_code) => {
-                if let Some(code) = g.place.municipality_code.filter(|_| !v.contains_key("municipality_code")) {
-                    v.insert("municipality_code".into(), json!(code.to_string()));
-                }
-                if !v.contains_key("location") && g.place.precision == Precision::Town {
-                    v.insert("location".into(), json!({"lat": g.place.point.lat(), "lon": g.place.point.lon()}));
+        match place_address(addr) {
+            Ok((code, point)) => {
+                v.entry("municipality_code").or_insert(json!(code));
+                if let Some((lat, lon)) = point.filter(|_| !no_point) {
+                    v.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
                 }
             }
-            _ if !v.contains_key("municipality_code") => {
-                err("address", format!("`{addr}` could not be placed; give 市区町村コード"))
-            }
-            _ => {}
+            Err(e) if !v.contains_key("municipality_code") => err("address", e),
+            Err(_) => {}
         }
     }
     if !v.contains_key("municipality_code") && get("address").is_none() {
@@ -429,6 +464,22 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
     check_places(row, r)
 }
 
+/// Place an address: its municipality code, and its point when the address names a town (a
+/// municipality-precise point is not a facility's location). Ambiguous addresses are refused.
+pub fn place_address(addr: &str) -> Result<(String, Option<(f64, f64)>), String> {
+    match Geocoder::bundled().geocode(addr) {
+        Ok(g) if g.alternatives.iter().all(|a| a.municipality_code == g.place.municipality_code) => {
+            let code = g
+                .place
+                .municipality_code
+                .ok_or_else(|| format!("`{addr}` names no municipality; give 市区町村コード"))?;
+            let point = (g.place.precision == Precision::Town).then(|| (g.place.point.lat(), g.place.point.lon()));
+            Ok((code.to_string(), point))
+        }
+        _ => Err(format!("`{addr}` could not be placed; give 市区町村コード")),
+    }
+}
+
 /// Headers to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Headers {
@@ -443,11 +494,31 @@ fn json_cell<T: serde::Serialize>(v: &T) -> String {
 /// Write resources as CSV with every column; complex members as JSON cells, so that reading the
 /// file back gives identical records.
 pub fn write(resources: &[Resource], headers: Headers) -> String {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let head: Vec<&str> =
-        COLUMNS.iter().map(|(en, ja)| if headers == Headers::English { *en } else { ja[0] }).collect();
-    w.write_record(&head).expect("in-memory write");
+    let mut out = header_line(headers);
     for r in resources {
+        out.push_str(&record_line(r));
+    }
+    out
+}
+
+fn csv_line(cells: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    w.write_record(cells).expect("in-memory write");
+    String::from_utf8(w.into_inner().expect("flush")).expect("UTF-8 in, UTF-8 out")
+}
+
+/// The header row.
+pub fn header_line(headers: Headers) -> String {
+    let head: Vec<String> = COLUMNS
+        .iter()
+        .map(|(en, ja)| if headers == Headers::English { en.to_string() } else { ja[0].to_string() })
+        .collect();
+    csv_line(&head)
+}
+
+/// One record's row (with its line end).
+pub fn record_line(r: &Resource) -> String {
+    {
         let opt = |o: Option<String>| o.unwrap_or_default();
         let cells: Vec<String> = COLUMNS
             .iter()
@@ -463,6 +534,8 @@ pub fn write(resources: &[Resource], headers: Headers) -> String {
                 "address" => opt(r.address.clone()),
                 "postal_code" => opt(r.postal_code.map(|p| p.to_string())),
                 "municipality_code" => r.municipality_code.to_string(),
+                // `-`: no point, and none to be made from the address on import.
+                "lat" | "lon" if r.location.is_none() && r.address.is_some() => "-".to_string(),
                 "lat" => opt(r.location.map(|p| p.lat().to_string())),
                 "lon" => opt(r.location.map(|p| p.lon().to_string())),
                 "phone" => opt(r.contact.phone.clone()),
@@ -489,9 +562,8 @@ pub fn write(resources: &[Resource], headers: Headers) -> String {
                 _ => String::new(),
             })
             .collect();
-        w.write_record(&cells).expect("in-memory write");
+        csv_line(&cells)
     }
-    String::from_utf8(w.into_inner().expect("flush")).expect("UTF-8 in, UTF-8 out")
 }
 
 #[cfg(test)]

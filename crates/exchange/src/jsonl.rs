@@ -7,8 +7,16 @@ use crate::{RowError, RowResult, check_places};
 /// Parse one line (1-based `row`): fills a missing id from `source.id` (stable across re-imports)
 /// or makes a new one; validates forms, rules and places.
 pub fn parse_line(row: usize, line: &str) -> RowResult {
+    let v: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| vec![RowError { row, field: String::new(), reason: format!("not JSON: {e}") }])?;
+    parse_value(row, v)
+}
+
+/// One resource as JSON (the API's shape): fills a missing id from `source.id` (stable across
+/// re-imports) or makes a new one; store-managed timestamps are ignored; validates forms, rules
+/// and places.
+pub fn parse_value(row: usize, mut v: serde_json::Value) -> RowResult {
     let err = |field: &str, reason: String| vec![RowError { row, field: field.to_string(), reason }];
-    let mut v: serde_json::Value = serde_json::from_str(line).map_err(|e| err("", format!("not JSON: {e}")))?;
     let Some(obj) = v.as_object_mut() else { return Err(err("", "not a JSON object".into())) };
     if !obj.contains_key("id") {
         let id = match obj.get("source").and_then(|s| s.get("id")).and_then(|i| i.as_str()) {

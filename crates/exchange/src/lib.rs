@@ -5,13 +5,22 @@
 //!   (as prefectural spreadsheets are saved); complex members as JSON cells so export → import is
 //!   exact.
 //! - [`jsonl`]: one resource per line, as the API shows it.
+//! - [`hsds`]: Open Referral HSDS 3.0 JSON services.
+//! - [`geojson`]: a FeatureCollection of points, for GIS tools.
+//!
+//! [`read`] streams any of them row by row; [`Exporter`] writes them batch by batch.
 //!
 //! Reading never stops at the first problem: every row gets a result, every problem names its
 //! row, column and reason.
 
 pub mod csv;
+pub mod geojson;
+pub mod hsds;
+pub mod json_stream;
 pub mod jsonl;
 pub mod text;
+
+use tsunagu_model::Resource;
 
 /// One problem in one row of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,5 +53,346 @@ pub(crate) fn check_places(row: usize, r: tsunagu_model::Resource) -> RowResult 
         Ok(r)
     } else {
         Err(errs.into_iter().map(|e| RowError { row, field: e.field, reason: e.reason }).collect())
+    }
+}
+
+/// A file format for import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+    /// Open Referral HSDS 3.0 JSON (a page of services).
+    Hsds,
+    /// GeoJSON FeatureCollection of points.
+    Geojson,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Jsonl, Format::Hsds, Format::Geojson];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Hsds => "hsds",
+            Format::Geojson => "geojson",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.code() == s.trim().to_ascii_lowercase())
+    }
+
+    /// From a file name: `.csv`, `.jsonl`/`.ndjson`, `.geojson`, `.hsds.json` (or any `.json`,
+    /// which is taken as HSDS).
+    pub fn of_path(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let ext = name.rsplit('.').next()?;
+        match ext {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "geojson" => Some(Format::Geojson),
+            "json" => Some(Format::Hsds),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Jsonl => "application/x-ndjson",
+            Format::Hsds => "application/json",
+            Format::Geojson => "application/geo+json",
+        }
+    }
+}
+
+/// A whole-file problem: nothing could be read (bad header, not JSON, wrong encoding …).
+pub type FileError = RowError;
+
+/// What reading a file found out about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadInfo {
+    pub encoding: text::Encoding,
+}
+
+/// Read a file row by row (a record per CSV row, JSON line, HSDS service or GeoJSON feature):
+/// `each(row, result, bytes read so far)`, which returns false to stop. Only the current row is
+/// held, so a file of any length reads in constant memory beyond the file's bytes (and, for
+/// Shift_JIS, their UTF-8 copy). JSON formats must be UTF-8 (RFC 8259).
+pub fn read(
+    format: Format,
+    bytes: &[u8],
+    each: &mut dyn FnMut(usize, RowResult, u64) -> bool,
+) -> Result<ReadInfo, FileError> {
+    let whole = |reason: String| RowError { row: 0, field: String::new(), reason };
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match format {
+        Format::Csv => match std::str::from_utf8(body) {
+            Ok(_) => {
+                csv::read_each(body, each)?;
+                Ok(ReadInfo { encoding: text::Encoding::Utf8 })
+            }
+            Err(_) => {
+                let (decoded, encoding) = text::decode(body).map_err(|e| whole(e.to_string()))?;
+                // Progress counts the original bytes; scale the decoded position.
+                let scale = body.len() as f64 / decoded.len().max(1) as f64;
+                csv::read_each(decoded.as_bytes(), &mut |row, r, pos| each(row, r, (pos as f64 * scale) as u64))?;
+                Ok(ReadInfo { encoding })
+            }
+        },
+        Format::Jsonl => {
+            std::str::from_utf8(body).map_err(|e| whole(format!("JSON Lines must be UTF-8: {e}")))?;
+            let mut pos = bytes.len() - body.len();
+            for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+                pos += line.len() + 1;
+                let text = std::str::from_utf8(line).expect("checked above").trim();
+                if text.is_empty() {
+                    continue;
+                }
+                if !each(i + 1, jsonl::parse_line(i + 1, text), pos.min(bytes.len()) as u64) {
+                    break;
+                }
+            }
+            Ok(ReadInfo { encoding: text::Encoding::Utf8 })
+        }
+        Format::Hsds | Format::Geojson => {
+            std::str::from_utf8(body).map_err(|e| whole(format!("JSON must be UTF-8: {e}")))?;
+            let pos = std::sync::atomic::AtomicU64::new((bytes.len() - body.len()) as u64);
+            let mut row = 0;
+            let members: &[&str] = if format == Format::Hsds { &["contents"] } else { &["features"] };
+            let outline = json_stream::for_each_item(json_stream::Counting::new(body, &pos), members, &mut |v| {
+                row += 1;
+                let r =
+                    if format == Format::Hsds { hsds::parse_service(row, v) } else { geojson::parse_feature(row, v) };
+                each(row, r, pos.load(std::sync::atomic::Ordering::Relaxed))
+            })
+            .map_err(|e| whole(format!("not valid JSON: {e}")))?;
+            if !outline.found {
+                return Err(whole(if format == Format::Hsds {
+                    "expected an array of HSDS services, or a page object with `contents`".into()
+                } else {
+                    "expected a GeoJSON FeatureCollection (with `features`)".into()
+                }));
+            }
+            if format == Format::Geojson
+                && let Some((_, t)) = outline.top_strings.iter().find(|(k, _)| k == "type")
+                && t != "FeatureCollection"
+            {
+                return Err(whole(format!("expected a FeatureCollection, found type `{t}`")));
+            }
+            Ok(ReadInfo { encoding: text::Encoding::Utf8 })
+        }
+    }
+}
+
+/// Writes resources in a format, a batch at a time (constant memory for any number of records).
+pub struct Exporter<W: std::io::Write> {
+    format: Format,
+    headers: csv::Headers,
+    shift_jis: bool,
+    out: W,
+    written: usize,
+}
+
+impl<W: std::io::Write> Exporter<W> {
+    /// `shift_jis` encodes the text as CP932 (CSV for Excel); JSON formats are always UTF-8.
+    pub fn new(format: Format, headers: csv::Headers, shift_jis: bool, out: W) -> std::io::Result<Self> {
+        let mut e = Exporter { format, headers, shift_jis: shift_jis && format == Format::Csv, out, written: 0 };
+        let head = match format {
+            Format::Csv => csv::header_line(headers),
+            Format::Jsonl => String::new(),
+            Format::Hsds => hsds::HEAD.to_string(),
+            Format::Geojson => geojson::HEAD.to_string(),
+        };
+        e.put(&head)?;
+        Ok(e)
+    }
+
+    fn put(&mut self, text: &str) -> std::io::Result<()> {
+        if self.shift_jis {
+            self.out.write_all(&text::encode_shift_jis(text))
+        } else {
+            self.out.write_all(text.as_bytes())
+        }
+    }
+
+    pub fn write(&mut self, resources: &[Resource]) -> std::io::Result<()> {
+        let mut chunk = String::new();
+        for r in resources {
+            match self.format {
+                Format::Csv => chunk.push_str(&csv::record_line(r)),
+                Format::Jsonl => {
+                    chunk.push_str(&jsonl::line(r));
+                    chunk.push('\n');
+                }
+                Format::Hsds | Format::Geojson => {
+                    if self.written > 0 || !chunk.is_empty() {
+                        chunk.push_str(hsds::SEPARATOR);
+                    }
+                    let v = if self.format == Format::Hsds { hsds::service(r) } else { geojson::feature(r) };
+                    chunk.push_str(&v.to_string());
+                }
+            }
+        }
+        self.written += resources.len();
+        let _ = self.headers;
+        self.put(&chunk)
+    }
+
+    /// Close the document; returns the sink and how many records were written.
+    pub fn finish(mut self) -> std::io::Result<(W, usize)> {
+        let tail = match self.format {
+            Format::Hsds => hsds::TAIL,
+            Format::Geojson => geojson::TAIL,
+            _ => "",
+        };
+        self.put(tail)?;
+        self.out.flush()?;
+        Ok((self.out, self.written))
+    }
+}
+
+/// Every record of a file in memory (for small files and tests).
+pub fn read_all(format: Format, bytes: &[u8]) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
+    let mut rows = Vec::new();
+    let info = read(format, bytes, &mut |row, r, _| {
+        rows.push((row, r));
+        true
+    })?;
+    Ok((rows, info))
+}
+
+/// Resources as a complete file in memory.
+pub fn write_all(format: Format, headers: csv::Headers, resources: &[Resource]) -> Vec<u8> {
+    let mut e = Exporter::new(format, headers, false, Vec::new()).expect("in-memory write");
+    e.write(resources).expect("in-memory write");
+    e.finish().expect("in-memory write").0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every bundled sample record plus records exercising every member (polygon areas, private
+    /// fields, declined care types …).
+    fn records() -> Vec<Resource> {
+        let mut all = tsunagu_sample::bundled().unwrap();
+        let mut odd = all[0].clone();
+        odd.id = tsunagu_model::ResourceId::from_source_id("odd");
+        odd.name = "【サンプル】名前に \"引用符\", カンマ\n改行 <tag> &amp;".into();
+        odd.location = None;
+        odd.service_area = tsunagu_model::ServiceArea::Polygon {
+            coordinates: vec![vec![[137.9, 36.2], [138.0, 36.2], [138.0, 36.3], [137.9, 36.2]]],
+        };
+        odd.private = Some(serde_json::from_value(serde_json::json!({"staff_name": "担当", "notes": "メモ"})).unwrap());
+        odd.care_types_declined = [tsunagu_model::CareType::Dialysis].into_iter().collect();
+        all.push(odd);
+        all
+    }
+
+    #[test]
+    fn every_format_round_trips_exactly() {
+        let all = records();
+        for format in Format::ALL {
+            let bytes = write_all(format, csv::Headers::Japanese, &all);
+            let (rows, _) = read_all(format, &bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            let back: Vec<Resource> =
+                rows.into_iter().map(|(row, r)| r.unwrap_or_else(|e| panic!("{format:?} row {row}: {e:?}"))).collect();
+            assert_eq!(back.len(), all.len(), "{format:?}");
+            for (a, b) in all.iter().zip(&back) {
+                assert_eq!(a, b, "{format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cp932_csv_export_reads_back() {
+        let all = records();
+        let mut e = Exporter::new(Format::Csv, csv::Headers::English, true, Vec::new()).unwrap();
+        e.write(&all[..50]).unwrap();
+        let (bytes, n) = e.finish().unwrap();
+        assert_eq!(n, 50);
+        let (rows, info) = read_all(Format::Csv, &bytes).unwrap();
+        assert_eq!(info.encoding, text::Encoding::ShiftJis);
+        assert_eq!(rows.into_iter().map(|(_, r)| r.unwrap()).collect::<Vec<_>>(), all[..50]);
+    }
+
+    #[test]
+    fn progress_positions_grow_to_the_file_length() {
+        let all = records();
+        for format in Format::ALL {
+            let bytes = write_all(format, csv::Headers::English, &all[..30]);
+            let mut last = 0;
+            read(format, &bytes, &mut |_, _, pos| {
+                assert!(pos >= last, "{format:?}");
+                last = pos;
+                true
+            })
+            .unwrap();
+            assert!(
+                last as usize <= bytes.len() && last as usize + 16 >= bytes.len(),
+                "{format:?}: {last} of {}",
+                bytes.len()
+            );
+        }
+    }
+
+    #[test]
+    fn broken_files_are_one_clear_error() {
+        assert!(read_all(Format::Geojson, b"{\"type\":\"Feature\"}").unwrap_err().reason.contains("FeatureCollection"));
+        assert!(
+            read_all(Format::Geojson, b"{\"type\":\"Topology\",\"features\":[]}")
+                .unwrap_err()
+                .reason
+                .contains("Topology")
+        );
+        assert!(read_all(Format::Hsds, b"{\"contents\": [").unwrap_err().reason.contains("not valid JSON"));
+        assert!(
+            read_all(Format::Hsds, &text::encode_shift_jis("[{\"name\":\"保育園\"}]"))
+                .unwrap_err()
+                .reason
+                .contains("UTF-8")
+        );
+        assert!(read_all(Format::Jsonl, b"\xff\xfe").unwrap_err().reason.contains("UTF-8"));
+        // Row-level problems are rows, not file errors.
+        let (rows, _) = read_all(Format::Hsds, br#"[{"id":"x","name":"A"}, 5]"#).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|(_, r)| r.is_err()));
+    }
+
+    #[test]
+    fn a_service_from_another_hsds_publisher_is_read() {
+        let doc = serde_json::json!([{
+            "id": "svc-001",
+            "name": "みどり訪問看護ステーション",
+            "description": "小児の訪問看護",
+            "status": "active",
+            "phones": [{"id": "p1", "number": "026-000-0000"}],
+            "schedules": [{"id": "s1", "freq": "WEEKLY", "byday": "MO,TU", "opens_at": "09:00:00", "closes_at": "17:30:00"}],
+            "service_at_locations": [{"id": "sal", "location": {"id": "l", "location_type": "physical",
+                "addresses": [{"id": "a", "address_1": "大字鶴賀緑町1613", "city": "長野市", "state_province": "長野県",
+                               "postal_code": "380-8512", "country": "JP", "address_type": "physical"}]}}],
+            "attributes": [
+                {"id": "t1", "taxonomy_term": {"id": "k", "name": "訪問看護", "taxonomy": "other"}},
+                {"id": "t2", "taxonomy_term": {"id": "c", "name": "人工呼吸器", "taxonomy": "other"}}
+            ]
+        }]);
+        let (rows, _) = read_all(Format::Hsds, doc.to_string().as_bytes()).unwrap();
+        let r = rows.into_iter().next().unwrap().1.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.kind, tsunagu_model::Kind::HomeNursing);
+        assert_eq!(r.municipality_code.to_string(), "20201");
+        assert_eq!(r.care_types.iter().map(|c| c.code()).collect::<Vec<_>>(), ["ventilator"]);
+        assert_eq!(r.contact.phone.as_deref(), Some("026-000-0000"));
+        assert_eq!(r.source.id.as_deref(), Some("svc-001"));
+        assert_eq!(r.id, tsunagu_model::ResourceId::from_source_id("svc-001"));
+        assert_eq!(
+            serde_json::to_value(&r.opening_hours).unwrap(),
+            serde_json::json!({"mon": ["09:00-17:30"], "tue": ["09:00-17:30"]})
+        );
+        let mut no_kind = doc.clone();
+        no_kind[0]["attributes"] = serde_json::json!([]);
+        let (rows, _) = read_all(Format::Hsds, no_kind.to_string().as_bytes()).unwrap();
+        assert!(rows[0].1.as_ref().unwrap_err()[0].reason.contains("no kind"));
     }
 }

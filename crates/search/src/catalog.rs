@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use geo::{Contains, Point, Polygon};
-use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{ParentNode, RTree, RTreeNode, RTreeObject};
 use tsunagu_model::geo::chord2_for_km;
 use tsunagu_model::{CareSet, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea};
 use tsunagu_places::Gazetteer;
@@ -221,16 +221,7 @@ impl Catalog {
             }
         }
         let live = by_id.len();
-        Catalog {
-            slots,
-            by_id,
-            points: RTree::bulk_load(pts),
-            areas: RTree::bulk_load(areas),
-            served_by,
-            names,
-            live,
-            next_version,
-        }
+        Catalog { slots, by_id, points: bulk_load(pts), areas: bulk_load(areas), served_by, names, live, next_version }
     }
 
     pub fn len(&self) -> usize {
@@ -364,8 +355,54 @@ impl Catalog {
     }
 }
 
+/// `RTree::bulk_load`, made safe for later inserts. rstar 0.12's bulk load can put leaves at
+/// different depths for some item counts (in 3-D e.g. 49–55 and 385–440 items); a later
+/// `insert` into such a tree panics ("This is a bug in rstar", georust/rstar#239). When the
+/// loaded tree is malformed it is rebuilt by inserting one by one, which keeps the invariant.
+fn bulk_load<T: RTreeObject>(items: Vec<T>) -> RTree<T> {
+    let mut tree = RTree::bulk_load(items);
+    if !leaves_at_one_depth(tree.root()) {
+        let mut rebuilt = RTree::new();
+        for item in tree.drain() {
+            rebuilt.insert(item);
+        }
+        tree = rebuilt;
+    }
+    tree
+}
+
+fn leaves_at_one_depth<T: RTreeObject>(root: &ParentNode<T>) -> bool {
+    fn walk<T: RTreeObject>(n: &ParentNode<T>, depth: usize, leaf_depth: &mut Option<usize>) -> bool {
+        n.children().iter().all(|c| match c {
+            RTreeNode::Leaf(_) => *leaf_depth.get_or_insert(depth) == depth,
+            RTreeNode::Parent(p) => walk(p, depth + 1, leaf_depth),
+        })
+    }
+    walk(root, 0, &mut None)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bulk_loaded_trees_take_inserts_at_every_size() {
+        // Sizes where rstar's bulk load leaves leaves at mixed depths in 3-D.
+        let mut malformed = 0;
+        for n in [49usize, 50, 55, 390, 420] {
+            let pts: Vec<[f64; 3]> =
+                (0..n).map(|i| [(i * 37 % 101) as f64, (i * 59 % 103) as f64, (i % 7) as f64]).collect();
+            if !super::leaves_at_one_depth(RTree::bulk_load(pts.clone()).root()) {
+                malformed += 1;
+            }
+            let mut tree = super::bulk_load(pts);
+            assert!(super::leaves_at_one_depth(tree.root()), "n = {n}");
+            for i in 0..200 {
+                tree.insert([i as f64 * 0.5, (i % 13) as f64, (i % 5) as f64]);
+            }
+            assert_eq!(tree.size(), n + 200);
+        }
+        assert!(malformed > 0, "the sizes no longer reproduce rstar's malformed bulk load");
+    }
+
     use super::*;
 
     #[test]

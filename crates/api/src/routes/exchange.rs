@@ -1,5 +1,6 @@
-//! Bulk exchange over HTTP (editor key): `POST /v1/imports` takes a CSV (UTF-8 or CP932) or JSON
-//! Lines file and answers with a row report; `GET /v1/export` returns every live record.
+//! Bulk exchange over HTTP (editor key): `POST /v1/imports` takes a CSV (UTF-8 or CP932), JSON
+//! Lines, HSDS 3.0 JSON or GeoJSON file and answers with a row report; `GET /v1/export` returns
+//! every live record in any of those formats.
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use tsunagu_exchange::{RowError, RowResult, csv, jsonl, text};
+use tsunagu_exchange::{Exporter, Format, RowError, csv, text};
 use tsunagu_store::Role;
 
 use crate::AppState;
@@ -25,21 +26,29 @@ pub fn router() -> Router<AppState> {
         .route("/v1/export", get(export))
 }
 
-fn format_param(p: &mut Params) -> Option<&'static str> {
-    match p.one("format").as_deref().map(str::trim) {
-        None => None,
-        Some("csv") => Some("csv"),
-        Some("jsonl") => Some("jsonl"),
-        Some(other) => {
+fn format_param(p: &mut Params) -> Option<Format> {
+    let raw = p.one("format")?;
+    match Format::parse(&raw) {
+        Some(f) => Some(f),
+        None => {
             p.error(
-                InvalidParam::param(
-                    "format",
-                    format!("unknown format `{}`", tsunagu_model::codes::truncate(other, 20)),
-                )
-                .with_allowed(["csv", "jsonl"]),
+                InvalidParam::param("format", format!("unknown format `{}`", tsunagu_model::codes::truncate(&raw, 20)))
+                    .with_allowed(Format::ALL.map(Format::code)),
             );
             None
         }
+    }
+}
+
+/// The format a request body's Content-Type names, if it names one.
+fn format_of_content_type(headers: &HeaderMap) -> Option<Format> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?.split(';').next()?.trim().to_ascii_lowercase();
+    match ct.as_str() {
+        "text/csv" => Some(Format::Csv),
+        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => Some(Format::Jsonl),
+        "application/geo+json" => Some(Format::Geojson),
+        "application/json" => Some(Format::Hsds),
+        _ => None,
     }
 }
 
@@ -51,7 +60,7 @@ async fn import(
 ) -> Result<Response, Problem> {
     let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let mut p = Params::parse(raw.as_deref(), &["format", "mode"])?;
-    let format = format_param(&mut p).unwrap_or("csv");
+    let format = format_param(&mut p).or_else(|| format_of_content_type(&headers)).unwrap_or(Format::Csv);
     let mode = p.one("mode").unwrap_or_else(|| "all_or_nothing".into());
     if !["dry_run", "all_or_nothing", "skip_invalid"].contains(&mode.as_str()) {
         p.error(
@@ -60,12 +69,8 @@ async fn import(
         );
     }
     p.finish()?;
-    let (text, encoding) =
-        text::decode(&body).map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.to_string())]))?;
-    let rows: Vec<(usize, RowResult)> = match format {
-        "jsonl" => jsonl::read(&text),
-        _ => csv::read(&text).map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.to_string())]))?,
-    };
+    let (rows, info) = tsunagu_exchange::read_all(format, &body)
+        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.reason)]))?;
     let total = rows.len();
     let mut good = Vec::new();
     let mut errors: Vec<RowError> = Vec::new();
@@ -101,8 +106,8 @@ async fn import(
     }
     let status = if bad_rows.is_empty() || write { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let report = json!({
-        "format": format,
-        "encoding": match encoding { text::Encoding::Utf8 => "utf-8", text::Encoding::ShiftJis => "shift_jis" },
+        "format": format.code(),
+        "encoding": match info.encoding { text::Encoding::Utf8 => "utf-8", text::Encoding::ShiftJis => "shift_jis" },
         "mode": mode,
         "rows": total,
         "valid": good.len(),
@@ -119,7 +124,7 @@ async fn import(
 async fn export(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
     require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let mut p = Params::parse(raw.as_deref(), &["format", "headers"])?;
-    let format = format_param(&mut p).unwrap_or("jsonl");
+    let format = format_param(&mut p).unwrap_or(Format::Jsonl);
     let heads = match p.one("headers").as_deref() {
         None | Some("ja") => csv::Headers::Japanese,
         Some("en") => csv::Headers::English,
@@ -135,19 +140,17 @@ async fn export(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): Ra
         }
     };
     p.finish()?;
-    let mut all = Vec::new();
+    let mut exporter = Exporter::new(format, heads, false, Vec::new()).map_err(|e| Problem::internal(e.to_string()))?;
     let mut after = None;
     loop {
         let page = s.directory.store.page(after, 5_000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        all.extend(page.into_iter().filter(|r| s.config.serve_sample_data || !r.sample));
+        let page: Vec<_> = page.into_iter().filter(|r| s.config.serve_sample_data || !r.sample).collect();
+        exporter.write(&page).map_err(|e| Problem::internal(e.to_string()))?;
     }
-    let (body, ctype) = match format {
-        "csv" => (csv::write(&all, heads), "text/csv; charset=utf-8"),
-        _ => (all.iter().map(|r| jsonl::line(r) + "\n").collect::<String>(), "application/x-ndjson"),
-    };
+    let (body, _) = exporter.finish().map_err(|e| Problem::internal(e.to_string()))?;
     let mut res = body.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     Ok(res)
 }

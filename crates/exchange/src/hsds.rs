@@ -1,0 +1,446 @@
+//! Open Referral HSDS 3.0 JSON: one `service` object per resource, in the nested form of the
+//! HSDS API (`/services/{id}`), collected in a page object (`contents`) like `/services`.
+//!
+//! Native HSDS fields carry what HSDS has words for: name (`name`), reading (`alternate_name`),
+//! description, url, email, phones, ages (`minimum_age`/`maximum_age`), last confirmed
+//! (`assured_date`), languages, opening hours (`schedules`, weekly RRULE parts), and the place
+//! (`service_at_locations[0].location`: latitude, longitude, address, and the 全国地方公共団体コード
+//! as `external_identifier`). The kind and the care types are taxonomy terms in `attributes`
+//! (taxonomies `tsunagu:kind` and `tsunagu:care_type`, value `accepted` or `declined`). Members
+//! HSDS has no field for (capacity, nurse schedule, transport, availability, source, sample …)
+//! are `attributes` of taxonomy `tsunagu:field` whose value is the member as JSON, so that
+//! export → import is exact. Service areas are also given as HSDS `service_areas` for readers
+//! that do not know tsunagu.
+//!
+//! Services from other HSDS publishers are read too: the kind and care types may then be any
+//! taxonomy term whose code or name is a tsunagu kind or care type (保育所, ventilator …); the
+//! municipality comes from the address when there is no code.
+
+use serde_json::{Map, Value, json};
+use tsunagu_model::{CareType, Kind, Resource, ResourceId, ServiceArea, TimeRange, Weekday};
+use tsunagu_places::Gazetteer;
+
+use crate::{RowError, RowResult, csv, jsonl};
+
+/// Members of a page of services, as the HSDS API returns them; the services follow.
+pub const HEAD: &str = "{\"total_items\":null,\"total_pages\":1,\"page_number\":1,\"size\":null,\"first_page\":true,\"last_page\":true,\"empty\":false,\"contents\":[\n";
+pub const SEPARATOR: &str = ",\n";
+pub const TAIL: &str = "\n]}\n";
+
+const KIND: &str = "tsunagu:kind";
+const CARE: &str = "tsunagu:care_type";
+const FIELD: &str = "tsunagu:field";
+/// Members without an HSDS field, kept as `tsunagu:field` attributes.
+const FIELDS: &[&str] = &[
+    "service_area",
+    "capacity",
+    "nurse_schedule",
+    "accessibility",
+    "transport",
+    "accepting_new_children",
+    "availability_updated_at",
+    "private",
+    "source",
+    "sample",
+];
+const MUNICIPALITY_CODE: &str = "jp-municipality-code (全国地方公共団体コード)";
+const DAYS: [(&str, Weekday); 7] = [
+    ("MO", Weekday::Mon),
+    ("TU", Weekday::Tue),
+    ("WE", Weekday::Wed),
+    ("TH", Weekday::Thu),
+    ("FR", Weekday::Fri),
+    ("SA", Weekday::Sat),
+    ("SU", Weekday::Sun),
+];
+
+/// A stable id for a part of a service (attribute, phone …), so that exports are repeatable.
+fn part_id(service: &str, part: &str) -> String {
+    ResourceId::from_source_id(&format!("hsds:{service}/{part}")).to_string()
+}
+
+fn attribute(service: &str, taxonomy: &str, code: &str, name: &str, value: Value) -> Value {
+    let term_id = part_id(taxonomy, code);
+    json!({
+        "id": part_id(service, &format!("{taxonomy}/{code}")),
+        "link_id": service,
+        "link_type": "service",
+        "link_entity": "service",
+        "taxonomy_term_id": term_id,
+        "taxonomy_term": {"id": term_id, "code": code, "name": name, "description": name, "taxonomy": taxonomy},
+        "value": value,
+    })
+}
+
+/// The HSDS service for a resource (without store-managed timestamps).
+pub fn service(r: &Resource) -> Value {
+    let g = Gazetteer::bundled();
+    let id = r.id.to_string();
+    let mut s = Map::new();
+    s.insert("id".into(), json!(id));
+    s.insert("name".into(), json!(r.name));
+    if let Some(k) = &r.name_kana {
+        s.insert("alternate_name".into(), json!(k));
+    }
+    s.insert("description".into(), json!(r.description));
+    s.insert("status".into(), json!("active"));
+    if let Some(u) = &r.contact.url {
+        s.insert("url".into(), json!(u));
+    }
+    if let Some(e) = &r.contact.email {
+        s.insert("email".into(), json!(e));
+    }
+    if let Some(a) = r.ages {
+        s.insert("minimum_age".into(), json!(a.min_years));
+        s.insert("maximum_age".into(), json!(a.max_years));
+    }
+    if let Some(d) = r.verified_at {
+        s.insert("assured_date".into(), json!(d.to_string()));
+    }
+    let phones: Vec<Value> =
+        r.contact.phone.iter().map(|p| json!({"id": part_id(&id, "phone"), "number": p, "type": "voice"})).collect();
+    s.insert("phones".into(), json!(phones));
+    let mut schedules = Vec::new();
+    for (code, day) in DAYS {
+        for range in r.opening_hours.0.get(&day).into_iter().flatten() {
+            let text = range.to_string();
+            let (opens, closes) = text.split_once('-').unwrap_or((&text, ""));
+            schedules.push(json!({
+                "id": part_id(&id, &format!("opening_hours/{code}/{text}")),
+                "freq": "WEEKLY", "wkst": "MO", "byday": code, "opens_at": opens, "closes_at": closes,
+                "description": "開所時間 / opening hours",
+            }));
+        }
+    }
+    s.insert("schedules".into(), json!(schedules));
+    let languages: Vec<Value> =
+        r.languages.iter().map(|l| json!({"id": part_id(&id, &format!("language/{l}")), "code": l})).collect();
+    s.insert("languages".into(), json!(languages));
+    // The place.
+    let m = g.municipality(r.municipality_code);
+    let mut location = Map::new();
+    location.insert("id".into(), json!(part_id(&id, "location")));
+    location.insert("location_type".into(), json!("physical"));
+    location.insert("name".into(), json!(r.name));
+    if let Some(p) = r.location {
+        location.insert("latitude".into(), json!(p.lat()));
+        location.insert("longitude".into(), json!(p.lon()));
+    }
+    location.insert("external_identifier".into(), json!(r.municipality_code.to_string()));
+    location.insert("external_identifier_type".into(), json!(MUNICIPALITY_CODE));
+    if r.address.is_some() || r.postal_code.is_some() {
+        location.insert(
+            "addresses".into(),
+            json!([{
+                "id": part_id(&id, "address"),
+                "address_1": r.address.clone().unwrap_or_default(),
+                "city": m.map(|m| m.name.clone()).unwrap_or_default(),
+                "state_province": m.map(|m| m.prefecture.clone()).unwrap_or_default(),
+                "postal_code": r.postal_code.map(|p| p.to_string()).unwrap_or_default(),
+                "country": "JP",
+                "address_type": "physical",
+            }]),
+        );
+    }
+    s.insert(
+        "service_at_locations".into(),
+        json!([{"id": part_id(&id, "service_at_location"), "service_id": id, "location": location}]),
+    );
+    s.insert("service_areas".into(), json!(service_areas(&id, &r.service_area, g)));
+    // Attributes: kind, care types, and members HSDS has no field for.
+    let mut attrs = vec![attribute(&id, KIND, r.kind.code(), r.kind.labels().ja, json!(null))];
+    for c in r.care_types.iter() {
+        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, json!("accepted")));
+    }
+    for c in r.care_types_declined.iter() {
+        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, json!("declined")));
+    }
+    let whole = serde_json::to_value(r.clone().without_timestamps()).expect("resources serialise");
+    for f in FIELDS {
+        if let Some(v) = whole.get(*f).filter(|v| !v.is_null()) {
+            attrs.push(attribute(&id, FIELD, f, f, json!(v.to_string())));
+        }
+    }
+    s.insert("attributes".into(), json!(attrs));
+    Value::Object(s)
+}
+
+/// The service area in HSDS terms (for readers that do not know tsunagu).
+fn service_areas(id: &str, area: &ServiceArea, g: &Gazetteer) -> Vec<Value> {
+    let one = |name: String, extent: Option<String>, extent_type: &str| {
+        let mut a = json!({"id": part_id(id, &format!("service_area/{name}")), "service_id": id, "name": name});
+        if let Some(e) = extent {
+            a["extent"] = json!(e);
+            a["extent_type"] = json!(extent_type);
+        }
+        a
+    };
+    match area {
+        ServiceArea::None => Vec::new(),
+        ServiceArea::Radius { radius_km } => {
+            vec![one(format!("半径{} km / within {} km", radius_km.km(), radius_km.km()), None, "")]
+        }
+        ServiceArea::Municipalities { codes } => codes
+            .iter()
+            .map(|c| {
+                one(
+                    g.municipality(*c).map_or_else(|| c.to_string(), |m| format!("{}{}", m.prefecture, m.name)),
+                    None,
+                    "",
+                )
+            })
+            .collect(),
+        ServiceArea::Region { region_id } => {
+            vec![one(g.region(region_id).map_or_else(|| region_id.clone(), |r| format!("{}圏域", r.name)), None, "")]
+        }
+        ServiceArea::Polygon { coordinates } => vec![one(
+            "対応エリア / service area".into(),
+            Some(json!({"type": "Polygon", "coordinates": coordinates}).to_string()),
+            "geojson",
+        )],
+    }
+}
+
+fn str_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str().filter(|s| !s.trim().is_empty())
+}
+
+/// Read one service (1-based `row` = its position in the document).
+pub fn parse_service(row: usize, v: Value) -> RowResult {
+    let err = |field: &str, reason: String| vec![RowError { row, field: field.to_string(), reason }];
+    if !v.is_object() {
+        return Err(err("", "a service must be a JSON object".into()));
+    }
+    let mut errs = Vec::new();
+    let mut r = Map::new();
+    let id = str_of(&v, &["id"]).ok_or_else(|| err("id", "required (HSDS services have an id)".into()))?;
+    match id.parse::<ResourceId>() {
+        Ok(rid) => {
+            r.insert("id".into(), json!(rid.to_string()));
+        }
+        // Not a UUID: keep it as the source id; the resource id is derived from it.
+        Err(_) => {
+            r.insert("id".into(), json!(ResourceId::from_source_id(id).to_string()));
+        }
+    }
+    for (hsds, ours) in [("name", "name"), ("alternate_name", "name_kana"), ("description", "description")] {
+        if let Some(t) = v.get(hsds).and_then(Value::as_str) {
+            r.insert(ours.into(), json!(t));
+        }
+    }
+    let mut contact = Map::new();
+    if let Some(u) = str_of(&v, &["url"]) {
+        contact.insert("url".into(), json!(u));
+    }
+    if let Some(e) = str_of(&v, &["email"]) {
+        contact.insert("email".into(), json!(e));
+    }
+    if let Some(p) =
+        v.get("phones").and_then(Value::as_array).and_then(|ps| ps.iter().find_map(|p| str_of(p, &["number"])))
+    {
+        contact.insert("phone".into(), json!(p));
+    }
+    if !contact.is_empty() {
+        r.insert("contact".into(), Value::Object(contact));
+    }
+    match (v.get("minimum_age").and_then(Value::as_f64), v.get("maximum_age").and_then(Value::as_f64)) {
+        (Some(a), Some(b)) => {
+            r.insert("ages".into(), json!({"min_years": a as u64, "max_years": b as u64}));
+        }
+        (Some(a), None) => {
+            r.insert("ages".into(), json!({"min_years": a as u64, "max_years": 18}));
+        }
+        (None, Some(b)) => {
+            r.insert("ages".into(), json!({"min_years": 0, "max_years": b as u64}));
+        }
+        (None, None) => {}
+    }
+    if let Some(d) = str_of(&v, &["assured_date"]) {
+        r.insert("verified_at".into(), json!(d.get(..10).unwrap_or(d)));
+    }
+    if let Some(ls) = v.get("languages").and_then(Value::as_array) {
+        let codes: Vec<&str> = ls.iter().filter_map(|l| str_of(l, &["code"])).collect();
+        if !codes.is_empty() {
+            r.insert("languages".into(), json!(codes));
+        }
+    }
+    // Weekly schedules → opening hours.
+    let mut hours: Map<String, Value> = Map::new();
+    for (i, sch) in v.get("schedules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let (Some(opens), Some(closes)) = (str_of(sch, &["opens_at"]), str_of(sch, &["closes_at"])) else { continue };
+        let freq = str_of(sch, &["freq"]).unwrap_or("WEEKLY");
+        if !freq.eq_ignore_ascii_case("WEEKLY") {
+            continue;
+        }
+        let range = match TimeRange::parse(&format!(
+            "{}-{}",
+            opens.get(..5).unwrap_or(opens),
+            closes.get(..5).unwrap_or(closes)
+        )) {
+            Ok(t) => t,
+            Err(e) => {
+                errs.push(RowError { row, field: format!("schedules/{i}"), reason: e.reason });
+                continue;
+            }
+        };
+        for day in str_of(sch, &["byday"]).unwrap_or("").split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            match DAYS.iter().find(|(c, _)| c.eq_ignore_ascii_case(day)) {
+                Some((_, w)) => hours
+                    .entry(w.code())
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                    .expect("array")
+                    .push(json!(range.to_string())),
+                None => errs.push(RowError {
+                    row,
+                    field: format!("schedules/{i}/byday"),
+                    reason: format!("`{day}` is not MO…SU"),
+                }),
+            }
+        }
+    }
+    if !hours.is_empty() {
+        r.insert("opening_hours".into(), Value::Object(hours));
+    }
+    // The place.
+    let loc =
+        v.get("service_at_locations").and_then(Value::as_array).and_then(|s| s.first()).and_then(|s| s.get("location"));
+    let mut address_for_geocoding = None;
+    if let Some(loc) = loc {
+        if let (Some(lat), Some(lon)) =
+            (loc.get("latitude").and_then(Value::as_f64), loc.get("longitude").and_then(Value::as_f64))
+        {
+            r.insert("location".into(), json!({"lat": lat, "lon": lon}));
+        }
+        let code_type = str_of(loc, &["external_identifier_type"]).unwrap_or("");
+        if let Some(code) = str_of(loc, &["external_identifier"])
+            .filter(|_| code_type == MUNICIPALITY_CODE || code_type.contains("地方公共団体"))
+        {
+            r.insert("municipality_code".into(), json!(code));
+        }
+        if let Some(a) = loc.get("addresses").and_then(Value::as_array).and_then(|a| a.first()) {
+            let line = str_of(a, &["address_1"]).unwrap_or("");
+            let city = str_of(a, &["city"]).unwrap_or("");
+            let pref = str_of(a, &["state_province"]).or_else(|| str_of(a, &["region"])).unwrap_or("");
+            if !line.is_empty() {
+                r.insert("address".into(), json!(line));
+                let full = if line.contains(city) && (line.contains(pref) || pref.is_empty()) {
+                    line.to_string()
+                } else if line.contains(city) {
+                    format!("{pref}{line}")
+                } else {
+                    format!("{pref}{city}{line}")
+                };
+                address_for_geocoding = Some(full);
+            } else if !city.is_empty() {
+                address_for_geocoding = Some(format!("{pref}{city}"));
+            }
+            if let Some(p) = str_of(a, &["postal_code"]) {
+                r.insert("postal_code".into(), json!(p));
+            }
+        }
+    }
+    // Attributes.
+    let mut accepted = Vec::new();
+    let mut declined = Vec::new();
+    for (i, a) in v.get("attributes").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let taxonomy = str_of(a, &["taxonomy_term", "taxonomy"]).unwrap_or("");
+        let code = str_of(a, &["taxonomy_term", "code"]).unwrap_or("");
+        let name = str_of(a, &["taxonomy_term", "name"]).unwrap_or("");
+        let value = a.get("value").and_then(Value::as_str).unwrap_or("");
+        let at = |f: &str| format!("attributes/{i}/{f}");
+        match taxonomy {
+            FIELD => {
+                if !FIELDS.contains(&code) {
+                    errs.push(RowError {
+                        row,
+                        field: at("taxonomy_term/code"),
+                        reason: format!("unknown tsunagu field `{code}`; known: {}", FIELDS.join(", ")),
+                    });
+                    continue;
+                }
+                match serde_json::from_str::<Value>(value) {
+                    Ok(x) => {
+                        r.insert(code.to_string(), x);
+                    }
+                    Err(e) => errs.push(RowError { row, field: at("value"), reason: format!("not JSON: {e}") }),
+                }
+            }
+            KIND => match code.parse::<Kind>() {
+                Ok(k) => {
+                    r.insert("kind".into(), json!(k.code()));
+                }
+                Err(e) => errs.push(RowError { row, field: at("taxonomy_term/code"), reason: e.to_string() }),
+            },
+            CARE => match code.parse::<CareType>() {
+                Ok(c) if value == "declined" => declined.push(c.code()),
+                Ok(c) if value.is_empty() || value == "accepted" => accepted.push(c.code()),
+                Ok(_) => errs.push(RowError {
+                    row,
+                    field: at("value"),
+                    reason: format!("`{value}` is neither accepted nor declined"),
+                }),
+                Err(e) => errs.push(RowError { row, field: at("taxonomy_term/code"), reason: e.to_string() }),
+            },
+            // Another publisher's taxonomy: a term naming a kind or care type counts.
+            _ => {
+                if !r.contains_key("kind")
+                    && let Some(k) = [code, name].into_iter().find_map(|t| csv::parse_kind(t).ok())
+                {
+                    r.insert("kind".into(), json!(k.code()));
+                } else if let Some(cs) =
+                    [code, name].into_iter().find_map(|t| csv::parse_care(t).ok().filter(|c| !c.is_empty()))
+                {
+                    accepted.extend(cs.iter().map(|c| c.code()));
+                }
+            }
+        }
+    }
+    if !accepted.is_empty() {
+        r.insert("care_types".into(), json!(accepted));
+    }
+    if !declined.is_empty() {
+        r.insert("care_types_declined".into(), json!(declined));
+    }
+    if !r.contains_key("kind") {
+        errs.push(RowError {
+            row,
+            field: "attributes".into(),
+            reason: format!("no kind: give an attribute of taxonomy `{KIND}` (e.g. code `daycare`)"),
+        });
+    }
+    r.entry("sample").or_insert(json!(false));
+    if !r.contains_key("source") {
+        r.insert("source".into(), json!({"name": "HSDS import", "id": id}));
+    }
+    // Municipality (and point, when the address names a town) from the address when no code is
+    // given. A service with a code and no coordinates has no point: none is made up.
+    if !r.contains_key("municipality_code") {
+        match address_for_geocoding {
+            Some(addr) => match csv::place_address(&addr) {
+                Ok((code, point)) => {
+                    r.insert("municipality_code".into(), json!(code));
+                    if let Some((lat, lon)) = point {
+                        r.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
+                    }
+                }
+                Err(e) => {
+                    errs.push(RowError { row, field: "service_at_locations/0/location/addresses/0".into(), reason: e })
+                }
+            },
+            None => errs.push(RowError {
+                row,
+                field: "service_at_locations".into(),
+                reason: "no place: give a location with an address or a municipality code".into(),
+            }),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    jsonl::parse_value(row, Value::Object(r))
+}
