@@ -82,8 +82,12 @@ pub async fn import(
             .context("cannot tell the format from the file name; give --format csv|jsonl|hsds|geojson")?,
     };
     let started = Instant::now();
-    let bytes = std::fs::read(file).with_context(|| format!("opening {}", file.display()))?;
-    let total_bytes = bytes.len() as u64;
+    let open = || std::fs::File::open(file).with_context(|| format!("opening {}", file.display()));
+    let total_bytes = open()?.metadata()?.len();
+    // One pass to tell the encoding (UTF-8 or CP932), one to read: the file is never held whole.
+    let encoding =
+        text::sniff(std::io::BufReader::new(open()?)).with_context(|| format!("reading {}", file.display()))?;
+    let input = open()?;
     let bar = ProgressBar::new(total_bytes).with_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed}, {eta} left)")
             .expect("a valid template")
@@ -93,9 +97,11 @@ pub async fn import(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let reader_bar = bar.clone();
     let reader = std::thread::spawn(move || {
+        let pos = std::sync::atomic::AtomicU64::new(0);
         let mut batch = Vec::with_capacity(BATCH);
         let (mut rows, mut bad) = (0u64, 0u64);
-        let result = tsunagu_exchange::read(format, &bytes, &mut |_, r, pos| {
+        let counted = tsunagu_exchange::json_stream::Counting::new(input, &pos);
+        let result = tsunagu_exchange::read_stream(format, counted, encoding, &mut |_, r| {
             rows += 1;
             let sent = match r {
                 Ok(r) => {
@@ -108,7 +114,7 @@ pub async fn import(
                 }
             };
             if rows % 256 == 0 {
-                reader_bar.set_position(pos);
+                reader_bar.set_position(pos.load(std::sync::atomic::Ordering::Relaxed));
                 reader_bar.set_message(format!("{rows} rows, {bad} with problems"));
             }
             sent

@@ -173,16 +173,17 @@ fn parse_date(cell: &str) -> Result<String, String> {
 /// Read CSV text: one result per data row (line numbers count the header as line 1).
 pub fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
     let mut out = Vec::new();
-    read_each(text.as_bytes(), &mut |row, r, _| {
+    read_each(text.as_bytes(), &mut |row, r| {
         out.push((row, r));
         true
     })?;
     Ok(out)
 }
 
-/// Read CSV (UTF-8 bytes) row by row: `each(row, result, bytes read so far)` returns false to
-/// stop. Only the current row is in memory. Errors are about the header (nothing was read).
-pub fn read_each(utf8: &[u8], each: &mut dyn FnMut(usize, RowResult, u64) -> bool) -> Result<(), RowError> {
+/// Read CSV (UTF-8) row by row: `each(row, result)` returns false to stop. Only the current row
+/// is in memory. Errors are about the whole file: its header, or a read that failed (an
+/// undecodable byte); rows before it were already handed over.
+pub fn read_each(utf8: impl std::io::Read, each: &mut dyn FnMut(usize, RowResult) -> bool) -> Result<(), RowError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(utf8);
     let headers = rdr
         .headers()
@@ -224,9 +225,12 @@ pub fn read_each(utf8: &[u8], each: &mut dyn FnMut(usize, RowResult, u64) -> boo
                     .collect();
                 row_to_resource(row, &cells)
             }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(RowError { row, field: String::new(), reason: e.to_string() });
+            }
             Err(e) => Err(vec![RowError { row, field: String::new(), reason: format!("unreadable row: {e}") }]),
         };
-        if !each(row, result, rdr.position().byte()) {
+        if !each(row, result) {
             break;
         }
     }

@@ -9,21 +9,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-/// A reader over bytes that counts how far it has read (for progress).
-pub struct Counting<'a> {
-    bytes: &'a [u8],
+/// A reader that counts how far it has read (for progress).
+pub struct Counting<'a, R> {
+    inner: R,
     pos: &'a AtomicU64,
 }
 
-impl<'a> Counting<'a> {
-    pub fn new(bytes: &'a [u8], pos: &'a AtomicU64) -> Self {
-        Counting { bytes, pos }
+impl<'a, R: Read> Counting<'a, R> {
+    pub fn new(inner: R, pos: &'a AtomicU64) -> Self {
+        Counting { inner, pos }
     }
 }
 
-impl Read for Counting<'_> {
+impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.bytes.read(buf)?;
+        let n = self.inner.read(buf)?;
         self.pos.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -45,7 +45,7 @@ pub fn for_each_item(
     members: &[&str],
     each: &mut dyn FnMut(Value) -> bool,
 ) -> Result<Outline, String> {
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let mut de = serde_json::Deserializer::from_reader(reader);
     let mut outline = Outline { found: false, top_strings: Vec::new() };
     let top = Top { members, each, outline: &mut outline };
     match top.deserialize(&mut de) {

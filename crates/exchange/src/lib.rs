@@ -116,56 +116,76 @@ pub struct ReadInfo {
     pub encoding: text::Encoding,
 }
 
-/// Read a file row by row (a record per CSV row, JSON line, HSDS service or GeoJSON feature):
-/// `each(row, result, bytes read so far)`, which returns false to stop. Only the current row is
-/// held, so a file of any length reads in constant memory beyond the file's bytes (and, for
-/// Shift_JIS, their UTF-8 copy). JSON formats must be UTF-8 (RFC 8259).
+/// Read a file in memory row by row; see [`read_stream`]. `each` also gets how many bytes have
+/// been read so far.
 pub fn read(
     format: Format,
     bytes: &[u8],
     each: &mut dyn FnMut(usize, RowResult, u64) -> bool,
 ) -> Result<ReadInfo, FileError> {
+    let encoding = text::sniff(bytes).expect("reading memory cannot fail");
+    let pos = std::sync::atomic::AtomicU64::new(0);
+    read_stream(format, json_stream::Counting::new(bytes, &pos), encoding, &mut |row, r| {
+        each(row, r, pos.load(std::sync::atomic::Ordering::Relaxed))
+    })
+}
+
+/// Read a stream row by row (a record per CSV row, JSON line, HSDS service or GeoJSON feature):
+/// `each(row, result)` returns false to stop. Only the current row is held, so a file of any
+/// length reads in constant memory. `encoding` comes from [`text::sniff`]; JSON formats must be
+/// UTF-8 (RFC 8259). A UTF-8 byte order mark is skipped.
+pub fn read_stream(
+    format: Format,
+    reader: impl std::io::Read,
+    encoding: text::Encoding,
+    each: &mut dyn FnMut(usize, RowResult) -> bool,
+) -> Result<ReadInfo, FileError> {
+    use std::io::BufRead;
     let whole = |reason: String| RowError { row: 0, field: String::new(), reason };
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match format {
-        Format::Csv => match std::str::from_utf8(body) {
-            Ok(_) => {
-                csv::read_each(body, each)?;
-                Ok(ReadInfo { encoding: text::Encoding::Utf8 })
-            }
-            Err(_) => {
-                let (decoded, encoding) = text::decode(body).map_err(|e| whole(e.to_string()))?;
-                // Progress counts the original bytes; scale the decoded position.
-                let scale = body.len() as f64 / decoded.len().max(1) as f64;
-                csv::read_each(decoded.as_bytes(), &mut |row, r, pos| each(row, r, (pos as f64 * scale) as u64))?;
-                Ok(ReadInfo { encoding })
-            }
-        },
-        Format::Jsonl => {
-            std::str::from_utf8(body).map_err(|e| whole(format!("JSON Lines must be UTF-8: {e}")))?;
-            let mut pos = bytes.len() - body.len();
-            for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-                pos += line.len() + 1;
-                let text = std::str::from_utf8(line).expect("checked above").trim();
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    if encoding == text::Encoding::Utf8
+        && reader.fill_buf().map_err(|e| whole(e.to_string()))?.starts_with(b"\xEF\xBB\xBF")
+    {
+        reader.consume(3);
+    }
+    let info = ReadInfo { encoding };
+    match (format, encoding) {
+        (Format::Csv, text::Encoding::Utf8) => csv::read_each(reader, each).map(|_| info),
+        (Format::Csv, text::Encoding::ShiftJis) => {
+            csv::read_each(text::ShiftJisReader::new(reader), each).map(|_| info)
+        }
+        (_, text::Encoding::ShiftJis) => {
+            Err(whole(format!("{} must be UTF-8 (RFC 8259); this file is not", format.code())))
+        }
+        (Format::Jsonl, _) => {
+            let mut line = Vec::new();
+            let mut row = 0;
+            loop {
+                line.clear();
+                let n = reader.read_until(b'\n', &mut line).map_err(|e| whole(e.to_string()))?;
+                if n == 0 {
+                    break;
+                }
+                row += 1;
+                let text =
+                    std::str::from_utf8(&line).map_err(|e| whole(format!("line {row} is not UTF-8: {e}")))?.trim();
                 if text.is_empty() {
                     continue;
                 }
-                if !each(i + 1, jsonl::parse_line(i + 1, text), pos.min(bytes.len()) as u64) {
+                if !each(row, jsonl::parse_line(row, text)) {
                     break;
                 }
             }
-            Ok(ReadInfo { encoding: text::Encoding::Utf8 })
+            Ok(info)
         }
-        Format::Hsds | Format::Geojson => {
-            std::str::from_utf8(body).map_err(|e| whole(format!("JSON must be UTF-8: {e}")))?;
-            let pos = std::sync::atomic::AtomicU64::new((bytes.len() - body.len()) as u64);
+        (Format::Hsds | Format::Geojson, _) => {
             let mut row = 0;
             let members: &[&str] = if format == Format::Hsds { &["contents"] } else { &["features"] };
-            let outline = json_stream::for_each_item(json_stream::Counting::new(body, &pos), members, &mut |v| {
+            let outline = json_stream::for_each_item(reader, members, &mut |v| {
                 row += 1;
                 let r =
                     if format == Format::Hsds { hsds::parse_service(row, v) } else { geojson::parse_feature(row, v) };
-                each(row, r, pos.load(std::sync::atomic::Ordering::Relaxed))
+                each(row, r)
             })
             .map_err(|e| whole(format!("not valid JSON: {e}")))?;
             if !outline.found {
@@ -181,7 +201,7 @@ pub fn read(
             {
                 return Err(whole(format!("expected a FeatureCollection, found type `{t}`")));
             }
-            Ok(ReadInfo { encoding: text::Encoding::Utf8 })
+            Ok(info)
         }
     }
 }
