@@ -29,6 +29,10 @@
 //! | source_name, source_url, source_date, licence | 出典, 出典URL, 出典日, ライセンス | |
 //! | verified_at | 確認日 | YYYY-MM-DD |
 //! | sample | サンプル | true for synthetic records |
+//! | departments | 診療科目 | `小児科|内科` (also `;` or `、`) |
+//! | prefecture, municipality | 都道府県, 市区町村名 | checked against the municipality; with no code and no address, they place the record |
+//! | service_type | サービス種類 | checked: must name the same kind |
+//! | has_pediatrics | 小児科あり | checked: true exactly when a department contains 小児 |
 
 use serde_json::{Map, Value, json};
 use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, ServiceArea, TransportFeature, Weekday};
@@ -62,16 +66,23 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("service_area", &["対応エリア", "サービス提供地域"]),
     ("languages", &["対応言語"]),
     ("accessibility", &["バリアフリー"]),
+    ("departments", &["診療科目", "診療科"]),
     ("transport", &["移送設備"]),
     ("accepting_new_children", &["新規受入"]),
     ("availability_updated_at", &["空き情報更新日時"]),
     ("private", &["非公開情報"]),
-    ("source_name", &["出典"]),
+    ("source_name", &["出典", "source_dataset"]),
     ("source_url", &["出典URL"]),
     ("source_date", &["出典日", "データ時点"]),
     ("licence", &["ライセンス"]),
     ("verified_at", &["確認日", "最終確認日"]),
     ("sample", &["サンプル"]),
+    // Check-only columns, as open-data lists carry them: read and compared with the record
+    // (a mismatch is reported), written for people reading the file.
+    ("prefecture", &["都道府県", "都道府県名"]),
+    ("municipality", &["市区町村", "市区町村名"]),
+    ("service_type", &["サービス種類"]),
+    ("has_pediatrics", &["小児科あり"]),
 ];
 
 /// The canonical column a header names, if any.
@@ -81,7 +92,7 @@ pub fn column(header: &str) -> Option<&'static str> {
 }
 
 fn split_list(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split([';', '、', ',', '，', '；', '\n']).map(str::trim).filter(|s| !s.is_empty())
+    cell.split([';', '、', ',', '，', '；', '\n', '|']).map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Japanese forms of a vocabulary label: 「保育所・認定こども園」 → 保育所, 認定こども園; 「人工呼吸器の管理」 → 人工呼吸器.
@@ -295,6 +306,10 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
             "lat" | "lon" if cell != "-" && cell.parse::<f64>().is_err() => {
                 err(col, format!("`{cell}` is not a number"))
             }
+            // An e-mail address published in the URL column is an e-mail address.
+            "url" if cell.contains('@') && !cell.contains("://") && get("email").is_none() => {
+                contact.insert("email".into(), json!(cell));
+            }
             "phone" | "email" | "url" => {
                 contact.insert(col.to_string(), json!(cell));
             }
@@ -337,8 +352,8 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
                     Err(e) => err(col, e),
                 }
             }
-            "languages" => {
-                v.insert("languages".into(), json!(split_list(cell).collect::<Vec<_>>()));
+            "languages" | "departments" => {
+                v.insert(col.to_string(), json!(split_list(cell).collect::<Vec<_>>()));
             }
             "accessibility" => match split_list(cell)
                 .map(|a| a.parse::<Accessibility>().map(|a| a.code()))
@@ -425,8 +440,51 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
             Err(_) => {}
         }
     }
+    if !v.contains_key("municipality_code")
+        && get("address").is_none()
+        && let Some(m) = get("municipality")
+    {
+        match place_address(&format!("{}{m}", get("prefecture").unwrap_or(""))) {
+            Ok((code, _)) => {
+                v.insert("municipality_code".into(), json!(code));
+            }
+            Err(e) => err("municipality", e),
+        }
+    }
     if !v.contains_key("municipality_code") && get("address").is_none() {
         err("municipality_code", "give 市区町村コード or 住所".into());
+    }
+    // Check-only columns.
+    let g = tsunagu_places::Gazetteer::bundled();
+    if let Some(m) =
+        v.get("municipality_code").and_then(Value::as_str).and_then(|c| c.parse().ok()).and_then(|c| g.municipality(c))
+    {
+        if let Some(p) = get("prefecture").filter(|p| *p != m.prefecture) {
+            err("prefecture", format!("`{p}` is not the prefecture of {} ({})", m.code, m.prefecture));
+        }
+        if let Some(name) = get("municipality").filter(|n| *n != m.name && *n != m.full_name) {
+            err("municipality", format!("`{name}` is not the name of {} ({})", m.code, m.name));
+        }
+    }
+    if let (Some(t), Some(k)) = (get("service_type"), v.get("kind").and_then(Value::as_str))
+        && let Ok(named) = parse_kind(t)
+        && named.code() != k
+    {
+        err("service_type", format!("`{t}` names {}, but 種別 is {k}", named.code()));
+    }
+    if let Some(flag) = get("has_pediatrics") {
+        let pediatric = v
+            .get("departments")
+            .and_then(Value::as_array)
+            .is_some_and(|ds| ds.iter().filter_map(Value::as_str).any(|d| d.contains("小児")));
+        match parse_bool(flag) {
+            Ok(b) if v.contains_key("departments") && b != pediatric => err(
+                "has_pediatrics",
+                format!("`{flag}` disagrees with 診療科目 ({})", if pediatric { "has 小児" } else { "no 小児" }),
+            ),
+            Ok(_) => {}
+            Err(e) => err("has_pediatrics", e),
+        }
     }
     if get("name").is_none() {
         err("name", "名称 (name) is required".into());
@@ -522,6 +580,7 @@ pub fn header_line(headers: Headers) -> String {
 
 /// One record's row (with its line end).
 pub fn record_line(r: &Resource) -> String {
+    let muni = tsunagu_places::Gazetteer::bundled().municipality(r.municipality_code);
     {
         let opt = |o: Option<String>| o.unwrap_or_default();
         let cells: Vec<String> = COLUMNS
@@ -553,6 +612,13 @@ pub fn record_line(r: &Resource) -> String {
                 "service_area" if r.service_area != ServiceArea::None => json_cell(&r.service_area),
                 "languages" => r.languages.join(";"),
                 "accessibility" => r.accessibility.iter().map(|a| a.code()).collect::<Vec<_>>().join(";"),
+                "departments" => r.departments.join("|"),
+                "prefecture" => opt(muni.map(|m| m.prefecture.clone())),
+                "municipality" => opt(muni.map(|m| m.name.clone())),
+                "service_type" => r.kind.labels().ja.to_string(),
+                "has_pediatrics" if !r.departments.is_empty() => {
+                    r.departments.iter().any(|d| d.contains("小児")).to_string()
+                }
                 "transport" => opt(r.transport.map(|t| json_cell(&t))),
                 "accepting_new_children" => opt(r.accepting_new_children.map(|b| b.to_string())),
                 "availability_updated_at" => opt(r.availability_updated_at.map(|t| t.to_rfc3339())),
@@ -608,7 +674,7 @@ mod tests {
             report,
             [
                 "row 4: name: 名称 (name) is required",
-                "row 5: kind: unknown kind `保育園の一種`; allowed: daycare, kindergarten, special_needs_school, school, child_development_support, after_school_day_service, nursery_visit_support, short_stay, home_help, home_nursing, home_care_clinic, hospital, clinic, pharmacy, rehabilitation, consultation_support, support_center, coordinator, transport, equipment_rental, power_supply, welfare_shelter, family_support, program, training",
+                "row 5: kind: unknown kind `保育園の一種`; allowed: daycare, kindergarten, special_needs_school, school, child_development_support, after_school_day_service, nursery_visit_support, short_stay, home_help, home_nursing, regular_patrol_home_care_nursing, home_care_clinic, hospital, clinic, pharmacy, rehabilitation, consultation_support, support_center, coordinator, transport, equipment_rental, power_supply, welfare_shelter, family_support, program, training",
                 "row 5: care_types: unknown care type `すいとり`; allowed: suction_oral_nasal, suction_tracheal, tube_feeding_nasal, gastrostomy, ventilator, oxygen, tracheostomy, nasopharyngeal_airway, nebulizer, catheterization, insulin, glucose_monitoring, central_venous, dialysis, stoma, seizure_medication, pulse_oximetry",
                 "row 6: address: `東京都千代田区1-1` could not be placed; give 市区町村コード",
                 "row 7: nurse_schedule: `水曜 9時`: `9時` is not a time range: expected HH:MM-HH:MM, e.g. 09:00-17:00",

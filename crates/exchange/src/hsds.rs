@@ -36,6 +36,7 @@ const FIELDS: &[&str] = &[
     "capacity",
     "nurse_schedule",
     "accessibility",
+    "departments",
     "transport",
     "accepting_new_children",
     "availability_updated_at",

@@ -13,6 +13,7 @@
 //! Reading never stops at the first problem: every row gets a result, every problem names its
 //! row, column and reason.
 
+pub mod bundled;
 pub mod csv;
 pub mod geojson;
 pub mod hsds;

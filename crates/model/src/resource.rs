@@ -219,6 +219,10 @@ pub struct Resource {
     pub languages: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accessibility: Vec<Accessibility>,
+    /// Medical departments (診療科目) of a hospital or clinic, as the source names them
+    /// (小児科, 小児外科 …). Searchable as text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<TransportFeatures>,
     pub source: Source,
@@ -243,6 +247,8 @@ pub struct Resource {
 }
 
 pub const MAX_NAME_CHARS: usize = 200;
+/// Most medical departments (診療科目) on one record.
+pub const MAX_DEPARTMENTS: usize = 80;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 pub const MAX_ADDRESS_CHARS: usize = 300;
 
@@ -267,7 +273,10 @@ impl Resource {
         for f in [&mut self.contact.phone, &mut self.contact.email, &mut self.contact.url] {
             *f = f.as_deref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         }
+        self.contact.phone = self.contact.phone.as_deref().map(normalize_phone);
+        self.contact.url = self.contact.url.as_deref().map(normalize_url);
         self.languages = self.languages.iter().map(|l| l.trim().to_string()).collect();
+        self.departments = self.departments.iter().map(|d| nfc(d.trim())).filter(|d| !d.is_empty()).collect();
         self.accessibility.sort();
         self.accessibility.dedup();
         if let ServiceArea::Municipalities { codes } = &mut self.service_area {
@@ -344,6 +353,14 @@ impl Resource {
                 errs.push(FieldError::new(field, format!("`{u}` is not an http(s) URL")));
             }
         }
+        if self.departments.len() > MAX_DEPARTMENTS {
+            errs.push(FieldError::new("departments", format!("at most {MAX_DEPARTMENTS} departments")));
+        }
+        for (i, d) in self.departments.iter().enumerate() {
+            if d.chars().count() > 40 {
+                errs.push(FieldError::new(format!("departments/{i}"), "at most 40 characters"));
+            }
+        }
         for (i, l) in self.languages.iter().enumerate() {
             if !is_language_tag(l) {
                 errs.push(FieldError::new(
@@ -394,6 +411,41 @@ impl Resource {
 /// The mark every sample record's name carries, so it can never pass as a real facility.
 pub const SAMPLE_MARK: &str = "【サンプル】";
 
+/// Dash-like characters people type in phone numbers and host names.
+const DASHES: &[char] = &['‐', '‑', '‒', '–', '—', '―', '−', '－', 'ー', 'ｰ'];
+
+/// Full-width digits and any dash become ASCII: 「０４８－５７９－５８２１」 → 048-579-5821.
+fn normalize_phone(s: &str) -> String {
+    let s: String = s.nfkc().collect();
+    s.chars().map(|c| if DASHES.contains(&c) { '-' } else { c }).collect()
+}
+
+/// Common slips in published URLs: full-width characters, a dash typed as 「ー」, a missing
+/// colon (`http//`), or no scheme at all (`www.example.jp`) — fixed when the result is an
+/// unambiguous http(s) URL; anything else is kept as given (and validation reports it).
+fn normalize_url(s: &str) -> String {
+    let s: String = s.nfkc().collect::<String>().chars().map(|c| if DASHES.contains(&c) { '-' } else { c }).collect();
+    let fixed = if let Some(rest) = s.strip_prefix("http:/").filter(|r| !r.starts_with('/')) {
+        format!("http://{rest}")
+    } else if let Some(rest) = s.strip_prefix("https:/").filter(|r| !r.starts_with('/')) {
+        format!("https://{rest}")
+    } else if let Some(rest) = s.strip_prefix("http//") {
+        format!("http://{rest}")
+    } else if let Some(rest) = s.strip_prefix("https//") {
+        format!("https://{rest}")
+    } else if !s.contains("://")
+        && !s.contains('@')
+        && s.split('/').next().is_some_and(|host| {
+            host.contains('.') && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
+    {
+        format!("http://{s}")
+    } else {
+        s.clone()
+    };
+    if is_http_url(&fixed) { fixed } else { s }
+}
+
 fn is_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     s.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' ' | '+')) && (9..=15).contains(&digits)
@@ -424,6 +476,25 @@ fn is_language_tag(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn published_phone_numbers_and_urls_are_tidied_or_left_for_validation() {
+        assert_eq!(super::normalize_phone("０４８－５７９－５８２１"), "048-579-5821");
+        assert_eq!(super::normalize_phone("0265‐73‐8228"), "0265-73-8228");
+        for (given, want) in [
+            ("www.example.or.jp", "http://www.example.or.jp"),
+            ("example.jp/", "http://example.jp/"),
+            ("http//example.jp", "http://example.jp"),
+            ("https//example.com", "https://example.com"),
+            ("http:/www.example.jp", "http://www.example.jp"),
+            ("https：//lifeplanーkaigo.jp", "https://lifeplan-kaigo.jp"),
+            ("https://example.jp/a", "https://example.jp/a"),
+            ("httt;//www.example.jp/", "httt;//www.example.jp/"),
+            ("ftp://example.jp", "ftp://example.jp"),
+        ] {
+            assert_eq!(super::normalize_url(given), want, "{given}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -252,7 +252,13 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
         }
     }
     d.add_text(f.address, address);
-    d.add_text(f.labels, labels_text(r.kind, r.care_types.iter()));
+    // Departments (診療科目: 小児科 …) are findable like the vocabulary labels.
+    let mut labels = labels_text(r.kind, r.care_types.iter());
+    for dept in &r.departments {
+        labels.push(' ');
+        labels.push_str(dept);
+    }
+    d.add_text(f.labels, labels);
 
     let uuid = r.id.as_u128();
     d.add_u64(f.id_hi, (uuid >> 64) as u64);

@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]

@@ -58,6 +58,7 @@ fn make(i: usize, location: LatLon, service_area: ServiceArea) -> Resource {
         contact: Default::default(),
         languages: vec![],
         accessibility: vec![],
+        departments: vec![],
         transport: None,
         source: Source { name: "test".into(), id: None, url: None, date: None, licence: None },
         verified_at: None,
