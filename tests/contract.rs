@@ -222,6 +222,39 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
         let (op, _, _, _) = send(&spec, method, &path, k, &headers, b.as_ref());
         covered.insert(op);
     }
+    // Reports from the public: no key; then an editor lists and closes them.
+    let rp = format!("{p}/reports");
+    for (b, want) in [
+        (json!({"kind": "closed"}), 202),
+        (json!({"kind": "wrong"}), 422),
+        (json!({"kind": "vanished", "extra": 1}), 422),
+    ] {
+        let (op, status, _, _) = send(&spec, "post", &rp, None, &[], Some(&b));
+        assert_eq!(status, want, "{b}");
+        covered.insert(op);
+    }
+    let (_, status, _, _) = send(
+        &spec,
+        "post",
+        "/v1/resources/0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c29/reports",
+        None,
+        &[],
+        Some(&json!({"kind": "moved"})),
+    );
+    assert_eq!(status, 404);
+    let (op, status, _, listed) = send(&spec, "get", "/v1/reports", Some(&editor), &[], None);
+    assert_eq!(status, 200);
+    covered.insert(op);
+    let report_id = listed["reports"][0]["id"].as_str().expect("the report is listed").to_string();
+    for (k, b) in [
+        (Some(editor.as_str()), json!({"status": "resolved", "note": "閉所を確認"})),
+        (Some(editor.as_str()), json!({"status": "resolved"})),
+        (None, json!({"status": "dismissed"})),
+    ] {
+        let (op, _, _, _) = send(&spec, "patch", &format!("/v1/reports/{report_id}"), k, &[], Some(&b));
+        covered.insert(op);
+    }
+    covered.insert(check(&spec, "/v1/sources"));
     // Imports send a file, not JSON.
     for (mode, csv_text) in [
         ("dry_run", "名称,種別,住所,出典\n契約テスト園,保育所,松本市丸の内3-7,test\n"),

@@ -124,11 +124,7 @@ pub fn in_process() -> InProcess {
         let (d, _) = tsunagu_api::Directory::open(Arc::new(store), &dir.path().join("index")).await.expect("directory");
         Arc::new(d)
     });
-    let state = tsunagu_api::AppState {
-        directory: directory.clone(),
-        gazetteer: tsunagu_places::Gazetteer::bundled(),
-        config: Arc::new(tsunagu_api::ApiConfig::default()),
-    };
+    let state = tsunagu_api::AppState::new(directory.clone(), tsunagu_api::ApiConfig::default());
     InProcess { router: tsunagu_api::router(state), directory, runtime, _dir: dir }
 }
 

@@ -43,11 +43,21 @@ pub struct ApiConfig {
     pub serve_sample_data: bool,
     /// Availability older than this many days is marked stale in responses.
     pub availability_stale_days: u32,
+    /// A record confirmed (or published by its source) within this many days is `fresh`.
+    pub fresh_days: u32,
+    /// Older than this many days it is `stale`; in between, `aging`.
+    pub stale_days: u32,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { request_timeout: Duration::from_secs(10), serve_sample_data: true, availability_stale_days: 30 }
+        ApiConfig {
+            request_timeout: Duration::from_secs(10),
+            serve_sample_data: true,
+            availability_stale_days: 30,
+            fresh_days: 365,
+            stale_days: 730,
+        }
     }
 }
 
@@ -57,6 +67,14 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     pub gazetteer: &'static Gazetteer,
     pub config: Arc<ApiConfig>,
+    /// Rate limits of public reports.
+    pub report_limits: Arc<routes::reports::ReportLimits>,
+}
+
+impl AppState {
+    pub fn new(directory: Arc<Directory>, config: ApiConfig) -> AppState {
+        AppState { directory, gazetteer: Gazetteer::bundled(), config: Arc::new(config), report_limits: Arc::default() }
+    }
 }
 
 /// Longest accepted request target (path + query), in bytes.
@@ -75,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::exchange::router())
         .merge(routes::vocabulary::router())
         .merge(routes::places::router())
+        .merge(routes::reports::router())
+        .merge(routes::sources::router())
         .merge(routes::health::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

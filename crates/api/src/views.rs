@@ -54,7 +54,72 @@ pub struct ResourceView {
     /// True when availability (nurse schedule, vacancies, accepting new children) was last updated
     /// longer ago than the server's threshold: shown as 「情報が古い可能性」, not as current.
     pub availability_stale: bool,
+    /// Where the record comes from and how old it is.
+    pub provenance: Provenance,
     pub links: Links,
+}
+
+/// How fresh a record is, by the later of its last verification and its source's date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Freshness {
+    Fresh,
+    Aging,
+    /// Old, or of unknown date: call before relying on it.
+    Stale,
+}
+
+/// Provenance of one record, shown with every answer.
+#[derive(Debug, Serialize)]
+pub struct Provenance {
+    pub source_name: String,
+    /// The registered source (see `GET /v1/sources`), when the record's source is one.
+    pub source_id: Option<&'static str>,
+    pub source_date: Option<chrono::NaiveDate>,
+    pub verified_at: Option<chrono::NaiveDate>,
+    pub licence: Option<String>,
+    /// The later of `verified_at` and `source_date`.
+    pub as_of: Option<chrono::NaiveDate>,
+    pub age_days: Option<i64>,
+    pub freshness: Freshness,
+    pub freshness_ja: &'static str,
+    pub freshness_en: &'static str,
+    /// True for synthetic sample records (never a real facility).
+    pub sample: bool,
+}
+
+impl Provenance {
+    pub fn of(r: &Resource, config: &crate::ApiConfig) -> Provenance {
+        let registered = tsunagu_exchange::bundled::source_of(&r.source.name);
+        let as_of = r.verified_at.max(r.source.date);
+        let age_days = as_of.map(|d| (chrono::Utc::now().date_naive() - d).num_days());
+        let freshness = match age_days {
+            Some(a) if a <= i64::from(config.fresh_days) => Freshness::Fresh,
+            Some(a) if a <= i64::from(config.stale_days) => Freshness::Aging,
+            _ => Freshness::Stale,
+        };
+        let (freshness_ja, freshness_en) = match (freshness, as_of) {
+            (Freshness::Fresh, _) => ("最近確認された情報です", "recently confirmed"),
+            (Freshness::Aging, _) => ("情報が少し古い可能性があります", "may be somewhat out of date"),
+            (Freshness::Stale, Some(_)) => {
+                ("情報が古い可能性があります — 事前にお問い合わせください", "may be out of date — call first")
+            }
+            (Freshness::Stale, None) => ("確認日が不明です — 事前にお問い合わせください", "date unknown — call first"),
+        };
+        Provenance {
+            source_name: r.source.name.clone(),
+            source_id: registered.map(|s| s.id.as_str()),
+            source_date: r.source.date,
+            verified_at: r.verified_at,
+            licence: r.source.licence.clone().or_else(|| registered.map(|s| s.licence.clone())),
+            as_of,
+            age_days,
+            freshness,
+            freshness_ja,
+            freshness_en,
+            sample: r.sample,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -76,6 +141,7 @@ impl ResourceView {
         });
         ResourceView {
             availability_stale: stale,
+            provenance: Provenance::of(&resource, config),
             kind_label: resource.kind.labels().into(),
             care_type_labels: resource.care_types.iter().map(|c| c.labels().into()).collect(),
             municipality: MunicipalityRef::of(g, resource.municipality_code),

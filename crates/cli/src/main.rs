@@ -75,6 +75,12 @@ enum Command {
         /// Availability older than this many days is marked stale in responses.
         #[arg(long, env = "TSUNAGU_AVAILABILITY_STALE_DAYS", default_value_t = 30)]
         availability_stale_days: u32,
+        /// A record confirmed (or published by its source) within this many days is "fresh".
+        #[arg(long, env = "TSUNAGU_FRESH_DAYS", default_value_t = 365)]
+        fresh_days: u32,
+        /// Older than this many days a record is "stale" (in between: "aging").
+        #[arg(long, env = "TSUNAGU_STALE_DAYS", default_value_t = 730)]
+        stale_days: u32,
         /// Stop when standard input closes (used by tests that own the process).
         #[arg(long, hide = true)]
         stop_on_stdin_eof: bool,
@@ -168,11 +174,24 @@ async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, no_sample_data, request_timeout_secs, availability_stale_days, stop_on_stdin_eof } => {
+        Command::Serve {
+            addr,
+            no_sample_data,
+            request_timeout_secs,
+            availability_stale_days,
+            fresh_days,
+            stale_days,
+            stop_on_stdin_eof,
+        } => {
+            if fresh_days > stale_days {
+                bail!("--fresh-days ({fresh_days}) must not exceed --stale-days ({stale_days})");
+            }
             let config = ApiConfig {
                 request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
                 serve_sample_data: !no_sample_data,
                 availability_stale_days,
+                fresh_days,
+                stale_days,
             };
             serve(&cli.data_dir, addr, config, stop_on_stdin_eof).await
         }
@@ -276,13 +295,27 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
     let no_sample_data = !config.serve_sample_data;
     let started = Instant::now();
     let store = open_store(data_dir).await?;
-    if store.state().await?.count == 0 && !no_sample_data {
-        let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
-        let s = store.upsert(&samples, "system:bundled-sample-data").await?;
-        tracing::info!(
-            created = s.created,
-            "empty store: loaded the bundled sample data (every record is marked sample: true)"
-        );
+    if store.state().await?.count == 0 {
+        // The bundled real records, through the same CSV import path as `tsunagu import`.
+        let (rows, _) =
+            tsunagu_exchange::read_all(tsunagu_exchange::Format::Csv, tsunagu_exchange::bundled::REAL_FACILITIES_CSV)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", tsunagu_exchange::bundled::REAL_FACILITIES_FILE))?;
+        let real = rows
+            .into_iter()
+            .map(|(row, r)| {
+                r.map_err(|e| anyhow::anyhow!("{} row {row}: {e:?}", tsunagu_exchange::bundled::REAL_FACILITIES_FILE))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let s = store.upsert(&real, "system:bundled-real-data").await?;
+        tracing::info!(created = s.created, "empty store: loaded the bundled real records (厚生労働省 open data)");
+        if !no_sample_data {
+            let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
+            let s = store.upsert(&samples, "system:bundled-sample-data").await?;
+            tracing::info!(
+                created = s.created,
+                "empty store: loaded the bundled sample data (every record is marked sample: true)"
+            );
+        }
     }
     let (directory, readiness) = Directory::open(store, &index_path(data_dir)).await?;
     match &readiness {
@@ -291,7 +324,7 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
         IndexReadiness::Rebuilt { reason } => tracing::info!(%reason, "index rebuilt"),
     }
     let directory = Arc::new(directory);
-    let state = AppState { directory: directory.clone(), gazetteer: Gazetteer::bundled(), config: Arc::new(config) };
+    let state = AppState::new(directory.clone(), config);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     let count = directory.index.len();
@@ -316,7 +349,7 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
         }
     });
 
-    axum::serve(listener, tsunagu_api::router(state))
+    axum::serve(listener, tsunagu_api::router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof))
         .await?;
     follower.abort();

@@ -68,8 +68,13 @@ pub struct SearchRequest {
     pub radius: Option<RadiusKm>,
     /// Any of these kinds (empty = any kind).
     pub kinds: Vec<Kind>,
-    /// All of these care types must be accepted.
+    /// All of these care types: resources that confirm them all come first; resources whose
+    /// answer is unknown for some follow (unless `include_unconfirmed` is false); a resource
+    /// that declines any of them never matches.
     pub care_types: CareSet,
+    /// Include resources whose acceptance of a requested care type is unknown (after the
+    /// confirmed ones).
+    pub include_unconfirmed: bool,
     /// Within any of these municipality codes (`None` = anywhere). Callers expand a designated
     /// city to its wards and a region to its members.
     pub municipalities: Option<Vec<MunicipalityCode>>,
@@ -97,6 +102,7 @@ impl Default for SearchRequest {
             radius: None,
             kinds: Vec::new(),
             care_types: CareSet::EMPTY,
+            include_unconfirmed: true,
             municipalities: None,
             has_vacancy: false,
             nurse_on: None,
@@ -119,8 +125,10 @@ pub struct Hit {
     /// Ranking score (text relevance, distance-blended); 0 without text.
     pub score: f32,
     pub distance_km: Option<f64>,
-    /// The requested care types this resource accepts (all of them, by the filter).
+    /// The requested care types this resource confirms it accepts.
     pub matched_care_types: CareSet,
+    /// The requested care types whose acceptance is unknown (対応未確認): call first.
+    pub unconfirmed_care_types: CareSet,
 }
 
 /// Counts of matching resources, by facet, largest first.
@@ -135,6 +143,9 @@ pub struct Facets {
 pub struct SearchResults {
     /// Every match, not just this page.
     pub total: usize,
+    /// Of `total`, matches that confirm every requested care type (all of them without a care
+    /// filter); they are ranked before the unconfirmed ones.
+    pub confirmed_total: usize,
     pub sort: Sort,
     pub hits: Vec<Hit>,
     pub facets: Option<Facets>,
@@ -146,12 +157,15 @@ struct Candidate {
     ord: u32,
     score: f32,
     distance_km: Option<f64>,
+    /// Every requested care type is confirmed (true without a care filter).
+    confirmed: bool,
 }
 
 /// Everything a candidate must satisfy, precomputed for speed.
 struct Filter {
     kinds: u32,
     care: CareSet,
+    include_unconfirmed: bool,
     municipalities: Option<Vec<u32>>,
     has_vacancy: bool,
     nurse_on: u8,
@@ -173,6 +187,7 @@ impl Filter {
         Filter {
             kinds: req.kinds.iter().fold(0u32, |m, k| m | (1 << k.index())),
             care: req.care_types,
+            include_unconfirmed: req.include_unconfirmed,
             municipalities,
             has_vacancy: req.has_vacancy,
             nurse_on: req.nurse_on.map_or(0, |d| 1 << d.index()),
@@ -184,12 +199,17 @@ impl Filter {
         }
     }
 
-    /// `Some(distance)` (distance `None` without a point) when the entry passes.
-    fn check(&self, e: &Entry) -> Option<Option<f64>> {
+    /// `Some((distance, confirmed))` (distance `None` without a point) when the entry passes.
+    fn check(&self, e: &Entry) -> Option<(Option<f64>, bool)> {
         if self.kinds != 0 && self.kinds & (1 << e.kind.index()) == 0 {
             return None;
         }
-        if !e.care.contains_all(self.care) {
+        // Declining any requested care type rules a resource out; not saying is "unconfirmed".
+        if !e.declined.intersection(self.care).is_empty() {
+            return None;
+        }
+        let confirmed = e.care.contains_all(self.care);
+        if !confirmed && !self.include_unconfirmed {
             return None;
         }
         if !self.include_sample && e.sample {
@@ -215,13 +235,13 @@ impl Filter {
             return None;
         }
         match self.point {
-            None => Some(None),
+            None => Some((None, confirmed)),
             Some(p) => {
                 let d = e.point.map(|q| p.distance_km(q));
                 match (self.radius_km, d) {
                     (Some(_), None) => None,
                     (Some(r), Some(d)) if d > r => None,
-                    _ => Some(d),
+                    _ => Some((d, confirmed)),
                 }
             }
         }
@@ -240,8 +260,8 @@ impl SearchIndex {
         let filter = Filter::new(req);
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut push = |ord: u32, score: f32, e: &Entry| {
-            if let Some(distance_km) = filter.check(e) {
-                candidates.push(Candidate { ord, score, distance_km });
+            if let Some((distance_km, confirmed)) = filter.check(e) {
+                candidates.push(Candidate { ord, score, distance_km, confirmed });
             }
         };
 
@@ -320,6 +340,7 @@ impl SearchIndex {
         }
         let facets = req.facets.then(|| facets_of(&catalog, &candidates));
         let total = candidates.len();
+        let confirmed_total = candidates.iter().filter(|c| c.confirmed).count();
         let id = |c: &Candidate| catalog.get(c.ord).map(|e| e.id);
         let cmp = |a: &Candidate, b: &Candidate| -> std::cmp::Ordering {
             let primary = match sort {
@@ -332,7 +353,8 @@ impl SearchIndex {
                     key(a).cmp(&key(b))
                 }
             };
-            primary.then_with(|| id(a).cmp(&id(b)))
+            // Confirmed matches first, whatever the order within each group.
+            b.confirmed.cmp(&a.confirmed).then(primary).then_with(|| id(a).cmp(&id(b)))
         };
         let want = (req.offset + req.limit).min(candidates.len());
         if want > 0 && want < candidates.len() {
@@ -351,16 +373,18 @@ impl SearchIndex {
                     score: c.score,
                     distance_km: c.distance_km,
                     matched_care_types: e.care.intersection(req.care_types),
+                    unconfirmed_care_types: req.care_types.difference(e.care.union(e.declined)),
                 })
             })
             .collect();
-        Ok(SearchResults { total, sort, hits, facets })
+        Ok(SearchResults { total, confirmed_total, sort, hits, facets })
     }
 }
 
 fn empty(req: &SearchRequest) -> SearchResults {
     SearchResults {
         total: 0,
+        confirmed_total: 0,
         sort: req.sort.unwrap_or(Sort::Relevance),
         hits: Vec::new(),
         facets: req.facets.then(Facets::default),

@@ -56,6 +56,36 @@ pub struct WriteSummary {
     pub seq: i64,
 }
 
+/// A report from the public about a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub resource_id: ResourceId,
+    /// `wrong`, `closed`, `moved` or `other`.
+    pub kind: String,
+    pub message: String,
+    /// How the reporter can be reached, if they gave it (editors only).
+    pub contact: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// `open`, `resolved` or `dismissed`.
+    pub status: String,
+    pub handled_by: Option<String>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// Live records of one source name (for `GET /v1/sources`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceCount {
+    pub name: String,
+    pub records: u64,
+    /// Of `records`, synthetic sample records.
+    pub sample_records: u64,
+    /// Earliest and latest `source.date` among them.
+    pub first_date: Option<String>,
+    pub last_date: Option<String>,
+}
+
 /// A single write's result: the record as stored and its place in the change log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -206,6 +236,15 @@ pub trait Store: Send + Sync + 'static {
     async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>>;
     /// The audit trail of a record, oldest first.
     async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>>;
+
+    async fn insert_report(&self, r: &Report) -> Result<()>;
+    /// Reports, newest first; `status` None = every status.
+    async fn reports(&self, status: Option<&str>, limit: u32) -> Result<Vec<Report>>;
+    /// Close a report (`resolved` or `dismissed`); false when there is no such open report.
+    async fn handle_report(&self, id: &str, status: &str, actor: &str, note: Option<&str>) -> Result<bool>;
+
+    /// Live records per source name, most first.
+    async fn source_counts(&self) -> Result<Vec<SourceCount>>;
 
     async fn insert_key(&self, key: &ApiKey) -> Result<()>;
     async fn get_key(&self, id: &str) -> Result<Option<ApiKey>>;

@@ -11,8 +11,8 @@ use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
 use crate::{
-    ApiKey, AuditEntry, Change, ImportTx, Remembered, Result, Role, Store, StoreError, StoreState, Versioned, WriteOp,
-    WriteRefused, WriteSummary, Written, json_diff,
+    ApiKey, AuditEntry, Change, ImportTx, Remembered, Report, Result, Role, SourceCount, Store, StoreError, StoreState,
+    Versioned, WriteOp, WriteRefused, WriteSummary, Written, json_diff,
 };
 
 /// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
@@ -61,6 +61,10 @@ impl SqliteStore {
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> std::result::Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
 }
 
 /// The canonical JSON kept in `body`: the resource without the store-managed timestamps.
@@ -311,6 +315,88 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn insert_report(&self, r: &Report) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO reports (id, resource_id, kind, message, contact, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.id)
+        .bind(r.resource_id.to_string())
+        .bind(&r.kind)
+        .bind(&r.message)
+        .bind(&r.contact)
+        .bind(ts(r.created_at))
+        .bind(&r.status)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn reports(&self, status: Option<&str>, limit: u32) -> Result<Vec<Report>> {
+        let rows = sqlx::query(
+            "SELECT id, resource_id, kind, message, contact, created_at, status, handled_by, handled_at, note \
+             FROM reports WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, id DESC LIMIT ?2",
+        )
+        .bind(status)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let rid: String = row.try_get("resource_id")?;
+                let created: String = row.try_get("created_at")?;
+                let handled: Option<String> = row.try_get("handled_at")?;
+                let corrupt = |m: String| StoreError::Corrupt { id: id.clone(), message: m };
+                Ok(Report {
+                    resource_id: rid.parse().map_err(|e| corrupt(format!("resource id: {e}")))?,
+                    kind: row.try_get("kind")?,
+                    message: row.try_get("message")?,
+                    contact: row.try_get("contact")?,
+                    created_at: parse_ts(&created).map_err(|e| corrupt(e.to_string()))?,
+                    status: row.try_get("status")?,
+                    handled_by: row.try_get("handled_by")?,
+                    handled_at: handled.as_deref().map(parse_ts).transpose().map_err(|e| corrupt(e.to_string()))?,
+                    note: row.try_get("note")?,
+                    id,
+                })
+            })
+            .collect()
+    }
+
+    async fn handle_report(&self, id: &str, status: &str, actor: &str, note: Option<&str>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE reports SET status = ?, handled_by = ?, handled_at = ?, note = ? WHERE id = ? AND status = 'open'",
+        )
+        .bind(status)
+        .bind(actor)
+        .bind(ts(Utc::now()))
+        .bind(note)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn source_counts(&self) -> Result<Vec<SourceCount>> {
+        let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT source_name, count(*), sum(sample), min(json_extract(body, '$.source.date')), \
+             max(json_extract(body, '$.source.date')) FROM resources WHERE deleted_at IS NULL \
+             GROUP BY source_name ORDER BY count(*) DESC, source_name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, n, samples, first, last)| SourceCount {
+                name,
+                records: n as u64,
+                sample_records: samples as u64,
+                first_date: first,
+                last_date: last,
+            })
+            .collect())
     }
 
     async fn insert_key(&self, key: &ApiKey) -> Result<()> {

@@ -3,8 +3,10 @@
 pub mod exchange;
 pub mod health;
 pub mod places;
+pub mod reports;
 pub mod resources;
 pub mod search;
+pub mod sources;
 pub mod suggest;
 pub mod vocabulary;
 pub mod write;

@@ -41,6 +41,7 @@ pub const PARAMS: &[&str] = &[
     "nurse_on",
     "age",
     "include_sample",
+    "include_unconfirmed",
     "sort",
     "limit",
     "offset",
@@ -115,6 +116,31 @@ pub struct ResultItem {
     pub distance_km: Option<f64>,
     pub score: f32,
     pub matched_care_types: CareSet,
+    /// Requested care types whose acceptance is not known (対応未確認).
+    pub unconfirmed_care_types: CareSet,
+    /// Present when some requested care type is not confirmed.
+    pub care_notice: Option<CareNotice>,
+}
+
+/// 「対応未確認 — 事前にお問い合わせください」 for results whose care types are not confirmed.
+#[derive(Debug, Serialize)]
+pub struct CareNotice {
+    pub ja: String,
+    pub en: String,
+}
+
+impl CareNotice {
+    fn of(unconfirmed: CareSet) -> Option<CareNotice> {
+        if unconfirmed.is_empty() {
+            return None;
+        }
+        let ja: Vec<&str> = unconfirmed.iter().map(|c| c.labels().ja).collect();
+        let en: Vec<&str> = unconfirmed.iter().map(|c| c.labels().en).collect();
+        Some(CareNotice {
+            ja: format!("対応未確認 — 事前にお問い合わせください（{}）", ja.join("、")),
+            en: format!("not confirmed — call first ({})", en.join(", ")),
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +150,8 @@ pub struct SearchResponse {
     /// What was relaxed, in order, when the search as asked found nothing.
     pub relaxed: Vec<Relaxation>,
     pub total: usize,
+    /// Of `total`, results confirming every requested care type; they come first.
+    pub confirmed_total: usize,
     pub offset: usize,
     pub limit: usize,
     pub next_offset: Option<usize>,
@@ -331,6 +359,7 @@ fn parse(
     }
     let include_sample = p.bool("include_sample").unwrap_or(true);
     req.include_sample = include_sample && s.config.serve_sample_data;
+    req.include_unconfirmed = p.bool("include_unconfirmed").unwrap_or(true);
     if let Some(sort) = p.one("sort") {
         req.sort = match sort.trim() {
             "relevance" => Some(Sort::Relevance),
@@ -559,6 +588,8 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
                 distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
                 score: hit.score,
                 matched_care_types: hit.matched_care_types,
+                unconfirmed_care_types: hit.unconfirmed_care_types,
+                care_notice: CareNotice::of(hit.unconfirmed_care_types),
             });
             next = resources.next();
         }
@@ -569,6 +600,7 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
         interpretation,
         relaxed,
         total: found.total,
+        confirmed_total: found.confirmed_total,
         offset: req.offset,
         limit: req.limit,
         next_offset: (end < found.total && end <= MAX_OFFSET).then_some(end),

@@ -1,0 +1,282 @@
+//! Reports from the public: `POST /v1/resources/{id}/reports` ("this is wrong / closed /
+//! moved"), no key needed, rate-limited per client; stored for editors and never applied
+//! automatically. Editors list them (`GET /v1/reports`) and close them (`PATCH /v1/reports/{id}`).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tsunagu_model::ResourceId;
+use tsunagu_store::{Report, Role};
+
+use crate::AppState;
+use crate::auth::require;
+use crate::params::Params;
+use crate::problem::{InvalidParam, Problem};
+
+pub const KINDS: [&str; 4] = ["wrong", "closed", "moved", "other"];
+const MAX_MESSAGE_CHARS: usize = 2_000;
+const MAX_CONTACT_CHARS: usize = 200;
+const MAX_REPORT_BYTES: usize = 16 << 10;
+
+/// Reports accepted per client per window, and from everyone per window.
+pub const PER_CLIENT: usize = 5;
+pub const PER_CLIENT_WINDOW: Duration = Duration::from_secs(600);
+pub const GLOBAL: usize = 300;
+pub const GLOBAL_WINDOW: Duration = Duration::from_secs(3_600);
+
+/// Sliding-window counters (in memory: a restart forgets them, which only errs on the side of
+/// letting reports in).
+#[derive(Default)]
+pub struct ReportLimits {
+    inner: Mutex<Windows>,
+}
+
+/// Recent report times per client, and of everyone.
+type Windows = (HashMap<String, VecDeque<Instant>>, VecDeque<Instant>);
+
+impl ReportLimits {
+    /// `Ok` and counted, or `Err(seconds to wait)`.
+    fn admit(&self, client: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (clients, global) = &mut *guard;
+        while global.front().is_some_and(|t| now.duration_since(*t) > GLOBAL_WINDOW) {
+            global.pop_front();
+        }
+        clients.retain(|_, q| {
+            while q.front().is_some_and(|t| now.duration_since(*t) > PER_CLIENT_WINDOW) {
+                q.pop_front();
+            }
+            !q.is_empty()
+        });
+        let mine = clients.entry(client.to_string()).or_default();
+        let wait = |oldest: Option<&Instant>, window: Duration| {
+            oldest.map_or(1, |t| window.saturating_sub(now.duration_since(*t)).as_secs().max(1))
+        };
+        if mine.len() >= PER_CLIENT {
+            return Err(wait(mine.front(), PER_CLIENT_WINDOW));
+        }
+        if global.len() >= GLOBAL {
+            return Err(wait(global.front(), GLOBAL_WINDOW));
+        }
+        mine.push_back(now);
+        global.push_back(now);
+        Ok(())
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/resources/{id}/reports", post(create))
+        .route("/v1/reports", get(list))
+        .route("/v1/reports/{id}", patch(handle))
+}
+
+fn invalid(pointer: &str, reason: impl Into<String>) -> InvalidParam {
+    InvalidParam { name: None, pointer: Some(pointer.into()), reason: reason.into(), allowed: Vec::new() }
+}
+
+async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Result<Response, Problem> {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let body = axum::body::to_bytes(req.into_body(), MAX_REPORT_BYTES).await.map_err(|_| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "/problems/too-large",
+            "Request body too large",
+            format!("a report is at most {MAX_REPORT_BYTES} bytes"),
+        )
+    })?;
+    let rid: ResourceId = id.parse().map_err(|_| {
+        Problem::invalid(vec![InvalidParam::param(
+            "id",
+            format!("`{}` is not a resource id", tsunagu_model::codes::truncate(&id, 40)),
+        )])
+    })?;
+    let (kind, message, contact) = parse(&body)?;
+    // Only records the public can see can be reported.
+    let found = s.directory.store.get(rid).await?.filter(|r| s.config.serve_sample_data || !r.sample);
+    if found.is_none() {
+        return Err(Problem::not_found(format!("no resource {rid}")));
+    }
+    if let Err(wait) = s.report_limits.admit(&client) {
+        let mut res = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/rate-limited",
+            "Too many reports",
+            format!(
+                "at most {PER_CLIENT} reports per {} minutes; try again in {wait} s",
+                PER_CLIENT_WINDOW.as_secs() / 60
+            ),
+        )
+        .into_response();
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(res);
+    }
+    let report = Report {
+        id: uuid_v7(),
+        resource_id: rid,
+        kind,
+        message,
+        contact,
+        created_at: chrono::Utc::now(),
+        status: "open".into(),
+        handled_by: None,
+        handled_at: None,
+        note: None,
+    };
+    s.directory.store.insert_report(&report).await?;
+    let body = json!({
+        "id": report.id,
+        "resource_id": rid,
+        "status": "open",
+        "received_at": report.created_at,
+        "message_ja": "ご報告ありがとうございます。担当者が確認します（自動では反映されません）。",
+        "message_en": "Thank you. Staff will check your report; it is not applied automatically.",
+    });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+fn uuid_v7() -> String {
+    ResourceId::new_random().to_string()
+}
+
+fn parse(body: &Bytes) -> Result<(String, String, Option<String>), Problem> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
+    let Some(obj) = v.as_object() else {
+        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
+    };
+    let mut errs = Vec::new();
+    for k in obj.keys().filter(|k| !["kind", "message", "contact"].contains(&k.as_str())) {
+        errs.push(invalid(&format!("/{k}"), "unknown member; allowed: kind, message, contact"));
+    }
+    let kind = match obj.get("kind").and_then(Value::as_str) {
+        Some(k) if KINDS.contains(&k) => k.to_string(),
+        Some(k) => {
+            errs.push(
+                invalid("/kind", format!("unknown kind `{}`", tsunagu_model::codes::truncate(k, 20)))
+                    .with_allowed(KINDS),
+            );
+            String::new()
+        }
+        None => {
+            errs.push(invalid("/kind", "required: what is wrong").with_allowed(KINDS));
+            String::new()
+        }
+    };
+    let message = match obj.get("message") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(m)) => m.trim().to_string(),
+        Some(_) => {
+            errs.push(invalid("/message", "must be text"));
+            String::new()
+        }
+    };
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        errs.push(invalid("/message", format!("at most {MAX_MESSAGE_CHARS} characters")));
+    }
+    if message.is_empty() && matches!(kind.as_str(), "wrong" | "other") {
+        errs.push(invalid("/message", "say what is wrong (何が違うかを書いてください)"));
+    }
+    let contact = match obj.get("contact") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) if c.trim().is_empty() => None,
+        Some(Value::String(c)) if c.chars().count() > MAX_CONTACT_CHARS => {
+            errs.push(invalid("/contact", format!("at most {MAX_CONTACT_CHARS} characters")));
+            None
+        }
+        Some(Value::String(c)) => Some(c.trim().to_string()),
+        Some(_) => {
+            errs.push(invalid("/contact", "must be text"));
+            None
+        }
+    };
+    if errs.is_empty() {
+        Ok((kind, message, contact))
+    } else {
+        let detail = errs
+            .iter()
+            .map(|e| format!("{}: {}", e.pointer.as_deref().unwrap_or("/"), e.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(Problem {
+            invalid: errs,
+            ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/invalid-report", "Invalid report", detail)
+        })
+    }
+}
+
+async fn list(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
+    let mut p = Params::parse(raw.as_deref(), &["status", "limit"])?;
+    let status = match p.one("status").as_deref() {
+        None | Some("open") => Some("open"),
+        Some("resolved") => Some("resolved"),
+        Some("dismissed") => Some("dismissed"),
+        Some("all") => None,
+        Some(other) => {
+            p.error(
+                InvalidParam::param(
+                    "status",
+                    format!("unknown status `{}`", tsunagu_model::codes::truncate(other, 20)),
+                )
+                .with_allowed(["open", "resolved", "dismissed", "all"]),
+            );
+            None
+        }
+    };
+    let limit = p.parsed::<u32>("limit", "is not a whole number").unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        p.error(InvalidParam::param("limit", "must be 1–1000"));
+    }
+    p.finish()?;
+    let mut reports = s.directory.store.reports(status, limit).await?;
+    // A region-limited editor sees reports about records of its regions.
+    if key.role < Role::Admin && !key.regions.is_empty() {
+        let ids: Vec<_> = reports.iter().map(|r| r.resource_id).collect();
+        let records = s.directory.store.get_many(&ids).await?;
+        reports.retain(|rep| {
+            records.iter().find(|r| r.id == rep.resource_id).is_some_and(|r| {
+                s.gazetteer.region_of(r.municipality_code).is_some_and(|g| key.regions.contains(&g.id))
+            })
+        });
+    }
+    Ok(Json(json!({ "reports": reports })).into_response())
+}
+
+async fn handle(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
+    let status = v.get("status").and_then(Value::as_str).unwrap_or("");
+    if !["resolved", "dismissed"].contains(&status) {
+        return Err(Problem::invalid(vec![
+            invalid("/status", "must be resolved or dismissed").with_allowed(["resolved", "dismissed"]),
+        ]));
+    }
+    let note = v.get("note").and_then(Value::as_str);
+    if note.is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS) {
+        return Err(Problem::invalid(vec![invalid("/note", format!("at most {MAX_MESSAGE_CHARS} characters"))]));
+    }
+    if !s.directory.store.handle_report(&id, status, &key.name, note).await? {
+        return Err(Problem::not_found(format!("no open report `{}`", tsunagu_model::codes::truncate(&id, 40))));
+    }
+    Ok(Json(json!({"id": id, "status": status, "handled_by": key.name})).into_response())
+}
