@@ -145,14 +145,44 @@ impl Gazetteer {
 
 /// Checks of a resource against the known places: its municipality, and the municipalities or
 /// region its service area names. (The model checks forms; only the gazetteer knows what exists.)
+/// How far outside every bundled boundary a record's point may lie from its municipality's
+/// office (km) before it is refused.
+pub const MAX_POINT_KM_OUTSIDE: f64 = 40.0;
+
 pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
     use tsunagu_model::{FieldError, ServiceArea};
     let mut errs = Vec::new();
-    if g.municipality(r.municipality_code).is_none() {
-        errs.push(FieldError::new(
+    match g.municipality(r.municipality_code) {
+        None => errs.push(FieldError::new(
             "municipality_code",
             format!("{} is not a municipality tsunagu has data for (長野県・埼玉県)", r.municipality_code),
-        ));
+        )),
+        // A point far from its municipality is a data error (published files hold points
+        // geocoded to another town of the same name, or a geocoder's default far abroad).
+        Some(m) => {
+            if let Some(p) = r.location {
+                let located = Boundaries::bundled().locate(p).and_then(|l| g.municipality(l.municipality));
+                let far = p.distance_km(m.point);
+                let wrong = match located {
+                    Some(other) => other.prefecture_code != m.prefecture_code,
+                    None => far > MAX_POINT_KM_OUTSIDE,
+                };
+                if wrong {
+                    errs.push(FieldError::new(
+                        "location",
+                        format!(
+                            "({:.5}, {:.5}) is {} km from {}{}{} — check 緯度/経度 (swapped, or placed in another town?)",
+                            p.lat(),
+                            p.lon(),
+                            far.round(),
+                            m.prefecture,
+                            m.name,
+                            located.map_or(String::new(), |o| format!(", inside {}{}", o.prefecture, o.name)),
+                        ),
+                    ));
+                }
+            }
+        }
     }
     match &r.service_area {
         ServiceArea::Municipalities { codes } => {
@@ -198,6 +228,24 @@ mod tests {
         let matsumoto = g.municipality(code("20202")).unwrap();
         assert_eq!(matsumoto.name, "松本市");
         assert_eq!(g.region_of(matsumoto.code).unwrap().name, "松本");
+    }
+
+    #[test]
+    fn a_point_far_from_its_municipality_is_refused() {
+        let g = Gazetteer::bundled();
+        let at = |lat: f64, lon: f64, muni: &str| {
+            let r = tsunagu_model::Resource::from_json(serde_json::json!({
+                "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21", "name": "x", "kind": "hospital",
+                "municipality_code": muni, "location": {"lat": lat, "lon": lon}, "source": {"name": "t"}, "sample": false
+            }))
+            .unwrap();
+            check_places(g, &r).into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert!(at(35.9748, 139.7523, "11222").is_empty(), "越谷市 in 越谷市");
+        assert_eq!(at(53.41291, -8.24389, "11222"), ["location"], "Ireland");
+        assert_eq!(at(35.1133, 140.0990, "11231"), ["location"], "鴨川市, Chiba, for 桶川市");
+        assert_eq!(at(36.238, 137.972, "11231"), ["location"], "松本 for 桶川市");
+        assert_eq!(at(35.9, 35.9, "11231"), ["location"], "a longitude typed as the latitude");
     }
 
     #[test]

@@ -234,8 +234,13 @@ async fn current(s: &AppState, id: ResourceId) -> Result<Versioned, Problem> {
         .store
         .get_versioned(id)
         .await?
-        .filter(|v| !v.deleted)
+        .filter(|v| !v.deleted && reachable(s, v))
         .ok_or_else(|| Problem::not_found(format!("no resource with id {id}")))
+}
+
+/// A server that serves no sample data does not reveal sample records, even to key holders.
+fn reachable(s: &AppState, v: &Versioned) -> bool {
+    s.config.serve_sample_data || !v.resource.sample
 }
 
 /// The caller's editor key and the live record it may edit (401/403/404 otherwise).
@@ -349,6 +354,9 @@ async fn restore(
 ) -> Result<Response, Problem> {
     let key = require(&headers, s.directory.store.as_ref(), Role::Admin).await?;
     let id = parse_id(id)?;
+    if !s.directory.store.get_versioned(id).await?.is_some_and(|v| reachable(&s, &v)) {
+        return Err(Problem::not_found(format!("no resource with id {id}")));
+    }
     let written = write(&s, WriteOp::Restore { id }, &key).await?;
     Ok(with_etag(StatusCode::OK, &s, written))
 }
@@ -429,7 +437,7 @@ async fn history(
 ) -> Result<Json<Value>, Problem> {
     require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let id = parse_id(id)?;
-    if s.directory.store.get_versioned(id).await?.is_none() {
+    if !s.directory.store.get_versioned(id).await?.is_some_and(|v| reachable(&s, &v)) {
         return Err(Problem::not_found(format!("no resource with id {id}")));
     }
     let entries = s.directory.store.history(id).await?;
