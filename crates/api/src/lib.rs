@@ -18,6 +18,7 @@ pub mod params;
 pub mod problem;
 pub mod routes;
 pub mod views;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::places::router())
         .merge(routes::reports::router())
         .merge(routes::sources::router())
+        .merge(web::router())
         .merge(routes::health::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

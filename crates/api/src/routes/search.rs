@@ -559,7 +559,12 @@ fn resolve_near(text: &str) -> Result<Place, Problem> {
 }
 
 async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, Problem> {
-    let (mut req, echo, interpretation, mut ctx) = parse(&s, raw.as_deref())?;
+    execute(&s, raw.as_deref()).await.map(Json)
+}
+
+/// Run a search given its query string, as `GET /v1/search` does (the page uses it too).
+pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, Problem> {
+    let (mut req, echo, interpretation, mut ctx) = parse(s, raw)?;
     let mut relaxed = Vec::new();
     let found = loop {
         let index = s.directory.index.clone();
@@ -595,7 +600,7 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
         }
     }
     let end = req.offset + req.limit;
-    Ok(Json(SearchResponse {
+    Ok(SearchResponse {
         query: echo,
         interpretation,
         relaxed,
@@ -607,5 +612,5 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
         sort: found.sort,
         results,
         facets: found.facets.as_ref().map(|f| FacetsView::of(s.gazetteer, f)),
-    }))
+    })
 }

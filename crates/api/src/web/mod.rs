@@ -1,0 +1,492 @@
+//! The page for families, coordinators and nurses: server-rendered HTML (maud escapes every
+//! value), one small stylesheet and a little progressive JavaScript, all embedded in the binary —
+//! no CDN, works offline on a LAN.
+//!
+//! - `/` — one search box that understands 「たん吸引できる保育園 松本」, a postal code or an address;
+//!   "use my location"; removable chips for what was understood; filters; result cards.
+//! - `/resources/{id}` — everything public about one resource.
+//! - `/about` — data sources, licences and the required attributions.
+//!
+//! Japanese by default (やさしい日本語 where families read), `lang=en` for English.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
+
+use crate::AppState;
+use crate::routes::search::{ResultItem, SearchResponse, execute};
+use crate::views::{Freshness, Provenance};
+
+const CSS: &str = include_str!("site.css");
+const JS: &str = include_str!("site.js");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/resources/{id}", get(detail))
+        .route("/about", get(about))
+        .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
+        .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
+}
+
+fn asset(body: &'static str, ctype: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}
+
+/// The page's language.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Lang {
+    en: bool,
+}
+
+impl Lang {
+    fn t<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        if self.en { en } else { ja }
+    }
+    fn code(self) -> &'static str {
+        if self.en { "en" } else { "ja" }
+    }
+}
+
+/// The query string as (name, value) pairs, without empty values (forms send empty fields).
+fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn encode(pairs: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs.iter().filter(|(k, _)| k == name).flat_map(|(_, v)| v.split(',')).map(str::trim).collect()
+}
+
+fn lang_of(pairs: &[(String, String)]) -> Lang {
+    Lang { en: value(pairs, "lang") == Some("en") }
+}
+
+/// A link to the same page with `pairs` changed by `f`.
+fn link(pairs: &[(String, String)], f: impl FnOnce(&mut Vec<(String, String)>)) -> String {
+    let mut p = pairs.to_vec();
+    f(&mut p);
+    let q = encode(&p);
+    if q.is_empty() { "/".into() } else { format!("/?{q}") }
+}
+
+fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
+    // The language switch keeps everything else the page was asked for.
+    let (switch_href, switch_label, switch_lang) = if lang.en {
+        (here.replace("lang=en", "lang=ja"), "日本語", "ja")
+    } else if here.contains('?') {
+        (format!("{here}&lang=en"), "English", "en")
+    } else {
+        (format!("{here}?lang=en"), "English", "en")
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (lang.t("つなぐ 医療的ケア児の支援をさがす", "tsunagu — support for children with medical care needs")) }
+                link rel="stylesheet" href="/assets/site.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t("本文へ移動", "Skip to content")) }
+                header.site {
+                    a.brand href=(if lang.en { "/?lang=en" } else { "/" }) { "つなぐ tsunagu" }
+                    nav aria-label=(lang.t("言語", "Language")) {
+                        a href=(switch_href) lang=(switch_lang) hreflang=(switch_lang) { (switch_label) }
+                    }
+                }
+                main #main { (body) }
+                footer.site {
+                    p {
+                        a href=(if lang.en { "/about?lang=en" } else { "/about" }) { (lang.t("データの出典・ライセンス", "Data sources and licences")) }
+                        " · "
+                        (lang.t("【サンプル】の付いた情報は架空のデータです。", "Entries marked 【サンプル】 are synthetic sample data."))
+                    }
+                }
+                script src="/assets/site.js" defer {}
+            }
+        }
+    }
+}
+
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    let mut res = (status, markup.into_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    res
+}
+
+const SEARCH_KEYS: &[&str] = &[
+    "q",
+    "near",
+    "lat",
+    "lon",
+    "radius_km",
+    "kinds",
+    "care_types",
+    "nurse_on",
+    "has_vacancy",
+    "include_unconfirmed",
+    "region",
+    "municipalities",
+    "covers",
+    "transport",
+    "age",
+    "sort",
+    "offset",
+    "limit",
+    "interpret",
+    "include_sample",
+];
+
+async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let p = pairs(raw.as_deref());
+    let lang = lang_of(&p);
+    let here = format!("/?{}", encode(&p));
+    let asked: Vec<(String, String)> = p.iter().filter(|(k, _)| SEARCH_KEYS.contains(&k.as_str())).cloned().collect();
+    let searching = !asked.iter().all(|(k, _)| matches!(k.as_str(), "sort" | "offset" | "limit"));
+    let (status, outcome) = if searching {
+        match execute(&s, Some(&encode(&asked))).await {
+            Ok(r) => (StatusCode::OK, Ok(r)),
+            Err(problem) => (
+                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+                Err(if problem.invalid.is_empty() {
+                    problem.detail.clone()
+                } else {
+                    problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
+                }),
+            ),
+        }
+    } else {
+        (StatusCode::OK, Err(String::new()))
+    };
+    let title = value(&p, "q").map_or_else(|| lang.t("さがす", "Search").to_string(), str::to_string);
+    let body = html! {
+        (search_form(lang, &p))
+        @match &outcome {
+            Ok(r) => (results(lang, &p, r)),
+            Err(e) if !e.is_empty() => p.error role="alert" { (lang.t("条件を読み取れませんでした：", "Could not read the request: ")) (e) },
+            Err(_) => (intro(lang)),
+        }
+    };
+    html_response(status, page(lang, &title, &here, body))
+}
+
+fn intro(lang: Lang) -> Markup {
+    html! {
+        section aria-labelledby="intro-h" {
+            h1 #intro-h { (lang.t("医療的ケアが必要なお子さんの支援をさがす", "Find support for a child who needs medical care")) }
+            p { (lang.t(
+                "ことばで入力できます。例：「たん吸引できる保育園 松本」「胃ろう 訪問看護 さいたま市」「390-0874」。",
+                "Type what you need, e.g. \"suction daycare Matsumoto\", \"gastrostomy visiting nurse Saitama\", or a postal code."
+            )) }
+        }
+    }
+}
+
+fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
+    let q = value(p, "q").unwrap_or("");
+    let care: Vec<&str> = values(p, "care_types");
+    let kind = value(p, "kinds").unwrap_or("");
+    let radius = value(p, "radius_km").unwrap_or("");
+    let nurse = value(p, "nurse_on").unwrap_or("");
+    let open = !care.is_empty() || !kind.is_empty() || !radius.is_empty() || !nurse.is_empty();
+    html! {
+        form.search role="search" action="/" method="get" {
+            label.main for="q" { (lang.t("さがしたいこと・場所", "What and where")) }
+            div.row {
+                input #q type="search" name="q" value=(q) autocomplete="off"
+                    placeholder=(lang.t("例：たん吸引できる保育園 松本", "e.g. suction daycare Matsumoto"));
+                button type="submit" { (lang.t("さがす", "Search")) }
+            }
+            input type="hidden" name="lat" value=(value(p, "lat").unwrap_or(""));
+            input type="hidden" name="lon" value=(value(p, "lon").unwrap_or(""));
+            @if lang.en { input type="hidden" name="lang" value="en"; }
+            div.row {
+                button.secondary #locate type="button"
+                    data-waiting=(lang.t("現在地を確認しています…", "Finding your location…"))
+                    data-failed=(lang.t("現在地がわかりませんでした。場所を入力してください。", "Could not get your location; type a place instead.")) {
+                    (lang.t("現在地から探す", "Use my location"))
+                }
+                span #locate-status role="status" aria-live="polite" {}
+            }
+            details.filters open[open] {
+                summary { (lang.t("条件をしぼる", "Filters")) }
+                fieldset {
+                    legend { (lang.t("必要なケア", "Care needed")) }
+                    div.care-options {
+                        @for c in CareType::ALL {
+                            @let l = c.labels();
+                            @let id = format!("care-{}", l.code);
+                            label for=(id) {
+                                input #(id) type="checkbox" name="care_types" value=(l.code) checked[care.contains(&l.code)];
+                                " " (if lang.en { l.en } else { l.easy_ja })
+                                small { (if lang.en { l.explain_en } else { l.explain_ja }) }
+                            }
+                        }
+                    }
+                }
+                div.row {
+                    label { (lang.t("種類", "Kind")) " "
+                        select name="kinds" {
+                            option value="" { (lang.t("すべて", "Any")) }
+                            @for k in Kind::ALL {
+                                option value=(k.code()) selected[kind == k.code()] { (if lang.en { k.labels().en } else { k.labels().ja }) }
+                            }
+                        }
+                    }
+                    label { (lang.t("距離", "Distance")) " "
+                        select name="radius_km" {
+                            option value="" { (lang.t("指定なし", "Any")) }
+                            @for km in ["3", "5", "10", "20", "50"] {
+                                option value=(km) selected[radius == km] { (km) " km" }
+                            }
+                        }
+                    }
+                    label { (lang.t("看護師がいる曜日", "Nurse on")) " "
+                        select name="nurse_on" {
+                            option value="" { (lang.t("指定なし", "Any day")) }
+                            @for d in Weekday::ALL {
+                                option value=(d.code()) selected[nurse == d.code()] { (if lang.en { d.labels().en } else { d.labels().ja }) }
+                            }
+                        }
+                    }
+                }
+                div.row {
+                    label { input type="checkbox" name="has_vacancy" value="true" checked[value(p, "has_vacancy") == Some("true")]; " " (lang.t("空きがある", "Has a vacancy")) }
+                    label { input type="checkbox" name="include_unconfirmed" value="false" checked[value(p, "include_unconfirmed") == Some("false")]; " " (lang.t("対応が確認できたところだけ", "Confirmed only")) }
+                }
+                button type="submit" { (lang.t("この条件でさがす", "Apply")) }
+            }
+        }
+    }
+}
+
+fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
+    let q = value(p, "q").unwrap_or("");
+    html! {
+        @if let Some(it) = &r.interpretation {
+            @let applied: Vec<_> = it.recognized.iter().filter(|x| x.applied).collect();
+            @if !applied.is_empty() {
+                section aria-label=(lang.t("読み取った条件", "Understood as")) {
+                    ul.chips {
+                        @for x in applied {
+                            @let label = if lang.en { &x.recognized.en } else { &x.recognized.ja };
+                            @let typed = x.recognized.corrected_from.as_deref().unwrap_or(&x.recognized.matched);
+                            li {
+                                span { (label) }
+                                @if !typed.is_empty() && q.contains(typed) {
+                                    @let without = q.replacen(typed, " ", 1).split_whitespace().collect::<Vec<_>>().join(" ");
+                                    a href=(link(p, |v| { v.retain(|(k, _)| k != "q" && k != "offset"); if !without.is_empty() { v.insert(0, ("q".into(), without.clone())); } }))
+                                      aria-label=(format!("{} {}", label, lang.t("を外す", "— remove"))) { "×" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @for step in &r.relaxed {
+            p.notice { (if lang.en { &step.detail_en } else { &step.detail_ja }) }
+        }
+        p.summary #results-summary role="status" {
+            @if lang.en { (r.total) " found" } @else { (r.total) " 件みつかりました" }
+            @if r.query.care_types.iter().count() > 0 && r.confirmed_total < r.total {
+                " — " (lang.t("対応確認済み ", "confirmed: ")) (r.confirmed_total) (lang.t(" 件", ""))
+            }
+        }
+        ol.cards aria-labelledby="results-summary" {
+            @for item in &r.results {
+                li { (card(lang, item)) }
+            }
+        }
+        @if let Some(next) = r.next_offset {
+            p.pager {
+                a href=(link(p, |v| { v.retain(|(k, _)| k != "offset"); v.push(("offset".into(), next.to_string())); })) {
+                    (lang.t("次の結果", "More results"))
+                }
+            }
+        }
+    }
+}
+
+fn lang_suffix(lang: Lang) -> &'static str {
+    if lang.en { "?lang=en" } else { "" }
+}
+
+fn days(r: &Resource, lang: Lang) -> String {
+    Weekday::ALL
+        .iter()
+        .filter(|d| r.nurse_schedule.has_day(**d))
+        .map(|d| if lang.en { d.labels().en } else { d.labels().ja })
+        .collect::<Vec<_>>()
+        .join(if lang.en { ", " } else { "・" })
+}
+
+fn tel(phone: &str) -> String {
+    phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+}
+
+fn freshness_line(lang: Lang, p: &Provenance) -> Markup {
+    html! {
+        span class=(match p.freshness { Freshness::Fresh => "fresh", Freshness::Aging => "aging", Freshness::Stale => "stale" }) {
+            (if lang.en { p.freshness_en } else { p.freshness_ja })
+        }
+    }
+}
+
+fn card(lang: Lang, item: &ResultItem) -> Markup {
+    let v = &item.resource;
+    let r = &v.resource;
+    let nurse = days(r, lang);
+    html! {
+        article.card {
+            h2 {
+                @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                a href=(format!("/resources/{}{}", r.id, lang_suffix(lang))) { (r.name) }
+            }
+            p.meta {
+                span.badge.kind { (if lang.en { v.kind_label.en } else { v.kind_label.ja }) }
+                @if let Some(m) = &v.municipality { (m.prefecture) (m.name) }
+                @if let Some(d) = item.distance_km { " · " (format!("{d:.1} km")) }
+            }
+            @if !v.care_type_labels.is_empty() {
+                ul.care aria-label=(lang.t("対応できるケア", "Care it accepts")) {
+                    @for l in &v.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } }
+                }
+            }
+            @if let Some(n) = &item.care_notice {
+                p.notice { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (if lang.en { &n.en } else { &n.ja }) }
+            }
+            @if !nurse.is_empty() { p.meta { (lang.t("看護師がいる日：", "Nurse on: ")) (nurse) } }
+            @if let Some(phone) = &r.contact.phone {
+                p { a.tel href=(format!("tel:{}", tel(phone))) { (lang.t("電話する ", "Call ")) (phone) } }
+            }
+            p.meta {
+                @if let Some(d) = r.verified_at { (lang.t("最終確認日：", "Last verified: ")) (d) " · " }
+                (freshness_line(lang, &v.provenance))
+            }
+        }
+    }
+}
+
+async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let p = pairs(raw.as_deref());
+    let lang = lang_of(&p);
+    let here = format!("/resources/{}?{}", utf8_path(&id), encode(&p));
+    let found = match id.parse::<ResourceId>() {
+        Ok(rid) => s.directory.store.get_versioned(rid).await.ok().flatten(),
+        Err(_) => None,
+    }
+    .filter(|v| !v.deleted && (s.config.serve_sample_data || !v.resource.sample));
+    let Some(v) = found else {
+        let body = html! {
+            h1 { (lang.t("見つかりませんでした", "Not found")) }
+            p { a href=(format!("/{}", lang_suffix(lang))) { (lang.t("さがすページへ戻る", "Back to search")) } }
+        };
+        return html_response(
+            StatusCode::NOT_FOUND,
+            page(lang, lang.t("見つかりませんでした", "Not found"), &here, body),
+        );
+    };
+    let view = crate::views::ResourceView::of(s.gazetteer, v.resource, &s.config);
+    let r = &view.resource;
+    let nurse = days(r, lang);
+    let declined: Vec<&str> =
+        r.care_types_declined.iter().map(|c| if lang.en { c.labels().en } else { c.labels().ja }).collect();
+    let body = html! {
+        article.detail {
+            h1 {
+                @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                (r.name)
+            }
+            @if let Some(k) = &r.name_kana { p.meta lang="ja" { (k) } }
+            @if r.sample {
+                p.notice { (lang.t("これは架空のサンプルデータです。実在の施設ではありません。", "This is synthetic sample data, not a real facility.")) }
+            }
+            dl.facts {
+                dt { (lang.t("種類", "Kind")) } dd { (if lang.en { view.kind_label.en } else { view.kind_label.ja }) }
+                @if let Some(a) = &r.address { dt { (lang.t("住所", "Address")) } dd { (a) } }
+                @if let Some(m) = &view.municipality {
+                    dt { (lang.t("市区町村", "Municipality")) } dd { (m.prefecture) (m.name) @if let Some(g) = &m.region { " (" (g.name) (lang.t("圏域", " region")) ")" } }
+                }
+                @if let Some(phone) = &r.contact.phone { dt { (lang.t("電話", "Phone")) } dd { a.tel href=(format!("tel:{}", tel(phone))) { (phone) } } }
+                @if let Some(u) = &r.contact.url { dt { "URL" } dd { a href=(u) rel="noopener" { (u) } } }
+                dt { (lang.t("対応できるケア", "Care it accepts")) }
+                dd {
+                    @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
+                    @else { ul.care { @for l in &view.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } } } }
+                }
+                @if !declined.is_empty() { dt { (lang.t("対応できないケア", "Care it does not accept")) } dd { (declined.join(", ")) } }
+                @if !r.departments.is_empty() { dt { (lang.t("診療科目", "Departments")) } dd { (r.departments.join("・")) } }
+                @if !nurse.is_empty() { dt { (lang.t("看護師がいる日", "Nurse on")) } dd { (nurse) @if view.availability_stale { " " span.badge.unconfirmed { (lang.t("情報が古い可能性", "may be out of date")) } } } }
+                @if let Some(a) = r.ages { dt { (lang.t("対象年齢", "Ages")) } dd { (a.min_years) "–" (a.max_years) (lang.t("歳", " years")) } }
+                @if let Some(c) = r.capacity {
+                    @if let Some(vac) = c.vacancies { dt { (lang.t("空き", "Vacancies")) } dd { (vac) } }
+                }
+                dt { (lang.t("出典", "Source")) } dd { (r.source.name) @if let Some(d) = r.source.date { " (" (d) ")" } }
+                dt { (lang.t("最終確認日", "Last verified")) } dd { @if let Some(d) = r.verified_at { (d) " · " } (freshness_line(lang, &view.provenance)) }
+            }
+            @if !r.description.is_empty() { p { (r.description) } }
+            p { a href=(format!("/{}", lang_suffix(lang))) { (lang.t("さがすページへ戻る", "Back to search")) } }
+        }
+    };
+    let title = r.name.clone();
+    html_response(StatusCode::OK, page(lang, &title, &here, body))
+}
+
+/// A path segment as it may appear in a link (the id is checked before use; anything else is
+/// percent-encoded so it cannot break out of the attribute).
+fn utf8_path(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn about(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let p = pairs(raw.as_deref());
+    let lang = lang_of(&p);
+    let counts = s.directory.store.source_counts().await.unwrap_or_default();
+    let sources: Vec<_> = tsunagu_exchange::bundled::sources()
+        .iter()
+        .filter(|src| s.config.serve_sample_data || src.kind != tsunagu_exchange::bundled::SourceKind::Sample)
+        .collect();
+    let body = html! {
+        h1 { (lang.t("データの出典・ライセンス", "Data sources and licences")) }
+        p { (lang.t(
+            "つなぐが表示する情報の出典です。医療的ケアへの対応が公開データに含まれない施設は「対応未確認」と表示します。",
+            "Where tsunagu's information comes from. Facilities whose open data says nothing about medical care are shown as \"not confirmed\"."
+        )) }
+        @for src in sources {
+            @let n: u64 = counts.iter().filter(|c| src.names.contains(&c.name)).map(|c| c.records).sum();
+            section.card {
+                h2 { (if lang.en { &src.title_en } else { &src.title_ja }) }
+                dl.facts {
+                    dt { (lang.t("提供", "Publisher")) } dd { (src.publisher) }
+                    @if let Some(d) = &src.date { dt { (lang.t("データ時点", "As of")) } dd { (d) } }
+                    dt { (lang.t("ライセンス", "Licence")) } dd { (src.licence) }
+                    @if !src.names.is_empty() { dt { (lang.t("件数", "Records")) } dd { (n) } }
+                    dt { (lang.t("表示", "Attribution")) } dd { (if lang.en { &src.attribution_en } else { &src.attribution_ja }) }
+                }
+                @if let Some(u) = &src.url { p { a href=(u) rel="noopener" { (u) } } }
+            }
+        }
+    };
+    let here = format!("/about?{}", encode(&p));
+    html_response(StatusCode::OK, page(lang, lang.t("データの出典", "Data sources"), &here, body))
+}
