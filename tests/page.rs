@@ -101,3 +101,57 @@ fn user_supplied_text_is_escaped() {
     let (_, echoed) = get(&app, &format!("/?q={}", enc("\"><script>alert(3)</script>")));
     assert!(!echoed.contains("<script>alert(3)"));
 }
+
+#[test]
+fn every_region_of_both_prefectures_renders_its_map_gap_table_and_csv() {
+    let app = common::in_process();
+    let g = tsunagu_places::Gazetteer::bundled();
+    assert_eq!(g.regions().len(), 20);
+    let (status, list) = get(&app, "/regions");
+    assert_eq!(status, 200);
+    for r in g.regions() {
+        assert!(list.contains(&format!("href=\"/regions/{}\"", r.id)), "{} listed", r.id);
+        let (status, html) = get(&app, &format!("/regions/{}", r.id));
+        assert_eq!(status, 200, "{}", r.id);
+        let members = g.region_codes(r).len();
+        assert!(html.contains("<svg") && html.matches("<path d=\"M").count() >= 1, "{}: a map", r.id);
+        assert!(html.contains("<circle"), "{}: resources as points", r.id);
+        assert!(html.contains("<table class=\"gaps\">"), "{}: a gap table", r.id);
+        assert_eq!(html.matches("<th scope=\"row\">").count(), tsunagu_model::CareType::ALL.len(), "{}", r.id);
+        assert!(members >= 1);
+        let (status, csv) = get(&app, &format!("/regions/{}/gaps.csv", r.id));
+        assert_eq!(status, 200);
+        assert_eq!(csv.lines().count(), 1 + tsunagu_model::CareType::ALL.len(), "{}", r.id);
+        assert_eq!(get(&app, &format!("/regions/{}/transport.csv", r.id)).0, 200);
+    }
+    // "Where in 北信圏域 is there no short stay that accepts a tracheostomy?": zero cells are marked,
+    // and the choropleth shades municipalities by count.
+    let (status, html) = get(&app, &format!("/regions/{}?kind=short_stay&care=tracheostomy", enc("北信")));
+    assert_eq!(status, 200);
+    assert!(html.contains("<td class=\"zero\">0</td>"), "gaps are highlighted");
+    assert!(html.contains("fill=\"#f4c7c3\""), "the choropleth marks municipalities with none");
+    assert_eq!(get(&app, "/regions/nowhere").0, 404);
+    assert_eq!(get(&app, "/regions/20-01?care=nothing").0, 400);
+    assert_eq!(get(&app, "/regions/20-01?kind=nothing").0, 400);
+}
+
+#[test]
+fn the_nurse_visit_sheet_lists_the_nearest_with_phones_and_care_status() {
+    let app = common::in_process();
+    let (status, form) = get(&app, "/print");
+    assert_eq!(status, 200);
+    assert!(form.contains("name=\"near\""));
+    let (status, html) = get(&app, &format!("/print?near={}&care=ventilator", enc("松本市")));
+    assert_eq!(status, 200);
+    assert!(html.contains("<table class=\"print\">"));
+    let rows = html.matches("<tr><td>").count();
+    assert!((1..=12).contains(&rows), "{rows} rows");
+    assert!(html.contains("href=\"tel:"));
+    assert!(html.contains("人工呼吸器"), "the care asked for is named");
+    // Nearest first.
+    let km: Vec<f64> =
+        html.split("</td><td>").filter_map(|c| c.strip_suffix(" km")).filter_map(|n| n.parse().ok()).collect();
+    assert!(!km.is_empty() && km.windows(2).all(|w| w[0] <= w[1]), "{km:?}");
+    assert_eq!(get(&app, &format!("/print?near={}", enc("松元市"))).0, 404);
+    assert_eq!(get(&app, &format!("/print?near={}&care=bogus", enc("松本市"))).0, 400);
+}

@@ -99,6 +99,11 @@ impl Boundaries {
         Boundaries { shapes, boxes: RTree::bulk_load(boxes), towns: RTree::bulk_load(towns), g }
     }
 
+    /// The (simplified) outline of a municipality or ward, for maps.
+    pub fn shape(&self, code: MunicipalityCode) -> Option<&MultiPolygon<f64>> {
+        self.shapes.iter().find(|(c, _)| *c == code).map(|(_, s)| s)
+    }
+
     pub fn bundled() -> &'static Boundaries {
         static B: std::sync::OnceLock<Boundaries> = std::sync::OnceLock::new();
         B.get_or_init(|| Boundaries::new(Gazetteer::bundled()))

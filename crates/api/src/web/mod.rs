@@ -17,6 +17,8 @@ use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
 
+mod regions;
+
 use crate::AppState;
 use crate::routes::search::{ResultItem, SearchResponse, execute};
 use crate::views::{Freshness, Provenance};
@@ -29,6 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/resources/{id}", get(detail))
         .route("/about", get(about))
+        .route("/print", get(print))
+        .route("/regions", get(regions::index))
+        .route("/regions/{id}", get(regions::detail))
+        .route("/regions/{id}/gaps.csv", get(regions::gaps_csv))
+        .route("/regions/{id}/transport.csv", get(regions::transport_csv))
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
 }
@@ -116,6 +123,8 @@ fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
                 main #main { (body) }
                 footer.site {
                     p {
+                        a href=(if lang.en { "/regions?lang=en" } else { "/regions" }) { (lang.t("圏域ごとの資源と不足（コーディネーター向け）", "Regions and gaps (for coordinators)")) }
+                        " · "
                         a href=(if lang.en { "/about?lang=en" } else { "/about" }) { (lang.t("データの出典・ライセンス", "Data sources and licences")) }
                         " · "
                         (lang.t("【サンプル】の付いた情報は架空のデータです。", "Entries marked 【サンプル】 are synthetic sample data."))
@@ -450,6 +459,104 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
     };
     let title = r.name.clone();
     html_response(StatusCode::OK, page(lang, &title, &here, body))
+}
+
+/// The nurse-visit sheet: the nearest resources for a child's care needs, one printable page.
+/// `near` (a place) or `lat`+`lon`; `care` (care type codes, comma-separated); optional `kinds`.
+async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let p = pairs(raw.as_deref());
+    let lang = lang_of(&p);
+    let here = format!("/print?{}", encode(&p));
+    let mut asked: Vec<(String, String)> = p
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "near" | "lat" | "lon" | "kinds" | "radius_km"))
+        .cloned()
+        .collect();
+    for c in values(&p, "care") {
+        asked.push(("care_types".into(), c.to_string()));
+    }
+    asked.extend([
+        ("sort".into(), "distance".into()),
+        ("limit".into(), "12".into()),
+        ("facets".into(), "false".into()),
+    ]);
+    let place = value(&p, "near").map(str::to_string);
+    if place.is_none() && value(&p, "lat").is_none() {
+        let body = html! {
+            h1 { (lang.t("訪問用シート", "Nurse-visit sheet")) }
+            form method="get" action="/print" {
+                label { (lang.t("場所（住所・市町村・郵便番号）", "Place (address, municipality or postal code)")) " " input type="search" name="near" required; }
+                fieldset {
+                    legend { (lang.t("必要なケア", "Care needed")) }
+                    div.care-options {
+                        @for c in CareType::ALL {
+                            label { input type="checkbox" name="care" value=(c.code()); " " (if lang.en { c.labels().en } else { c.labels().ja }) }
+                        }
+                    }
+                }
+                @if lang.en { input type="hidden" name="lang" value="en"; }
+                button type="submit" { (lang.t("シートを作る", "Make the sheet")) }
+            }
+        };
+        return html_response(StatusCode::OK, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
+    }
+    let found = match execute(&s, Some(&encode(&asked))).await {
+        Ok(r) => r,
+        Err(problem) => {
+            let msg = if problem.invalid.is_empty() {
+                problem.detail.clone()
+            } else {
+                problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
+            };
+            let body = html! { p.error role="alert" { (msg) } };
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
+            return html_response(status, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
+        }
+    };
+    let care: Vec<&str> =
+        found.query.care_types.iter().map(|c| if lang.en { c.labels().en } else { c.labels().ja }).collect();
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("JST")).date_naive();
+    let body = html! {
+        h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place { "（" (pl) "）" } }
+        p.meta {
+            (lang.t("作成日：", "Made on: ")) (today)
+            @if !care.is_empty() { " · " (lang.t("必要なケア：", "Care needed: ")) (care.join("、")) }
+        }
+        p { button #print type="button" { (lang.t("印刷する", "Print")) } }
+        table.print {
+            thead { tr {
+                th scope="col" { (lang.t("名称・種類", "Name, kind")) }
+                th scope="col" { (lang.t("距離", "Distance")) }
+                th scope="col" { (lang.t("電話", "Phone")) }
+                th scope="col" { (lang.t("ケアへの対応", "Care")) }
+                th scope="col" { (lang.t("最終確認", "Verified")) }
+            } }
+            tbody {
+                @for item in &found.results {
+                    @let r = &item.resource.resource;
+                    tr {
+                        td {
+                            @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                            strong { (r.name) } br;
+                            (if lang.en { item.resource.kind_label.en } else { item.resource.kind_label.ja })
+                        }
+                        td { @if let Some(d) = item.distance_km { (format!("{d:.1} km")) } }
+                        td { @if let Some(ph) = &r.contact.phone { a.tel href=(format!("tel:{}", tel(ph))) { (ph) } } }
+                        td {
+                            @if item.unconfirmed_care_types.is_empty() { (lang.t("対応可（確認済み）", "Accepts (confirmed)")) }
+                            @else { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (lang.t("事前にお問い合わせください", "call first")) }
+                        }
+                        td { @if let Some(d) = r.verified_at { (d) } @else { "—" } }
+                    }
+                }
+            }
+        }
+        p.meta { (lang.t(
+            "情報は変わることがあります。利用の前に必ず電話で確認してください。【サンプル】の付いた施設は架空のデータです。",
+            "Information changes: always call before you go. Entries marked 【サンプル】 are synthetic sample data."
+        )) }
+    };
+    html_response(StatusCode::OK, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body))
 }
 
 /// A path segment as it may appear in a link (the id is checked before use; anything else is

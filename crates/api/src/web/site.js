@@ -16,3 +16,9 @@
     }, { timeout: 10000, maximumAge: 60000 });
   });
 })();
+
+// The nurse-visit sheet's print button.
+(function () {
+  var b = document.getElementById('print');
+  if (b) { b.addEventListener('click', function () { window.print(); }); }
+})();
