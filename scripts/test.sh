@@ -9,4 +9,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
+# Browser tests (tests/browser.rs) drive headless Chromium; the setup installs it if absent.
+TSUNAGU_AXE_JS="$(./scripts/browser-setup.sh)"
+export TSUNAGU_AXE_JS
+
 cargo test --workspace "$@"

@@ -114,9 +114,15 @@ impl Vocabulary {
             let bare = m.name.trim_end_matches(['市', '町', '村']);
             if bare.chars().count() >= 2 && !bare.ends_with('区') {
                 v.add(bare, c.clone());
+                // The station named after the place (松本駅, 長野駅): a family's landmark.
+                v.add(&format!("{bare}駅"), c.clone());
             }
             if let Some(parent) = m.parent.and_then(|p| g.municipality(p)) {
-                v.add(m.name.trim_start_matches(&parent.name), c.clone()); // 浦和区
+                let ward = m.name.trim_start_matches(&parent.name);
+                v.add(ward, c.clone()); // 浦和区
+                if let Some(b) = ward.strip_suffix('区').filter(|b| b.chars().count() >= 2) {
+                    v.add(&format!("{b}駅"), c.clone()); // 大宮駅
+                }
             }
             v.add(&m.name_kana, c.clone());
             let kana_bare = ["し", "まち", "むら", "ちょう", "そん", "く"]
