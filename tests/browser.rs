@@ -164,6 +164,12 @@ fn a_parent_on_a_phone_finds_a_suction_daycare_near_matsumoto_and_the_pages_are_
     assert!(width <= 375, "no horizontal scrolling at 375 px (page is {width} px wide)");
     let mut problems = Vec::new();
     problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("results: {v}")));
+    // The narrowest phones: still no horizontal scrolling at 320 px.
+    d.size(320, 900);
+    let width = d.js("return document.documentElement.scrollWidth;").as_u64().unwrap();
+    assert!(width <= 320, "no horizontal scrolling at 320 px (page is {width} px wide)");
+    d.screenshot("search-320");
+    d.size(375, 900);
 
     // Remove the kind chip: the search widens beyond daycare.
     d.click(".chips li:nth-child(2) a");
