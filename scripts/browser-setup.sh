@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
+# (Read the font list first: `fc-list | grep -q` would fail under pipefail when grep stops early.)
+fonts="$(fc-list 2>/dev/null || true)"
+grep -qi "noto sans cjk" <<<"$fonts" || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} for the browser tests" >&2
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
