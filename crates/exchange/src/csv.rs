@@ -181,16 +181,6 @@ fn parse_date(cell: &str) -> Result<String, String> {
         .map_err(|_| format!("`{cell}` is not a date (YYYY-MM-DD)"))
 }
 
-/// Read CSV text: one result per data row (line numbers count the header as line 1).
-pub fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
-    let mut out = Vec::new();
-    read_each(text.as_bytes(), &mut |row, r| {
-        out.push((row, r));
-        true
-    })?;
-    Ok(out)
-}
-
 /// Read CSV (UTF-8) row by row: `each(row, result)` returns false to stop. Only the current row
 /// is in memory. Errors are about the whole file: its header, or a read that failed (an
 /// undecodable byte); rows before it were already handed over.
@@ -553,23 +543,14 @@ fn json_cell<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialises")
 }
 
-/// Write resources as CSV with every column; complex members as JSON cells, so that reading the
-/// file back gives identical records.
-pub fn write(resources: &[Resource], headers: Headers) -> String {
-    let mut out = header_line(headers);
-    for r in resources {
-        out.push_str(&record_line(r));
-    }
-    out
-}
-
 fn csv_line(cells: &[String]) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     w.write_record(cells).expect("in-memory write");
     String::from_utf8(w.into_inner().expect("flush")).expect("UTF-8 in, UTF-8 out")
 }
 
-/// The header row.
+/// The header row (a CSV file is this, then [`record_line`] per record; complex members are JSON
+/// cells, so that reading the file back gives identical records).
 pub fn header_line(headers: Headers) -> String {
     let head: Vec<String> = COLUMNS
         .iter()
@@ -639,7 +620,17 @@ pub fn record_line(r: &Resource) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::{decode, encode_shift_jis};
+    use crate::text::encode_shift_jis;
+
+    /// Resources as CSV text, through the crate's writer.
+    fn write(resources: &[Resource], headers: Headers) -> String {
+        String::from_utf8(crate::write_all(crate::Format::Csv, headers, resources)).unwrap()
+    }
+
+    /// Every row of a CSV text, through the crate's reader.
+    fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
+        crate::read_all(crate::Format::Csv, text.as_bytes()).map(|(rows, _)| rows)
+    }
 
     const HEADER_JA: &str = "名称,名称_カナ,種別,住所,緯度,経度,電話番号,医療的ケア対応,定員,空き,看護師配置,出典";
 
@@ -655,9 +646,8 @@ mod tests {
              わかば,,保育所,松本市丸の内3-7,36.2,,,,10,20,水曜 9時,長野県\n"
         );
         let bytes = encode_shift_jis(&csv);
-        let (text, enc) = decode(&bytes).unwrap();
-        assert_eq!(enc, crate::text::Encoding::ShiftJis);
-        let rows = read(&text).unwrap();
+        let (rows, info) = crate::read_all(crate::Format::Csv, &bytes).unwrap();
+        assert_eq!(info.encoding, crate::text::Encoding::ShiftJis);
         assert_eq!(rows.len(), 6);
         let ok: Vec<&Resource> = rows.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
         assert_eq!(ok.len(), 2);

@@ -33,11 +33,6 @@ pub fn parse_value(row: usize, mut v: serde_json::Value) -> RowResult {
     check_places(row, r)
 }
 
-/// Every line of a JSON Lines text (blank lines skipped).
-pub fn read(text: &str) -> Vec<(usize, RowResult)> {
-    text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, parse_line(i + 1, l))).collect()
-}
-
 /// One line for a resource (without store-managed timestamps).
 pub fn line(r: &Resource) -> String {
     serde_json::to_string(&r.clone().without_timestamps()).expect("resources serialise")

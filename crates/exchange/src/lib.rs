@@ -210,7 +210,6 @@ pub fn read_stream(
 /// Writes resources in a format, a batch at a time (constant memory for any number of records).
 pub struct Exporter<W: std::io::Write> {
     format: Format,
-    headers: csv::Headers,
     shift_jis: bool,
     out: W,
     written: usize,
@@ -219,7 +218,7 @@ pub struct Exporter<W: std::io::Write> {
 impl<W: std::io::Write> Exporter<W> {
     /// `shift_jis` encodes the text as CP932 (CSV for Excel); JSON formats are always UTF-8.
     pub fn new(format: Format, headers: csv::Headers, shift_jis: bool, out: W) -> std::io::Result<Self> {
-        let mut e = Exporter { format, headers, shift_jis: shift_jis && format == Format::Csv, out, written: 0 };
+        let mut e = Exporter { format, shift_jis: shift_jis && format == Format::Csv, out, written: 0 };
         let head = match format {
             Format::Csv => csv::header_line(headers),
             Format::Jsonl => String::new(),
@@ -257,7 +256,6 @@ impl<W: std::io::Write> Exporter<W> {
             }
         }
         self.written += resources.len();
-        let _ = self.headers;
         self.put(&chunk)
     }
 
@@ -357,6 +355,14 @@ mod tests {
                 bytes.len()
             );
         }
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        let line = jsonl::line(&records()[0]);
+        let (rows, info) = read_all(Format::Jsonl, format!("\u{FEFF}{line}\n").as_bytes()).unwrap();
+        assert_eq!(info.encoding, text::Encoding::Utf8);
+        assert!(rows[0].1.is_ok(), "{:?}", rows[0].1);
     }
 
     #[test]
