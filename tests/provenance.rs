@@ -175,14 +175,7 @@ fn reports_are_validated_rate_limited_and_for_editors_only() {
     let record = s.get(&format!("/v1/resources/{id}"));
     assert!(!record.body.to_string().contains("移転しました"));
     // An editor sees them, with the reporter's contact.
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(s.data_dir())
-        .args(["keys", "create", "--role", "editor", "--name", "報告確認"])
-        .output()
-        .unwrap();
-    let key =
-        String::from_utf8(out.stdout).unwrap().split_whitespace().find(|w| w.starts_with("tsu_")).unwrap().to_string();
+    let key = make_key(&s, "editor", "報告確認");
     let list: Value = reqwest::blocking::Client::new()
         .get(format!("{}/v1/reports", s.base))
         .bearer_auth(&key)
@@ -209,11 +202,12 @@ fn store_with_samples_and_real_records() -> tempfile::TempDir {
     dir
 }
 
-fn editor_key(s: &Server) -> String {
+/// A key made by the real CLI in the server's data directory.
+fn make_key(s: &Server, role: &str, name: &str) -> String {
     let out = Command::new(BIN)
         .arg("--data-dir")
         .arg(s.data_dir())
-        .args(["keys", "create", "--role", "admin", "--name", "監査"])
+        .args(["keys", "create", "--role", role, "--name", name])
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().split_whitespace().find(|w| w.starts_with("tsu_")).unwrap().to_string()
@@ -223,7 +217,7 @@ fn editor_key(s: &Server) -> String {
 fn with_no_sample_data_no_sample_record_is_reachable_through_any_endpoint() {
     let s = common::start_in(store_with_samples_and_real_records(), &["--no-sample-data"]);
     let samples = tsunagu_sample::bundled().unwrap();
-    let key = editor_key(&s);
+    let key = make_key(&s, "admin", "監査");
     let http = reqwest::blocking::Client::new();
     let get = |path: &str, auth: bool| -> (u16, String) {
         let mut req = http.get(format!("{}{path}", s.base));

@@ -50,6 +50,14 @@ pub struct ApiConfig {
     pub stale_days: u32,
 }
 
+impl ApiConfig {
+    /// Whether this server shows a record at all: sample records are unreachable (even to key
+    /// holders) when the server serves no sample data.
+    pub fn serves(&self, r: &tsunagu_model::Resource) -> bool {
+        self.serve_sample_data || !r.sample
+    }
+}
+
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
@@ -75,6 +83,15 @@ pub struct AppState {
 impl AppState {
     pub fn new(directory: Arc<Directory>, config: ApiConfig) -> AppState {
         AppState { directory, gazetteer: Gazetteer::bundled(), config: Arc::new(config), report_limits: Arc::default() }
+    }
+
+    /// A record by id, live or deleted, unless this server does not serve it (see
+    /// [`ApiConfig::serves`]).
+    pub async fn served(
+        &self,
+        id: tsunagu_model::ResourceId,
+    ) -> Result<Option<tsunagu_store::Versioned>, tsunagu_store::StoreError> {
+        Ok(self.directory.store.get_versioned(id).await?.filter(|v| self.config.serves(&v.resource)))
     }
 }
 

@@ -76,6 +76,22 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", detail)
     }
 
+    /// A place name the gazetteer does not know, with close matches.
+    pub fn unknown_place(text: &str, suggestions: Vec<String>) -> Problem {
+        Problem {
+            suggestions,
+            ..Problem::new(
+                StatusCode::NOT_FOUND,
+                "/problems/unknown-place",
+                "Unknown place",
+                format!(
+                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
+                    tsunagu_model::codes::truncate(text, 40)
+                ),
+            )
+        }
+    }
+
     pub fn internal(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error", detail)
     }

@@ -146,7 +146,7 @@ async fn export(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): Ra
         let page = s.directory.store.page(after, 5_000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        let page: Vec<_> = page.into_iter().filter(|r| s.config.serve_sample_data || !r.sample).collect();
+        let page: Vec<_> = page.into_iter().filter(|r| s.config.serves(r)).collect();
         exporter.write(&page).map_err(|e| Problem::internal(e.to_string()))?;
     }
     let (body, _) = exporter.finish().map_err(|e| Problem::internal(e.to_string()))?;

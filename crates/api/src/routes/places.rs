@@ -167,19 +167,7 @@ async fn geocode(RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
             "place": g.place,
             "alternatives": g.alternatives,
         }))),
-        Err(GeocodeError::NotFound { suggestions, .. }) => {
-            let mut p = Problem::new(
-                StatusCode::NOT_FOUND,
-                "/problems/unknown-place",
-                "Unknown place",
-                format!(
-                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
-                    tsunagu_model::codes::truncate(&q, 40)
-                ),
-            );
-            p.suggestions = suggestions;
-            Err(p)
-        }
+        Err(GeocodeError::NotFound { suggestions, .. }) => Err(Problem::unknown_place(&q, suggestions)),
         Err(e) => Err(Problem::invalid(vec![InvalidParam::param("q", e.to_string())])),
     }
 }

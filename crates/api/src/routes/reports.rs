@@ -106,7 +106,7 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
     })?;
     let (kind, message, contact) = parse(&body)?;
     // Only records the public can see can be reported.
-    let found = s.directory.store.get(rid).await?.filter(|r| s.config.serve_sample_data || !r.sample);
+    let found = s.served(rid).await?.filter(|v| !v.deleted);
     if found.is_none() {
         return Err(Problem::not_found(format!("no resource {rid}")));
     }
@@ -125,7 +125,7 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
         return Ok(res);
     }
     let report = Report {
-        id: uuid_v7(),
+        id: ResourceId::new_random().to_string(),
         resource_id: rid,
         kind,
         message,
@@ -146,10 +146,6 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
         "message_en": "Thank you. Staff will check your report; it is not applied automatically.",
     });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
-}
-
-fn uuid_v7() -> String {
-    ResourceId::new_random().to_string()
 }
 
 fn parse(body: &Bytes) -> Result<(String, String, Option<String>), Problem> {

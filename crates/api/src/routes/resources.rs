@@ -30,12 +30,7 @@ async fn get_resource(
         .parse()
         .map_err(|e: tsunagu_model::FieldError| Problem::invalid(vec![InvalidParam::param("id", e.reason)]))?;
     let key = caller(&headers, s.directory.store.as_ref()).await?;
-    let found = s
-        .directory
-        .store
-        .get_versioned(id)
-        .await?
-        .filter(|v| !v.deleted && (s.config.serve_sample_data || !v.resource.sample));
+    let found = s.served(id).await?.filter(|v| !v.deleted);
     let v = found.ok_or_else(|| Problem::not_found(format!("no resource with id {id}")))?;
     let view = if key.is_some() {
         ResourceView::with_private(s.gazetteer, v.resource, &s.config)

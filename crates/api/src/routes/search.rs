@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -541,17 +540,8 @@ fn resolve_near(text: &str) -> Result<Place, Problem> {
             }
         }
         Err(GeocodeError::NotFound { suggestions, .. }) => {
-            let mut problem = Problem::new(
-                StatusCode::NOT_FOUND,
-                "/problems/unknown-place",
-                "Unknown place",
-                format!(
-                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
-                    tsunagu_model::codes::truncate(text, 40)
-                ),
-            );
+            let mut problem = Problem::unknown_place(text, suggestions);
             problem.invalid = vec![InvalidParam::param("near", "unknown place")];
-            problem.suggestions = suggestions;
             Err(problem)
         }
         Err(e) => Err(Problem::invalid(vec![InvalidParam::param("near", e.to_string())])),

@@ -127,7 +127,7 @@ fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
 
 fn refused(r: WriteRefused, id: ResourceId) -> Problem {
     match r {
-        WriteRefused::NotFound => Problem::not_found(format!("no resource with id {id}")),
+        WriteRefused::NotFound => not_found(id),
         WriteRefused::Exists => Problem::new(
             StatusCode::CONFLICT,
             "/problems/exists",
@@ -230,17 +230,11 @@ async fn create(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
 
 /// The live record (404 otherwise), the caller's key checked against its region.
 async fn current(s: &AppState, id: ResourceId) -> Result<Versioned, Problem> {
-    s.directory
-        .store
-        .get_versioned(id)
-        .await?
-        .filter(|v| !v.deleted && reachable(s, v))
-        .ok_or_else(|| Problem::not_found(format!("no resource with id {id}")))
+    s.served(id).await?.filter(|v| !v.deleted).ok_or_else(|| not_found(id))
 }
 
-/// A server that serves no sample data does not reveal sample records, even to key holders.
-fn reachable(s: &AppState, v: &Versioned) -> bool {
-    s.config.serve_sample_data || !v.resource.sample
+fn not_found(id: ResourceId) -> Problem {
+    Problem::not_found(format!("no resource with id {id}"))
 }
 
 /// The caller's editor key and the live record it may edit (401/403/404 otherwise).
@@ -354,8 +348,8 @@ async fn restore(
 ) -> Result<Response, Problem> {
     let key = require(&headers, s.directory.store.as_ref(), Role::Admin).await?;
     let id = parse_id(id)?;
-    if !s.directory.store.get_versioned(id).await?.is_some_and(|v| reachable(&s, &v)) {
-        return Err(Problem::not_found(format!("no resource with id {id}")));
+    if s.served(id).await?.is_none() {
+        return Err(not_found(id));
     }
     let written = write(&s, WriteOp::Restore { id }, &key).await?;
     Ok(with_etag(StatusCode::OK, &s, written))
@@ -437,8 +431,8 @@ async fn history(
 ) -> Result<Json<Value>, Problem> {
     require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let id = parse_id(id)?;
-    if !s.directory.store.get_versioned(id).await?.is_some_and(|v| reachable(&s, &v)) {
-        return Err(Problem::not_found(format!("no resource with id {id}")));
+    if s.served(id).await?.is_none() {
+        return Err(not_found(id));
     }
     let entries = s.directory.store.history(id).await?;
     Ok(Json(json!({ "id": id, "history": entries })))

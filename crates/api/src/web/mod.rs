@@ -20,7 +20,8 @@ use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
 mod regions;
 
 use crate::AppState;
-use crate::routes::search::{ResultItem, SearchResponse, execute};
+use crate::problem::Problem;
+use crate::routes::search::{self, ResultItem, SearchResponse, execute};
 use crate::views::{Freshness, Provenance};
 
 const CSS: &str = include_str!("site.css");
@@ -136,52 +137,35 @@ fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
     }
 }
 
+/// What went wrong, for a person: each offending parameter's reason, else the detail.
+fn problem_text(problem: &Problem) -> String {
+    if problem.invalid.is_empty() {
+        problem.detail.clone()
+    } else {
+        problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
+    }
+}
+
 fn html_response(status: StatusCode, markup: Markup) -> Response {
     let mut res = (status, markup.into_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     res
 }
 
-const SEARCH_KEYS: &[&str] = &[
-    "q",
-    "near",
-    "lat",
-    "lon",
-    "radius_km",
-    "kinds",
-    "care_types",
-    "nurse_on",
-    "has_vacancy",
-    "include_unconfirmed",
-    "region",
-    "municipalities",
-    "covers",
-    "transport",
-    "age",
-    "sort",
-    "offset",
-    "limit",
-    "interpret",
-    "include_sample",
-];
-
 async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let p = pairs(raw.as_deref());
     let lang = lang_of(&p);
     let here = format!("/?{}", encode(&p));
-    let asked: Vec<(String, String)> = p.iter().filter(|(k, _)| SEARCH_KEYS.contains(&k.as_str())).cloned().collect();
+    // The search's own parameters, except facets (the page shows none).
+    let asked: Vec<(String, String)> =
+        p.iter().filter(|(k, _)| k != "facets" && search::PARAMS.contains(&k.as_str())).cloned().collect();
     let searching = !asked.iter().all(|(k, _)| matches!(k.as_str(), "sort" | "offset" | "limit"));
     let (status, outcome) = if searching {
         match execute(&s, Some(&encode(&asked))).await {
             Ok(r) => (StatusCode::OK, Ok(r)),
-            Err(problem) => (
-                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
-                Err(if problem.invalid.is_empty() {
-                    problem.detail.clone()
-                } else {
-                    problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
-                }),
-            ),
+            Err(problem) => {
+                (StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST), Err(problem_text(&problem)))
+            }
         }
     } else {
         (StatusCode::OK, Err(String::new()))
@@ -401,10 +385,10 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
     let lang = lang_of(&p);
     let here = format!("/resources/{}?{}", utf8_path(&id), encode(&p));
     let found = match id.parse::<ResourceId>() {
-        Ok(rid) => s.directory.store.get_versioned(rid).await.ok().flatten(),
+        Ok(rid) => s.served(rid).await.ok().flatten(),
         Err(_) => None,
     }
-    .filter(|v| !v.deleted && (s.config.serve_sample_data || !v.resource.sample));
+    .filter(|v| !v.deleted);
     let Some(v) = found else {
         let body = html! {
             h1 { (lang.t("見つかりませんでした", "Not found")) }
@@ -503,12 +487,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let found = match execute(&s, Some(&encode(&asked))).await {
         Ok(r) => r,
         Err(problem) => {
-            let msg = if problem.invalid.is_empty() {
-                problem.detail.clone()
-            } else {
-                problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
-            };
-            let body = html! { p.error role="alert" { (msg) } };
+            let body = html! { p.error role="alert" { (problem_text(&problem)) } };
             let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
             return html_response(status, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
         }

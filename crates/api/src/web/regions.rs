@@ -28,7 +28,7 @@ fn kind_colour(k: Kind) -> &'static str {
 pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let p = pairs(raw.as_deref());
     let lang = lang_of(&p);
-    let suffix = if lang.en { "?lang=en" } else { "" };
+    let suffix = super::lang_suffix(lang);
     let g = s.gazetteer;
     let mut by_pref: BTreeMap<(u8, &str), Vec<&Region>> = BTreeMap::new();
     for r in g.regions() {
