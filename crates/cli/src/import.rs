@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use tsunagu_exchange::{Exporter, RowError, csv, text};
+use tsunagu_exchange::{Exporter, RowError, RowResult, csv, text};
 use tsunagu_model::Resource;
 use tsunagu_store::Store;
 
@@ -69,6 +69,24 @@ enum Msg {
     Problems(Vec<RowError>),
 }
 
+/// Reads a file row by row, calling `each(row, result)` (false: stop); `pos` counts bytes read.
+/// Returns a label for the file's encoding, or why the file as a whole cannot be read.
+pub type RowReader = Box<
+    dyn FnOnce(&std::sync::atomic::AtomicU64, &mut dyn FnMut(usize, RowResult) -> bool) -> Result<String, String>
+        + Send,
+>;
+
+/// What an import did.
+pub struct Imported {
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: usize,
+    /// `None` when nothing was written (a dry run, or invalid rows rejected the file).
+    pub summary: Option<tsunagu_store::WriteSummary>,
+    pub encoding: String,
+    pub dry_run: bool,
+}
+
 pub async fn import(
     store: &dyn Store,
     file: &Path,
@@ -88,6 +106,64 @@ pub async fn import(
     let encoding =
         text::sniff(std::io::BufReader::new(open()?)).with_context(|| format!("reading {}", file.display()))?;
     let input = open()?;
+    let read: RowReader = Box::new(move |pos, each| {
+        let counted = tsunagu_exchange::json_stream::Counting::new(input, pos);
+        let info = tsunagu_exchange::read_stream(format, counted, encoding, each).map_err(|e| e.reason)?;
+        Ok(match info.encoding {
+            text::Encoding::Utf8 => "UTF-8".to_string(),
+            text::Encoding::ShiftJis => "Shift_JIS/CP932".to_string(),
+        })
+    });
+    let done = import_rows(store, file, total_bytes, mode, actor, read).await?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{}: {} rows ({}, {}); {} valid, {} with problems; read in {secs:.1} s",
+        file.display(),
+        done.rows,
+        format.code(),
+        done.encoding,
+        done.valid,
+        done.invalid
+    );
+    match done.summary {
+        None if !done.dry_run => bail!(
+            "{} row(s) have problems; nothing was imported (use --skip-invalid to import the valid rows)",
+            done.invalid
+        ),
+        None => {
+            println!("dry run: {} of {} rows would be imported; nothing written", done.valid, done.rows);
+            if done.invalid == 0 { Ok(()) } else { bail!("{} row(s) have problems", done.invalid) }
+        }
+        Some(s) => {
+            println!(
+                "imported {}: {} created, {} updated, {} unchanged{} in {secs:.1} s ({:.0} rows/s)",
+                file.display(),
+                s.created,
+                s.updated,
+                s.unchanged,
+                if done.invalid == 0 {
+                    String::new()
+                } else {
+                    format!("; {} invalid row(s) skipped", done.invalid)
+                },
+                done.valid as f64 / secs.max(1e-9),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The import pipeline: a reader thread parses and validates rows and hands them in batches to
+/// one store transaction. All or nothing unless `mode` says to skip invalid rows; a dry run
+/// writes nothing. Problems are printed as they are found.
+pub async fn import_rows(
+    store: &dyn Store,
+    file: &Path,
+    total_bytes: u64,
+    mode: Mode,
+    actor: &str,
+    read: RowReader,
+) -> anyhow::Result<Imported> {
     let bar = ProgressBar::new(total_bytes).with_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed}, {eta} left)")
             .expect("a valid template")
@@ -100,8 +176,7 @@ pub async fn import(
         let pos = std::sync::atomic::AtomicU64::new(0);
         let mut batch = Vec::with_capacity(BATCH);
         let (mut rows, mut bad) = (0u64, 0u64);
-        let counted = tsunagu_exchange::json_stream::Counting::new(input, &pos);
-        let result = tsunagu_exchange::read_stream(format, counted, encoding, &mut |_, r| {
+        let result = read(&pos, &mut |_, r| {
             rows += 1;
             let sent = match r {
                 Ok(r) => {
@@ -124,7 +199,7 @@ pub async fn import(
         }
         reader_bar.set_position(total_bytes);
         reader_bar.set_message(format!("{rows} rows, {bad} with problems"));
-        result.map(|info| (info, rows))
+        result.map(|encoding| (encoding, rows))
     });
 
     let mut import = match mode {
@@ -157,13 +232,13 @@ pub async fn import(
     }
     let read = reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
     bar.finish_and_clear();
-    let (info, rows) = match read {
+    let (encoding, rows) = match read {
         Ok(x) => x,
-        Err(e) => {
+        Err(reason) => {
             if let Some(tx) = import {
                 tx.finish(false).await?;
             }
-            bail!("{}: {}", file.display(), e.reason);
+            bail!("{}: {reason}", file.display());
         }
     };
     if let Some(e) = failed {
@@ -172,48 +247,16 @@ pub async fn import(
         }
         return Err(e).context("writing to the store; nothing was imported");
     }
-    let label = match info.encoding {
-        text::Encoding::Utf8 => "UTF-8",
-        text::Encoding::ShiftJis => "Shift_JIS/CP932",
-    };
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{}: {rows} rows ({}, {label}); {valid} valid, {} with problems; read in {secs:.1} s",
-        file.display(),
-        format.code(),
-        bad_rows.len()
-    );
-    match (mode, import) {
-        (Mode::DryRun, _) | (_, None) => {
-            println!("dry run: {valid} of {rows} rows would be imported; nothing written");
-            if bad_rows.is_empty() { Ok(()) } else { bail!("{} row(s) have problems", bad_rows.len()) }
-        }
-        (Mode::AllOrNothing, Some(tx)) if !bad_rows.is_empty() => {
+    let invalid = bad_rows.len();
+    let summary = match (mode, import) {
+        (Mode::DryRun, _) | (_, None) => None,
+        (Mode::AllOrNothing, Some(tx)) if invalid > 0 => {
             tx.finish(false).await?;
-            bail!(
-                "{} row(s) have problems; nothing was imported (use --skip-invalid to import the valid rows)",
-                bad_rows.len()
-            )
+            None
         }
-        (_, Some(tx)) => {
-            let s = tx.finish(true).await?;
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "imported {}: {} created, {} updated, {} unchanged{} in {secs:.1} s ({:.0} rows/s)",
-                file.display(),
-                s.created,
-                s.updated,
-                s.unchanged,
-                if bad_rows.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} invalid row(s) skipped", bad_rows.len())
-                },
-                valid as f64 / secs.max(1e-9),
-            );
-            Ok(())
-        }
-    }
+        (_, Some(tx)) => Some(tx.finish(true).await?),
+    };
+    Ok(Imported { rows, valid, invalid, summary, encoding, dry_run: mode == Mode::DryRun })
 }
 
 pub async fn export(

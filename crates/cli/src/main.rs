@@ -14,6 +14,7 @@ use tsunagu_api::{ApiConfig, AppState};
 use tsunagu_places::Gazetteer;
 use tsunagu_store::{SqliteStore, Store};
 
+mod bench;
 mod import;
 
 #[derive(Parser)]
@@ -57,6 +58,59 @@ enum KeysAction {
     List,
     /// Revoke a key by id.
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum BenchAction {
+    /// Import the workload (`gen.py data N`) through the import pipeline into an emptied
+    /// --data-dir, build the index, then run the five query types (`gen.py queries`) in-process
+    /// on one thread and on --threads threads. Prints a table; --out writes JSON.
+    Run {
+        /// Workload records (JSON Lines from `gen.py data N`).
+        #[arg(long)]
+        data: PathBuf,
+        /// Query parameters (`gen.py queries`).
+        #[arg(long)]
+        queries: PathBuf,
+        /// Directory to build the store and index in (a data directory `tsunagu serve --data-dir`
+        /// can serve afterwards). Emptied first, so it must be new, empty or a previous bench's.
+        #[arg(long)]
+        work: PathBuf,
+        /// Parameter sets per query type.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Results as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Answers to the first 100 queries per type, comparable with `sqlite_peer.py check`.
+        #[arg(long)]
+        check_out: Option<PathBuf>,
+        /// A label for the run (e.g. 1m).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Load a running `tsunagu serve` on this machine with a mix of /v1/search requests, for at
+    /// most --duration-secs and --max-requests.
+    Http {
+        /// The server (loopback only).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[arg(long)]
+        queries: PathBuf,
+        /// Keep-alive connections, each sending its next request when the last one is answered.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        #[arg(long, default_value_t = 20)]
+        duration_secs: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        max_requests: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        label: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,6 +173,11 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Benchmarks on the shared workload (`../shared/bench/gen.py`); see BENCHMARKS.md.
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// Write the generated sample data (JSON Lines).
     Sample {
         #[arg(long, default_value_t = tsunagu_sample::DEFAULT_SEED)]
@@ -231,6 +290,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 index.size_on_disk() as f64 / (1 << 20) as f64
             );
             Ok(())
+        }
+        Command::Bench { action: BenchAction::Run { data, queries, work, count, threads, out, check_out, label } } => {
+            bench::run(bench::RunArgs { data, queries, work, count, threads, out, check_out, label }).await
+        }
+        Command::Bench {
+            action: BenchAction::Http { addr, queries, connections, duration_secs, max_requests, out, label },
+        } => {
+            bench::http::run(bench::http::HttpArgs {
+                addr,
+                queries,
+                connections,
+                duration: Duration::from_secs(duration_secs),
+                max_requests,
+                out,
+                label,
+            })
+            .await
         }
         Command::Sample { seed, out } => {
             let text = tsunagu_sample::to_jsonl(&tsunagu_sample::generate(seed));

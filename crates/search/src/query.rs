@@ -254,6 +254,16 @@ impl SearchIndex {
         if req.offset > MAX_OFFSET || req.limit > MAX_LIMIT {
             return Err(SearchError::Invalid(format!("offset ≤ {MAX_OFFSET} and limit ≤ {MAX_LIMIT}")));
         }
+        self.run(req)
+    }
+
+    /// Every match of a search, in order, ignoring `offset` and `limit` (for exports of a
+    /// search and for comparing answers with another engine).
+    pub fn search_all(&self, req: &SearchRequest) -> Result<SearchResults> {
+        self.run(&SearchRequest { offset: 0, limit: usize::MAX, ..req.clone() })
+    }
+
+    fn run(&self, req: &SearchRequest) -> Result<SearchResults> {
         let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let searcher = self.reader.searcher();
         let catalog = self.catalog.read();
@@ -356,7 +366,7 @@ impl SearchIndex {
             // Confirmed matches first, whatever the order within each group.
             b.confirmed.cmp(&a.confirmed).then(primary).then_with(|| id(a).cmp(&id(b)))
         };
-        let want = (req.offset + req.limit).min(candidates.len());
+        let want = req.offset.saturating_add(req.limit).min(candidates.len());
         if want > 0 && want < candidates.len() {
             candidates.select_nth_unstable_by(want - 1, cmp);
             candidates.truncate(want);
