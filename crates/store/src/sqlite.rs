@@ -1,5 +1,6 @@
 //! SQLite implementation of [`Store`]: a single file, WAL journal, migrations on open.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -97,6 +98,8 @@ impl Store for SqliteStore {
 
     async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // A bigger page cache while importing: the id indexes take inserts in random order.
+        sqlx::query(IMPORT_CACHE).execute(&mut *tx).await?;
         let prev_seq = last_seq(&mut tx).await?;
         Ok(Box::new(SqliteImport {
             tx,
@@ -592,6 +595,66 @@ fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<ApiKey> {
     })
 }
 
+/// Page cache of the connection that imports (64 MiB), and the default it returns to.
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -65536";
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
+
+/// Rows per multi-row statement (SQLite allows 32,766 bound values; resources take 10 per row).
+const CHUNK: usize = 500;
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// Write new records (version 1) with their audit entries and change-log rows, many per statement.
+async fn insert_created(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    created: &mut Vec<(&Resource, String, String)>,
+    actor: &str,
+    now: &str,
+) -> Result<()> {
+    for chunk in created.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO resources (id, kind, municipality_code, name, sample, source_name, source_id, body, \
+             created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, (r, id, body)| {
+            b.push_bind(id.as_str())
+                .push_bind(r.kind.code())
+                .push_bind(r.municipality_code.to_string())
+                .push_bind(r.name.as_str())
+                .push_bind(r.sample)
+                .push_bind(r.source.name.as_str())
+                .push_bind(r.source.id.as_deref())
+                .push_bind(body.as_str())
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().execute(&mut **tx).await?;
+        // The audit entry of a creation holds the record as created.
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO audit_log (resource_id, actor, action, at, version, before, after) ",
+        );
+        q.push_values(chunk, |mut b, (_, id, body)| {
+            b.push_bind(id.as_str())
+                .push_bind(actor)
+                .push_bind("import_create")
+                .push_bind(now)
+                .push_bind(1i64)
+                .push_bind(None::<String>)
+                .push_bind(body.as_str());
+        });
+        q.build().execute(&mut **tx).await?;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO changes (resource_id, op, at) ");
+        q.push_values(chunk, |mut b, (_, id, _)| {
+            b.push_bind(id.as_str()).push_bind("upsert").push_bind(now);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    created.clear();
+    Ok(())
+}
+
 /// A bulk import: one `BEGIN IMMEDIATE` transaction fed batch by batch.
 struct SqliteImport {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -604,14 +667,33 @@ struct SqliteImport {
 impl ImportTx for SqliteImport {
     async fn put(&mut self, resources: &[Resource]) -> Result<()> {
         let (tx, now, actor) = (&mut self.tx, self.now.as_str(), self.actor.as_str());
-        for r in resources {
-            let id = r.id.to_string();
+        // What the store holds for this batch's ids, a few hundred ids per query.
+        let ids: Vec<String> = resources.iter().map(|r| r.id.to_string()).collect();
+        let mut stored: HashMap<String, (String, Option<String>)> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!("SELECT id, body, deleted_at FROM resources WHERE id IN ({})", marks(chunk.len()));
+            let mut q = sqlx::query_as::<_, (String, String, Option<String>)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for (id, body, deleted) in q.fetch_all(&mut **tx).await? {
+                stored.insert(id, (body, deleted));
+            }
+        }
+        // New records are written many rows per statement; a record seen twice in one batch
+        // finds its first copy written before it is compared.
+        let mut created: Vec<(&Resource, String, String)> = Vec::new();
+        for (r, id) in resources.iter().zip(ids) {
             let body = body_of(r);
-            let existing: Option<(String, Option<String>)> =
+            let existing = if created.iter().any(|(_, c, _)| *c == id) {
+                insert_created(tx, &mut created, actor, now).await?;
                 sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
                     .bind(&id)
                     .fetch_optional(&mut **tx)
-                    .await?;
+                    .await?
+            } else {
+                stored.remove(&id)
+            };
             match existing {
                 Some((old, None)) if old == body => {
                     self.summary.unchanged += 1;
@@ -624,18 +706,19 @@ impl ImportTx for SqliteImport {
                     self.summary.updated += 1;
                 }
                 None => {
-                    audit(tx, &id, actor, "import_create", now, None, Some(&parse_json(&body))).await?;
-                    insert_row(tx, &id, r, &body, now).await?;
                     self.summary.created += 1;
+                    created.push((r, id, body));
+                    continue;
                 }
             }
             log_change(tx, &id, "upsert", now).await?;
         }
-        Ok(())
+        insert_created(tx, &mut created, actor, now).await
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<WriteSummary> {
         self.summary.seq = last_seq(&mut self.tx).await?;
+        sqlx::query(DEFAULT_CACHE).execute(&mut *self.tx).await?;
         if commit {
             self.tx.commit().await?;
         } else {
