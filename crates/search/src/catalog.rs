@@ -12,7 +12,7 @@ use geo::{Contains, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{ParentNode, RTree, RTreeNode, RTreeObject};
 use tsunagu_model::geo::chord2_for_km;
-use tsunagu_model::{CareSet, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea};
+use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea};
 use tsunagu_places::Gazetteer;
 use tsunagu_places::service::{polygon_of, served_codes};
 
@@ -186,6 +186,10 @@ pub struct Catalog {
     served_by: HashMap<u32, Vec<u32>>,
     /// Normalised name and reading → slot, for as-you-type suggestions.
     names: std::collections::BTreeSet<(String, u32)>,
+    /// Bit per slot, per kind: the live entries of that kind.
+    kind_bits: Vec<Bits>,
+    /// Bit per slot, per care type: the live entries that confirm it.
+    care_bits: Vec<Bits>,
     live: usize,
     next_version: u32,
 }
@@ -221,7 +225,58 @@ impl Catalog {
             }
         }
         let live = by_id.len();
-        Catalog { slots, by_id, points: bulk_load(pts), areas: bulk_load(areas), served_by, names, live, next_version }
+        let mut catalog = Catalog {
+            slots,
+            by_id,
+            points: bulk_load(pts),
+            areas: bulk_load(areas),
+            served_by,
+            names,
+            kind_bits: vec![Bits::default(); Kind::ALL.len()],
+            care_bits: vec![Bits::default(); CareType::ALL.len()],
+            live,
+            next_version,
+        };
+        for ord in 0..catalog.slots.len() as u32 {
+            catalog.set_bits(ord, true);
+        }
+        catalog
+    }
+
+    /// Set or clear a slot's kind and care-type bits.
+    fn set_bits(&mut self, ord: u32, on: bool) {
+        let Some(e) = self.slots.get(ord as usize).and_then(Option::as_ref) else { return };
+        let (kind, care) = (e.kind.index(), e.care);
+        self.kind_bits[kind].set(ord, on);
+        for c in care.iter() {
+            self.care_bits[c.index()].set(ord, on);
+        }
+    }
+
+    /// Live slots of any of `kinds` (any kind when empty) that confirm every care type in
+    /// `care`, from the bitsets: `f(ord)` for each, in slot order. Costs one pass over the
+    /// bitsets' words plus the matches, not a pass over every entry.
+    pub fn for_each_with(&self, kinds: &[Kind], care: CareSet, f: &mut dyn FnMut(u32)) {
+        let words = self.slots.len().div_ceil(64);
+        let word = |b: &Bits, w: usize| b.0.get(w).copied().unwrap_or(0);
+        for w in 0..words {
+            let mut m = if kinds.is_empty() {
+                kinds_all(&self.kind_bits, w)
+            } else {
+                kinds.iter().fold(0u64, |m, k| m | word(&self.kind_bits[k.index()], w))
+            };
+            for c in care.iter() {
+                if m == 0 {
+                    break;
+                }
+                m &= word(&self.care_bits[c.index()], w);
+            }
+            while m != 0 {
+                let bit = m.trailing_zeros();
+                f((w * 64) as u32 + bit);
+                m &= m - 1;
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -287,6 +342,7 @@ impl Catalog {
             self.names.insert((k, ord));
         }
         self.slots[ord as usize] = Some(entry);
+        self.set_bits(ord, true);
     }
 
     /// Remove a record; its slot stays empty for good. False when it was not there.
@@ -301,6 +357,7 @@ impl Catalog {
 
     /// Take a slot's entry out of the R-trees and the served-by map.
     fn unlink(&mut self, ord: u32) {
+        self.set_bits(ord, false);
         let Some(e) = self.slots.get(ord as usize).and_then(Option::as_ref) else { return };
         if let Some(p) = e.point {
             self.points.remove(&PointEntry::new(p.unit_vector(), ord));
@@ -353,6 +410,32 @@ impl Catalog {
         out.dedup();
         out
     }
+}
+
+/// A growable bitset over slots.
+#[derive(Debug, Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn set(&mut self, ord: u32, on: bool) {
+        let (w, b) = (ord as usize / 64, ord % 64);
+        if w >= self.0.len() {
+            if !on {
+                return;
+            }
+            self.0.resize(w + 1, 0);
+        }
+        if on {
+            self.0[w] |= 1 << b;
+        } else {
+            self.0[w] &= !(1 << b);
+        }
+    }
+}
+
+/// Every live slot in word `w` (every entry has exactly one kind).
+fn kinds_all(kind_bits: &[Bits], w: usize) -> u64 {
+    kind_bits.iter().fold(0, |m, b| m | b.0.get(w).copied().unwrap_or(0))
 }
 
 /// `RTree::bulk_load`, made safe for later inserts. rstar 0.12's bulk load can put leaves at

@@ -265,11 +265,17 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     d.add_u64(f.id_lo, uuid as u64);
     d.add_u64(f.kind, r.kind.index() as u64);
     d.add_u64(f.care, u64::from(r.care_types.bits()));
+    for c in r.care_types.iter() {
+        d.add_u64(f.care_term, c.index() as u64);
+    }
     d.add_u64(f.declined, u64::from(r.care_types_declined.bits()));
     d.add_u64(f.municipality, u64::from(r.municipality_code.as_u32()));
     if let Some(p) = r.location {
         d.add_f64(f.lat, p.lat());
         d.add_f64(f.lon, p.lon());
+        for cell in crate::cells::of_point(p) {
+            d.add_u64(f.cell, cell);
+        }
     }
     match &r.service_area {
         ServiceArea::None => {}

@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod catalog;
+pub mod cells;
 pub mod index;
 pub mod query;
 pub mod romaji;

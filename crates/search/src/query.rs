@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -282,6 +282,7 @@ impl SearchIndex {
                 let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope)? else {
                     return Ok(empty(req));
                 };
+                let query = restricted(&self.fields, query, req);
                 for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| {
                     if covering.as_ref().is_none_or(|c| c.binary_search(&ord).is_ok()) {
                         push(ord, score, e)
@@ -304,9 +305,14 @@ impl SearchIndex {
                 }
             }
             (None, _, _) => {
-                for (ord, e) in catalog.iter() {
-                    push(ord, 0.0, e);
-                }
+                // Kinds and confirmed care types narrow the candidates through the catalog's
+                // bitsets; everything else is checked per candidate.
+                let care = if req.include_unconfirmed { CareSet::EMPTY } else { req.care_types };
+                catalog.for_each_with(&req.kinds, care, &mut |ord| {
+                    if let Some(e) = catalog.get(ord) {
+                        push(ord, 0.0, e);
+                    }
+                });
             }
         }
 
@@ -425,6 +431,42 @@ fn facets_of(catalog: &Catalog, candidates: &[Candidate]) -> Facets {
         care_types: ranked(CareType::ALL.iter().map(|c| (*c, care[c.index()]))),
         municipalities: ranked(munis.into_iter()),
     }
+}
+
+/// The text query, intersected inside tantivy with the filters the index can answer (kinds,
+/// municipalities, confirmed care types, the grid cells of a radius), so only documents that
+/// can pass the filters are scored. The catalog still checks every filter exactly afterwards.
+fn restricted(f: &Fields, text: Box<dyn Query>, req: &SearchRequest) -> Box<dyn Query> {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+    let mut add = |field: Field, values: Vec<u64>| {
+        let terms: Vec<Term> = values.into_iter().map(|v| Term::from_field_u64(field, v)).collect();
+        let q: Box<dyn Query> = if terms.len() == 1 {
+            Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic))
+        } else {
+            Box::new(TermSetQuery::new(terms))
+        };
+        must.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+    };
+    if !req.kinds.is_empty() {
+        add(f.kind, req.kinds.iter().map(|k| k.index() as u64).collect());
+    }
+    if let Some(m) = &req.municipalities {
+        add(f.municipality, m.iter().map(|c| u64::from(c.as_u32())).collect());
+    }
+    if !req.include_unconfirmed {
+        for c in req.care_types.iter() {
+            add(f.care_term, vec![c.index() as u64]);
+        }
+    }
+    if let (Some(p), Some(r)) = (req.point, req.radius)
+        && let Some(cells) = crate::cells::covering(p, r.km())
+    {
+        add(f.cell, cells);
+    }
+    if must.len() == 1 {
+        return must.pop().expect("the text query").1;
+    }
+    Box::new(BooleanQuery::new(must))
 }
 
 /// Call `f(ord, score, entry)` for every current, live document matching `query`.

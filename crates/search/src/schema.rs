@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +49,11 @@ pub struct Fields {
     /// Name and reading as written, for suggestions (as-you-type).
     pub name_raw: Field,
     pub kana_raw: Field,
+    /// Grid cells holding the point, one per level of [`crate::cells`] (indexed, not stored):
+    /// a radius becomes a set of cells that tantivy intersects with the text.
+    pub cell: Field,
+    /// Indexes of the care types the resource confirms (indexed, not stored).
+    pub care_term: Field,
 }
 
 /// Text fields searched by default, with their boosts.
@@ -100,6 +105,8 @@ pub fn build() -> (Schema, Fields) {
         sort_key: b.add_u64_field("sort_key", FAST),
         name_raw: b.add_text_field("name_raw", STRING | FAST),
         kana_raw: b.add_text_field("kana_raw", STRING | FAST),
+        cell: b.add_u64_field("cell", INDEXED),
+        care_term: b.add_u64_field("care_term", INDEXED),
     };
     (b.build(), fields)
 }
@@ -137,5 +144,7 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         sort_key: f("sort_key")?,
         name_raw: f("name_raw")?,
         kana_raw: f("kana_raw")?,
+        cell: f("cell")?,
+        care_term: f("care_term")?,
     })
 }
