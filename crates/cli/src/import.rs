@@ -141,11 +141,7 @@ pub async fn import(
                 s.created,
                 s.updated,
                 s.unchanged,
-                if done.invalid == 0 {
-                    String::new()
-                } else {
-                    format!("; {} invalid row(s) skipped", done.invalid)
-                },
+                if done.invalid == 0 { String::new() } else { format!("; {} invalid row(s) skipped", done.invalid) },
                 done.valid as f64 / secs.max(1e-9),
             );
             Ok(())

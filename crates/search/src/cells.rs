@@ -22,7 +22,10 @@ fn index(v: f64, offset: f64, size: f64) -> i64 {
 
 /// The point's cell at every level.
 pub fn of_point(p: LatLon) -> impl Iterator<Item = u64> {
-    LEVELS.iter().enumerate().map(move |(level, size)| id(level, index(p.lat(), 90.0, *size), index(p.lon(), 180.0, *size)))
+    LEVELS
+        .iter()
+        .enumerate()
+        .map(move |(level, size)| id(level, index(p.lat(), 90.0, *size), index(p.lon(), 180.0, *size)))
 }
 
 /// Cells (all of one level) that together contain every point within `km` of `p`; `None` when
@@ -90,8 +93,9 @@ mod tests {
             assert!(cells.len() <= MAX_CELLS);
             for _ in 0..200 {
                 // A random point in the circle's bounding box; those within km must be covered.
-                let q = LatLon::new(p.lat() + (rnd() - 0.5) * 2.0 * km / 110.0, p.lon() + (rnd() - 0.5) * 2.0 * km / 80.0)
-                    .unwrap();
+                let q =
+                    LatLon::new(p.lat() + (rnd() - 0.5) * 2.0 * km / 110.0, p.lon() + (rnd() - 0.5) * 2.0 * km / 80.0)
+                        .unwrap();
                 if q.distance_km(p) <= km {
                     assert!(of_point(q).any(|c| cells.contains(&c)), "{q:?} within {km} km of {p:?} not covered");
                 }

@@ -9,10 +9,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    BitSetDocSet, BooleanQuery, BoostQuery, ConstScorer, EmptyScorer, EnableScoring, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
+use tantivy_common::BitSet;
 use tsunagu_model::geo::chord2_for_km;
 use tsunagu_model::{
     CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, TransportFeature, Weekday,
@@ -279,10 +281,10 @@ impl SearchIndex {
         let covering = req.covers.map(|c| catalog.covering(c.point, c.municipality));
         match (text, req.point, req.radius) {
             (Some(text), _, _) => {
-                let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope)? else {
+                let filter = prefilter(&searcher, &self.fields, req)?;
+                let Some(query) = text_query(&searcher, &self.fields, text, req.text_scope, filter.as_ref())? else {
                     return Ok(empty(req));
                 };
-                let query = restricted(&self.fields, query, req);
                 for_each_match(&searcher, &self.fields, &catalog, query.as_ref(), &mut |ord, score, e| {
                     if covering.as_ref().is_none_or(|c| c.binary_search(&ord).is_ok()) {
                         push(ord, score, e)
@@ -433,11 +435,13 @@ fn facets_of(catalog: &Catalog, candidates: &[Candidate]) -> Facets {
     }
 }
 
-/// The text query, intersected inside tantivy with the filters the index can answer (kinds,
-/// municipalities, confirmed care types, the grid cells of a radius), so only documents that
-/// can pass the filters are scored. The catalog still checks every filter exactly afterwards.
-fn restricted(f: &Fields, text: Box<dyn Query>, req: &SearchRequest) -> Box<dyn Query> {
-    let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+/// The documents that can pass the filters the index can answer (kinds, municipalities,
+/// confirmed care types, the grid cells of a radius), as one bitset per segment, computed once
+/// per search; `None` when no such filter applies. Every text branch is intersected with it
+/// inside tantivy, so only those documents are matched and scored. The catalog still checks
+/// every filter exactly afterwards.
+fn prefilter(searcher: &Searcher, f: &Fields, req: &SearchRequest) -> Result<Option<DocFilter>> {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut add = |field: Field, values: Vec<u64>| {
         let terms: Vec<Term> = values.into_iter().map(|v| Term::from_field_u64(field, v)).collect();
         let q: Box<dyn Query> = if terms.len() == 1 {
@@ -445,7 +449,7 @@ fn restricted(f: &Fields, text: Box<dyn Query>, req: &SearchRequest) -> Box<dyn 
         } else {
             Box::new(TermSetQuery::new(terms))
         };
-        must.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+        must.push((Occur::Must, q));
     };
     if !req.kinds.is_empty() {
         add(f.kind, req.kinds.iter().map(|k| k.index() as u64).collect());
@@ -463,10 +467,64 @@ fn restricted(f: &Fields, text: Box<dyn Query>, req: &SearchRequest) -> Box<dyn 
     {
         add(f.cell, cells);
     }
-    if must.len() == 1 {
-        return must.pop().expect("the text query").1;
+    if must.is_empty() {
+        return Ok(None);
     }
-    Box::new(BooleanQuery::new(must))
+    let query = BooleanQuery::new(must);
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut sets = HashMap::new();
+    for seg in searcher.segment_readers() {
+        let mut bits = BitSet::with_max_value(seg.max_doc());
+        weight.for_each_no_score(seg, &mut |docs| {
+            for d in docs {
+                bits.insert(*d);
+            }
+        })?;
+        sets.insert(seg.segment_id(), bits);
+    }
+    Ok(Some(DocFilter { sets: std::sync::Arc::new(sets) }))
+}
+
+/// A fixed set of documents per segment, as a query (score 0).
+#[derive(Clone)]
+pub(crate) struct DocFilter {
+    sets: std::sync::Arc<HashMap<tantivy::index::SegmentId, BitSet>>,
+}
+
+impl std::fmt::Debug for DocFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DocFilter({} segments)", self.sets.len())
+    }
+}
+
+impl Query for DocFilter {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl tantivy::query::Weight for DocFilter {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        _boost: tantivy::Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        Ok(match self.sets.get(&reader.segment_id()) {
+            Some(bits) => Box::new(ConstScorer::new(BitSetDocSet::from(bits.clone()), 0.0)),
+            None => Box::new(EmptyScorer),
+        })
+    }
+    fn explain(&self, _: &tantivy::SegmentReader, _: tantivy::DocId) -> tantivy::Result<tantivy::query::Explanation> {
+        Err(tantivy::TantivyError::InvalidArgument("a document filter has no explanation".into()))
+    }
+}
+
+/// `q` restricted to the filter's documents (the filter leads the intersection when smaller).
+fn within(q: Box<dyn Query>, filter: Option<&DocFilter>) -> Box<dyn Query> {
+    match filter {
+        None => q,
+        Some(f) => Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, Box::new(f.clone()))])),
+    }
 }
 
 /// Call `f(ord, score, entry)` for every current, live document matching `query`.
@@ -506,6 +564,7 @@ pub(crate) fn text_query(
     fields: &Fields,
     text: &str,
     scope: TextScope,
+    filter: Option<&DocFilter>,
 ) -> Result<Option<Box<dyn Query>>> {
     let targets: Vec<(Field, f32)> = match scope {
         TextScope::All => text_fields(fields).to_vec(),
@@ -519,7 +578,7 @@ pub(crate) fn text_query(
         }
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for &(field, boost) in &targets {
-            let q = word_query(searcher, field, &toks)?;
+            let q = within(word_query(searcher, field, &toks)?, filter);
             per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
         }
         // Whole words of the name score extra (precision); they cannot match alone, since
@@ -536,7 +595,7 @@ pub(crate) fn text_query(
                     ws.iter().map(|t| (t.position, Term::from_field_text(fields.name_words, &t.text))).collect(),
                 ))
             };
-            per_field.push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
+            per_field.push((Occur::Should, Box::new(BoostQuery::new(within(q, filter), 2.0))));
         }
         words.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
     }

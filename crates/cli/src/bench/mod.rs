@@ -247,7 +247,10 @@ fn run_concurrent(index: &SearchIndex, reqs: &[SearchRequest], threads: usize) -
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a bench thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a bench thread panicked"))))
+            .collect()
     });
     let mut lat = Vec::new();
     let (mut first, mut last) = (None::<Instant>, None::<Instant>);
@@ -293,7 +296,9 @@ async fn answers(index: &SearchIndex, store: &dyn Store, qs: &Queries, n: usize)
                     let found = index.search(req)?;
                     let counts: serde_json::Map<String, Value> = found
                         .facets
-                        .map(|f| f.care_types.iter().map(|(c, n)| (workload::care_name(*c).to_string(), json!(n))).collect())
+                        .map(|f| {
+                            f.care_types.iter().map(|(c, n)| (workload::care_name(*c).to_string(), json!(n))).collect()
+                        })
                         .unwrap_or_default();
                     list.push(Value::Object(counts));
                 }
@@ -460,10 +465,7 @@ fn print_table(r: &Value) {
     for qt in QTYPES {
         let s = &r["single"][qt];
         let c = &r["concurrent"][qt];
-        eprintln!(
-            "{qt}   {:>8} {:>8} {:>8} {:>8} {:>8}",
-            s["p50_ms"], s["p95_ms"], s["p99_ms"], s["qps"], c["qps"]
-        );
+        eprintln!("{qt}   {:>8} {:>8} {:>8} {:>8} {:>8}", s["p50_ms"], s["p95_ms"], s["p99_ms"], s["qps"], c["qps"]);
     }
     eprintln!(
         "build: import {} s + index {} s = {} s; peak RSS build {} MiB, serving {} MiB; index {} bytes",

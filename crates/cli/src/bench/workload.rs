@@ -174,13 +174,39 @@ mod tests {
 
     #[test]
     fn every_workload_kind_and_care_type_maps() {
-        for k in ["daycare", "special_needs_school", "after_school_day_service", "child_development_support",
-            "short_stay", "home_nursing", "hospital", "clinic", "consultation", "transport", "pharmacy", "shelter",
-            "power_supply", "program", "training"] {
+        for k in [
+            "daycare",
+            "special_needs_school",
+            "after_school_day_service",
+            "child_development_support",
+            "short_stay",
+            "home_nursing",
+            "hospital",
+            "clinic",
+            "consultation",
+            "transport",
+            "pharmacy",
+            "shelter",
+            "power_supply",
+            "program",
+            "training",
+        ] {
             assert!(kind(k).is_some(), "{k}");
         }
-        for c in ["suction", "tracheostomy", "ventilator", "oxygen", "tube_feeding", "gastrostomy", "catheterization",
-            "insulin", "central_venous", "nebulizer", "seizure", "stoma"] {
+        for c in [
+            "suction",
+            "tracheostomy",
+            "ventilator",
+            "oxygen",
+            "tube_feeding",
+            "gastrostomy",
+            "catheterization",
+            "insulin",
+            "central_venous",
+            "nebulizer",
+            "seizure",
+            "stoma",
+        ] {
             let ours = care(c).unwrap_or_else(|| panic!("{c}"));
             assert_eq!(care_name(ours), c);
         }
