@@ -138,11 +138,15 @@ fn mix(qs: &Queries) -> Vec<Shape> {
 /// Interleave the shapes by share into one request list.
 fn schedule(shapes: &[Shape]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    let rounds = shapes.iter().map(|s| s.targets.len() / s.share.max(1)).min().unwrap_or(0);
+    if shapes.iter().any(|s| s.targets.is_empty()) {
+        return out;
+    }
+    // Parameter sets are reused in turn when a shape has fewer than its share of rounds.
+    let rounds = shapes.iter().map(|s| s.targets.len() / s.share.max(1)).min().unwrap_or(0).max(1);
     for round in 0..rounds {
         for (i, s) in shapes.iter().enumerate() {
             for k in 0..s.share {
-                out.push((i, s.targets[round * s.share + k].clone()));
+                out.push((i, s.targets[(round * s.share + k) % s.targets.len()].clone()));
             }
         }
     }

@@ -218,6 +218,6 @@ mod tests {
         assert_eq!((e[0].row, e[0].field.as_str()), (3, "kind"));
         assert!(parse_line(4, "{").is_err());
         let e = parse_line(5, r#"{"id":"r1","name":"x","kind":"daycare","care_types":[],"description":"","municipality_code":"20123","lat":136,"lon":137,"service_radius_km":null,"nurse_days":[]}"#).unwrap_err();
-        assert!(e.iter().any(|e| e.field.contains("lat")), "{e:?}");
+        assert!(e.iter().any(|e| e.reason.contains("lat")), "{e:?}");
     }
 }
