@@ -1,6 +1,6 @@
 //! SQLite implementation of [`Store`]: a single file, WAL journal, migrations on open.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -122,12 +122,11 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found = std::collections::HashMap::with_capacity(ids.len());
-        // SQLite allows 32,766 bound parameters; stay far below.
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id IN ({marks})"
+                "SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id IN ({})",
+                marks(chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for id in chunk {
@@ -599,7 +598,8 @@ fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<ApiKey> {
 const IMPORT_CACHE: &str = "PRAGMA cache_size = -65536";
 const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
 
-/// Rows per multi-row statement (SQLite allows 32,766 bound values; resources take 10 per row).
+/// Rows (or ids) per multi-row statement (SQLite allows 32,766 bound values; resources take 10
+/// per row).
 const CHUNK: usize = 500;
 
 fn marks(n: usize) -> String {
@@ -680,12 +680,14 @@ impl ImportTx for SqliteImport {
                 stored.insert(id, (body, deleted));
             }
         }
-        // New records are written many rows per statement; a record seen twice in one batch
-        // finds its first copy written before it is compared.
+        // New records are written many rows per statement. A record that comes again later in
+        // the batch is compared with what its earlier copy wrote: pending rows are written
+        // first, then the row is read back.
         let mut created: Vec<(&Resource, String, String)> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::with_capacity(ids.len());
         for (r, id) in resources.iter().zip(ids) {
             let body = body_of(r);
-            let existing = if created.iter().any(|(_, c, _)| *c == id) {
+            let existing = if !seen.insert(id.clone()) {
                 insert_created(tx, &mut created, actor, now).await?;
                 sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
                     .bind(&id)
@@ -783,6 +785,25 @@ mod tests {
         let changes = store.changes_since(0, 100).await.unwrap();
         assert_eq!(changes.len(), 2);
         assert_eq!(store.state().await.unwrap().seq, changes[1].seq);
+    }
+
+    #[tokio::test]
+    async fn a_record_repeated_within_one_batch_is_compared_with_its_earlier_copy() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let old = resource(1, "A");
+        store.upsert(std::slice::from_ref(&old), "test").await.unwrap();
+        // In one batch: a stored record twice (edited, then edited again), a new record twice
+        // (the same, then edited), and the stored record's edit once more unchanged.
+        let (mut b, mut c) = (old.clone(), old.clone());
+        b.name = "B".into();
+        c.name = "C".into();
+        let fresh = resource(2, "X");
+        let mut fresh2 = fresh.clone();
+        fresh2.name = "Y".into();
+        let s = store.upsert(&[b, c.clone(), fresh.clone(), fresh2, c], "test").await.unwrap();
+        assert_eq!((s.created, s.updated, s.unchanged), (1, 3, 1));
+        assert_eq!(store.get(old.id).await.unwrap().unwrap().name, "C");
+        assert_eq!(store.get(fresh.id).await.unwrap().unwrap().name, "Y");
     }
 
     #[tokio::test]
