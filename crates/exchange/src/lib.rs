@@ -131,6 +131,33 @@ pub fn read(
     })
 }
 
+/// Read UTF-8 lines, skipping blank ones: `each(line number, parse(line number, line))` returns
+/// false to stop. For JSON Lines and other one-record-per-line files.
+pub fn read_lines(
+    mut reader: impl std::io::BufRead,
+    parse: &dyn Fn(usize, &str) -> RowResult,
+    each: &mut dyn FnMut(usize, RowResult) -> bool,
+) -> Result<(), FileError> {
+    let whole = |reason: String| RowError { row: 0, field: String::new(), reason };
+    let mut line = Vec::new();
+    let mut row = 0;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| whole(e.to_string()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        row += 1;
+        let text = std::str::from_utf8(&line).map_err(|e| whole(format!("line {row} is not UTF-8: {e}")))?.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !each(row, parse(row, text)) {
+            return Ok(());
+        }
+    }
+}
+
 /// Read a stream row by row (a record per CSV row, JSON line, HSDS service or GeoJSON feature):
 /// `each(row, result)` returns false to stop. Only the current row is held, so a file of any
 /// length reads in constant memory. `encoding` comes from [`text::sniff`]; JSON formats must be
@@ -158,27 +185,7 @@ pub fn read_stream(
         (_, text::Encoding::ShiftJis) => {
             Err(whole(format!("{} must be UTF-8 (RFC 8259); this file is not", format.code())))
         }
-        (Format::Jsonl, _) => {
-            let mut line = Vec::new();
-            let mut row = 0;
-            loop {
-                line.clear();
-                let n = reader.read_until(b'\n', &mut line).map_err(|e| whole(e.to_string()))?;
-                if n == 0 {
-                    break;
-                }
-                row += 1;
-                let text =
-                    std::str::from_utf8(&line).map_err(|e| whole(format!("line {row} is not UTF-8: {e}")))?.trim();
-                if text.is_empty() {
-                    continue;
-                }
-                if !each(row, jsonl::parse_line(row, text)) {
-                    break;
-                }
-            }
-            Ok(info)
-        }
+        (Format::Jsonl, _) => read_lines(reader, &jsonl::parse_line, each).map(|_| info),
         (Format::Hsds | Format::Geojson, _) => {
             let mut row = 0;
             let members: &[&str] = if format == Format::Hsds { &["contents"] } else { &["features"] };

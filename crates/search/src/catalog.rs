@@ -258,18 +258,18 @@ impl Catalog {
     /// bitsets' words plus the matches, not a pass over every entry.
     pub fn for_each_with(&self, kinds: &[Kind], care: CareSet, f: &mut dyn FnMut(u32)) {
         let words = self.slots.len().div_ceil(64);
-        let word = |b: &Bits, w: usize| b.0.get(w).copied().unwrap_or(0);
         for w in 0..words {
+            // Every live entry has exactly one kind, so "any kind" is the union of the kinds.
             let mut m = if kinds.is_empty() {
-                kinds_all(&self.kind_bits, w)
+                self.kind_bits.iter().fold(0u64, |m, b| m | b.word(w))
             } else {
-                kinds.iter().fold(0u64, |m, k| m | word(&self.kind_bits[k.index()], w))
+                kinds.iter().fold(0u64, |m, k| m | self.kind_bits[k.index()].word(w))
             };
             for c in care.iter() {
                 if m == 0 {
                     break;
                 }
-                m &= word(&self.care_bits[c.index()], w);
+                m &= self.care_bits[c.index()].word(w);
             }
             while m != 0 {
                 let bit = m.trailing_zeros();
@@ -417,6 +417,11 @@ impl Catalog {
 struct Bits(Vec<u64>);
 
 impl Bits {
+    /// Bits of slots `64 w ..= 64 w + 63`.
+    fn word(&self, w: usize) -> u64 {
+        self.0.get(w).copied().unwrap_or(0)
+    }
+
     fn set(&mut self, ord: u32, on: bool) {
         let (w, b) = (ord as usize / 64, ord % 64);
         if w >= self.0.len() {
@@ -431,11 +436,6 @@ impl Bits {
             self.0[w] &= !(1 << b);
         }
     }
-}
-
-/// Every live slot in word `w` (every entry has exactly one kind).
-fn kinds_all(kind_bits: &[Bits], w: usize) -> u64 {
-    kind_bits.iter().fold(0, |m, b| m | b.0.get(w).copied().unwrap_or(0))
 }
 
 /// `RTree::bulk_load`, made safe for later inserts. rstar 0.12's bulk load can put leaves at

@@ -101,22 +101,25 @@ fn mib(b: Option<u64>) -> Value {
     b.map_or(Value::Null, |b| json!((b as f64 / 1048576.0 * 10.0).round() / 10.0))
 }
 
-fn dir_bytes(p: &Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
+/// Bytes of the SQLite database with its write-ahead log.
+fn store_bytes(db: &Path) -> u64 {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", db.display())).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 fn point(lat: f64, lon: f64) -> anyhow::Result<LatLon> {
     LatLon::new(lat, lon).map_err(|e| anyhow::anyhow!("query point: {e}"))
+}
+
+fn radius(km: f64) -> anyhow::Result<RadiusKm> {
+    RadiusKm::new(km).map_err(|e| anyhow::anyhow!("query radius: {e}"))
+}
+
+fn one_kind(code: &str) -> anyhow::Result<tsunagu_model::Kind> {
+    workload::kind(code).with_context(|| format!("unknown workload kind `{code}`"))
 }
 
 fn one_care(code: &str) -> anyhow::Result<CareSet> {
@@ -136,7 +139,7 @@ pub fn requests(qs: &Queries, qt: &str, count: usize) -> anyhow::Result<Vec<Sear
                     text: Some(p.text.clone()),
                     text_scope: TextScope::NameAndDescription,
                     point: Some(point(p.lat, p.lon)?),
-                    radius: Some(RadiusKm::new(p.radius_km).map_err(|e| anyhow::anyhow!("{e}"))?),
+                    radius: Some(radius(p.radius_km)?),
                     care_types: one_care(&p.care_type)?,
                     include_unconfirmed: false,
                     sort: Some(Sort::Distance),
@@ -150,7 +153,7 @@ pub fn requests(qs: &Queries, qt: &str, count: usize) -> anyhow::Result<Vec<Sear
             for p in qs.q2.iter().take(count) {
                 out.push(SearchRequest {
                     point: Some(point(p.lat, p.lon)?),
-                    kinds: vec![workload::kind(&p.kind).with_context(|| format!("unknown kind {}", p.kind))?],
+                    kinds: vec![one_kind(&p.kind)?],
                     care_types: one_care(&p.care_type)?,
                     include_unconfirmed: false,
                     sort: Some(Sort::Distance),
@@ -183,7 +186,7 @@ pub fn requests(qs: &Queries, qt: &str, count: usize) -> anyhow::Result<Vec<Sear
                 out.push(SearchRequest {
                     point: Some(at),
                     covers: Some(Covers { point: at, municipality: None }),
-                    kinds: vec![workload::kind(&p.kind).with_context(|| format!("unknown kind {}", p.kind))?],
+                    kinds: vec![one_kind(&p.kind)?],
                     sort: Some(Sort::Distance),
                     limit: p.limit,
                     ..base.clone()
@@ -195,7 +198,7 @@ pub fn requests(qs: &Queries, qt: &str, count: usize) -> anyhow::Result<Vec<Sear
             for p in qs.q5.iter().take(count) {
                 out.push(SearchRequest {
                     point: Some(point(p.lat, p.lon)?),
-                    radius: Some(RadiusKm::new(p.radius_km).map_err(|e| anyhow::anyhow!("{e}"))?),
+                    radius: Some(radius(p.radius_km)?),
                     facets: true,
                     limit: 0,
                     ..base.clone()
@@ -345,24 +348,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(&db).await?;
     let input = std::fs::File::open(&args.data)?;
     let read: RowReader = Box::new(move |pos, each| {
-        use std::io::BufRead;
-        let mut reader =
+        let reader =
             std::io::BufReader::with_capacity(1 << 16, tsunagu_exchange::json_stream::Counting::new(input, pos));
-        let mut line = String::new();
-        let mut row = 0;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-                return Ok("UTF-8".to_string());
-            }
-            row += 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            if !each(row, workload::parse_line(row, line.trim_end())) {
-                return Ok("UTF-8".to_string());
-            }
-        }
+        tsunagu_exchange::read_lines(reader, &workload::parse_line, each).map_err(|e| e.reason)?;
+        Ok("UTF-8".to_string())
     });
     let imported = import_rows(&store, &args.data, total_bytes, Mode::AllOrNothing, "bench:import", read).await?;
     let Some(summary) = imported.summary else {
@@ -377,6 +366,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let built = tsunagu_api::directory::rebuild(&store, &index_dir, &state).await?;
     let index_s = t.elapsed().as_secs_f64();
     let build_peak = memory("VmHWM:");
+    let index_bytes = built.size_on_disk();
     drop(built);
     eprintln!("index built in {index_s:.1} s");
     let build_total_s = started.elapsed().as_secs_f64();
@@ -422,8 +412,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             "total_s": round2(build_total_s),
             "rows_per_s": (imported.valid as f64 / import_s.max(1e-9)).round(),
             "peak_rss_mib": mib(build_peak),
-            "store_bytes": dir_bytes(&args.work) - dir_bytes(&index_dir),
-            "index_bytes": dir_bytes(&index_dir),
+            "store_bytes": store_bytes(&db),
+            "index_bytes": index_bytes,
         },
         "serving": {
             "open_s": round2(open_s),
