@@ -90,6 +90,13 @@ enum BenchAction {
         /// A label for the run (e.g. 1m).
         #[arg(long)]
         label: Option<String>,
+        /// Skip the import and the index build: query the store and index a previous
+        /// `tsunagu bench run` left in --work (to re-measure the queries after an engine change).
+        #[arg(long)]
+        reuse: bool,
+        /// Only these query types (comma-separated, e.g. q3,q5); all five by default.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Load a running `tsunagu serve` on this machine with a mix of /v1/search requests, for at
     /// most --duration-secs and --max-requests.
@@ -291,8 +298,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench { action: BenchAction::Run { data, queries, work, count, threads, out, check_out, label } } => {
-            bench::run(bench::RunArgs { data, queries, work, count, threads, out, check_out, label }).await
+        Command::Bench {
+            action: BenchAction::Run { data, queries, work, count, threads, out, check_out, label, reuse, only },
+        } => {
+            bench::run(bench::RunArgs { data, queries, work, count, threads, out, check_out, label, reuse, only }).await
         }
         Command::Bench {
             action: BenchAction::Http { addr, queries, connections, duration_secs, max_requests, out, label },

@@ -17,6 +17,7 @@ use tsunagu_places::Gazetteer;
 use tsunagu_places::service::{polygon_of, served_codes};
 
 use crate::analysis::normalize;
+use crate::area::AreaCounts;
 
 /// A point in the R-tree: unit vector on the sphere, with the slot it belongs to.
 pub type PointEntry = GeomWithData<[f64; 3], u32>;
@@ -190,6 +191,8 @@ pub struct Catalog {
     kind_bits: Vec<Bits>,
     /// Bit per slot, per care type: the live entries that confirm it.
     care_bits: Vec<Bits>,
+    /// Counts per grid cell, for area overviews.
+    area: AreaCounts,
     live: usize,
     next_version: u32,
 }
@@ -234,6 +237,7 @@ impl Catalog {
             names,
             kind_bits: vec![Bits::default(); Kind::ALL.len()],
             care_bits: vec![Bits::default(); CareType::ALL.len()],
+            area: AreaCounts::default(),
             live,
             next_version,
         };
@@ -243,7 +247,7 @@ impl Catalog {
         catalog
     }
 
-    /// Set or clear a slot's kind and care-type bits.
+    /// Set or clear a slot's kind and care-type bits and its place in the cell counts.
     fn set_bits(&mut self, ord: u32, on: bool) {
         let Some(e) = self.slots.get(ord as usize).and_then(Option::as_ref) else { return };
         let (kind, care) = (e.kind.index(), e.care);
@@ -251,6 +255,7 @@ impl Catalog {
         for c in care.iter() {
             self.care_bits[c.index()].set(ord, on);
         }
+        self.area.change(ord, e, on);
     }
 
     /// Live slots of any of `kinds` (any kind when empty) that confirm every care type in
@@ -296,6 +301,9 @@ impl Catalog {
     }
     pub fn points(&self) -> &RTree<PointEntry> {
         &self.points
+    }
+    pub fn area(&self) -> &AreaCounts {
+        &self.area
     }
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Entry)> {
         self.slots.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))

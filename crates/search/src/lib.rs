@@ -8,6 +8,7 @@
 //! - [`query`]: executing a [`SearchRequest`] into ranked, faceted [`SearchResults`].
 
 pub mod analysis;
+pub mod area;
 pub mod catalog;
 pub mod cells;
 pub mod index;

@@ -21,6 +21,7 @@ use tsunagu_model::{
 };
 
 use crate::analysis::{normalize, tokens_of_normalized};
+use crate::area::Tally;
 use crate::catalog::{Catalog, Entry};
 use crate::index::SearchIndex;
 use crate::schema::{Fields, text_fields};
@@ -277,6 +278,11 @@ impl SearchIndex {
             }
         };
 
+        if text.is_none()
+            && let Some(found) = area_overview(&catalog, &filter, req)
+        {
+            return Ok(found);
+        }
         // Covering areas bound the candidates before anything else.
         let covering = req.covers.map(|c| catalog.covering(c.point, c.municipality));
         match (text, req.point, req.radius) {
@@ -410,29 +416,100 @@ fn empty(req: &SearchRequest) -> SearchResults {
 }
 
 fn facets_of(catalog: &Catalog, candidates: &[Candidate]) -> Facets {
-    let mut kinds = vec![0usize; Kind::ALL.len()];
-    let mut care = vec![0usize; CareType::ALL.len()];
-    let mut munis: HashMap<MunicipalityCode, usize> = HashMap::new();
+    let mut tally = Tally::default();
     for c in candidates {
-        let Some(e) = catalog.get(c.ord) else { continue };
-        kinds[e.kind.index()] += 1;
-        let mut bits = e.care.bits();
-        while bits != 0 {
-            care[bits.trailing_zeros() as usize] += 1;
-            bits &= bits - 1;
+        if let Some(e) = catalog.get(c.ord) {
+            tally.add_entry(e);
         }
-        *munis.entry(e.municipality).or_default() += 1;
     }
+    facets_of_tally(tally)
+}
+
+fn facets_of_tally(tally: Tally) -> Facets {
+    let Tally { kinds, care, municipalities: munis, .. } = tally;
     fn ranked<T: Ord + Copy>(it: impl Iterator<Item = (T, usize)>) -> Vec<(T, usize)> {
         let mut v: Vec<_> = it.filter(|(_, n)| *n > 0).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
     Facets {
-        kinds: ranked(Kind::ALL.iter().map(|k| (*k, kinds[k.index()]))),
-        care_types: ranked(CareType::ALL.iter().map(|c| (*c, care[c.index()]))),
+        kinds: ranked(Kind::ALL.iter().map(|k| (*k, kinds[k.index()] as usize))),
+        care_types: ranked(CareType::ALL.iter().map(|c| (*c, care[c.index()] as usize))),
         municipalities: ranked(munis.into_iter()),
     }
+}
+
+/// An area overview — everything within a radius, with no text and no filter but the sample
+/// flag — from the per-cell counts: `total` and facets from the cells wholly inside the circle
+/// plus the entries of the cells on its edge, and the page of hits from a nearest-first walk of
+/// the R-tree. The same answer as visiting every entry in the circle, at a cost that grows with
+/// the circle's edge rather than its contents. `None` when the request is not such an overview.
+fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest) -> Option<SearchResults> {
+    let (p, r) = (req.point?, req.radius?);
+    let plain = req.covers.is_none()
+        && req.kinds.is_empty()
+        && req.care_types.is_empty()
+        && req.municipalities.is_none()
+        && !req.has_vacancy
+        && req.nurse_on.is_none()
+        && req.age.is_none()
+        && req.transport.is_empty();
+    let want = req.offset.saturating_add(req.limit);
+    let sort = match req.sort {
+        None | Some(Sort::Relevance) | Some(Sort::Distance) => Sort::Distance,
+        Some(Sort::Name) => Sort::Name,
+    };
+    if !plain || (sort == Sort::Name && want > 0) {
+        return None;
+    }
+    let mut edge = Vec::new();
+    let mut tally = catalog.area().within(p, r.km(), req.include_sample, &mut |ord| edge.push(ord))?;
+    for ord in edge {
+        if let Some(e) = catalog.get(ord)
+            && filter.check(e).is_some()
+        {
+            tally.add_entry(e);
+        }
+    }
+    // The nearest `want` within the radius (and any tied with the last of them), then the
+    // usual order: distance, then id.
+    let mut page: Vec<(f64, ResourceId, &Entry)> = Vec::new();
+    if want > 0 {
+        let limit2 = chord2_for_km(r.km()) * (1.0 + 1e-9);
+        let mut last = f64::NEG_INFINITY;
+        for (pe, d2) in catalog.points().nearest_neighbor_iter_with_distance_2(&p.unit_vector()) {
+            if d2 > limit2 || (page.len() >= want && d2 > last * (1.0 + 1e-9)) {
+                break;
+            }
+            if let Some(e) = catalog.get(pe.data)
+                && let Some((Some(d), _)) = filter.check(e)
+            {
+                page.push((d, e.id, e));
+                last = d2;
+            }
+        }
+        page.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+    let hits = page
+        .iter()
+        .skip(req.offset)
+        .take(req.limit)
+        .map(|(d, id, _)| Hit {
+            id: *id,
+            score: 0.0,
+            distance_km: Some(*d),
+            matched_care_types: CareSet::EMPTY,
+            unconfirmed_care_types: CareSet::EMPTY,
+        })
+        .collect();
+    let total = tally.total;
+    Some(SearchResults {
+        total,
+        confirmed_total: total,
+        sort,
+        hits,
+        facets: req.facets.then(|| facets_of_tally(tally)),
+    })
 }
 
 /// The documents that can pass the filters the index can answer (kinds, municipalities,

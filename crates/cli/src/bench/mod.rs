@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// Write the first results of the first 100 queries per type (for `sqlite_peer.py check`).
     pub check_out: Option<PathBuf>,
     pub label: Option<String>,
+    /// Query what a previous run built in `work` instead of importing and indexing again.
+    pub reuse: bool,
+    /// Query types to run (all when empty).
+    pub only: Vec<String>,
 }
 
 /// Latency summary of one run, in the peer's shape.
@@ -325,9 +329,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.threads == 0 || args.count == 0 {
         anyhow::bail!("--threads and --count must be at least 1");
     }
+    if let Some(bad) = args.only.iter().find(|q| !QTYPES.contains(&q.as_str())) {
+        anyhow::bail!("--only: unknown query type {bad:?} (expected some of {})", QTYPES.join(", "));
+    }
     let total_bytes = std::fs::metadata(&args.data).with_context(|| format!("reading {}", args.data.display()))?.len();
     // Only a new or empty directory, or one a previous bench made, is emptied.
     let marker = args.work.join(".tsunagu-bench");
+    let db = args.work.join("tsunagu.sqlite3");
+    let index_dir = args.work.join("index");
+    if args.reuse {
+        if !marker.exists() || !db.exists() || !index_dir.exists() {
+            anyhow::bail!("--reuse: {} holds no store and index from `tsunagu bench run`", args.work.display());
+        }
+        let store = SqliteStore::open(&db).await?;
+        return measure(&args, &qs, &store, &db, &index_dir, None).await;
+    }
     if args.work.exists() {
         let empty = std::fs::read_dir(&args.work)?.next().is_none();
         if !empty && !marker.exists() {
@@ -340,8 +356,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.work)?;
     std::fs::write(&marker, "made by `tsunagu bench run`; emptied by the next run\n")?;
-    let db = args.work.join("tsunagu.sqlite3");
-    let index_dir = args.work.join("index");
     let started = Instant::now();
 
     // 1. Import through the real pipeline (reader thread → batches → one store transaction).
@@ -370,20 +384,41 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     drop(built);
     eprintln!("index built in {index_s:.1} s");
     let build_total_s = started.elapsed().as_secs_f64();
+    let build = json!({
+        "import_s": round2(import_s),
+        "index_s": round2(index_s),
+        "total_s": round2(build_total_s),
+        "rows_per_s": (imported.valid as f64 / import_s.max(1e-9)).round(),
+        "peak_rss_mib": mib(build_peak),
+        "store_bytes": store_bytes(&db),
+        "index_bytes": index_bytes,
+    });
+    measure(&args, &qs, &store, &db, &index_dir, Some(build)).await
+}
 
+/// Open the built index as `tsunagu serve` does and time the queries; `build` is `None` when a
+/// previous run's directory is reused.
+async fn measure(
+    args: &RunArgs,
+    qs: &Queries,
+    store: &SqliteStore,
+    db: &Path,
+    index_dir: &Path,
+    build: Option<Value>,
+) -> anyhow::Result<()> {
     // 3. Serve: open the index as `tsunagu serve` does, with a fresh peak-RSS mark.
     let peak_reset = reset_peak();
     let t = Instant::now();
-    let index = match SearchIndex::open(&index_dir)? {
+    let index = match SearchIndex::open(index_dir)? {
         Ok(i) => Arc::new(i),
-        Err(why) => anyhow::bail!("the freshly built index does not open: {why:?}"),
+        Err(why) => anyhow::bail!("the built index does not open: {why:?}"),
     };
     let open_s = t.elapsed().as_secs_f64();
 
     let mut single = serde_json::Map::new();
     let mut concurrent = serde_json::Map::new();
-    for qt in QTYPES {
-        let reqs = requests(&qs, qt, args.count)?;
+    for qt in QTYPES.into_iter().filter(|q| args.only.is_empty() || args.only.iter().any(|o| o == q)) {
+        let reqs = requests(qs, qt, args.count)?;
         let s = run_single(&index, &reqs, 200.min(reqs.len()))?;
         eprintln!("tsunagu {qt} single {s:?}");
         single.insert(qt.into(), serde_json::to_value(&s)?);
@@ -394,7 +429,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let serving_peak = if peak_reset { memory("VmHWM:") } else { None };
 
     if let Some(path) = &args.check_out {
-        let a = answers(&index, &store, &qs, 100).await?;
+        let a = answers(&index, store, qs, 100).await?;
         std::fs::write(path, serde_json::to_string(&a)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -406,15 +441,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         "data": args.data.display().to_string(),
         "n": index.len(),
         "machine": machine(),
-        "build": {
-            "import_s": round2(import_s),
-            "index_s": round2(index_s),
-            "total_s": round2(build_total_s),
-            "rows_per_s": (imported.valid as f64 / import_s.max(1e-9)).round(),
-            "peak_rss_mib": mib(build_peak),
-            "store_bytes": store_bytes(&db),
-            "index_bytes": index_bytes,
-        },
+        "build": build.unwrap_or_else(|| json!({ "reused": true, "store_bytes": store_bytes(db) })),
         "serving": {
             "open_s": round2(open_s),
             "rss_mib": mib(memory("VmRSS:")),
