@@ -693,7 +693,7 @@ fn word_query(searcher: &Searcher, field: Field, toks: &[crate::analysis::Analyz
             && toks[k - 1].text.ends_with(t.text.as_str())
     };
     let core: Vec<_> = if toks.len() > 1 {
-        toks.iter().enumerate().filter(|(k, _)| !is_run_tail(*k)).map(|(_, t)| t.clone()).collect()
+        thin_bigram_chains(toks.iter().enumerate().filter(|(k, _)| !is_run_tail(*k)).map(|(_, t)| t.clone()).collect())
     } else {
         toks.to_vec()
     };
@@ -721,6 +721,29 @@ fn word_query(searcher: &Searcher, field: Field, toks: &[crate::analysis::Analyz
     Ok(Box::new(PhraseQuery::new_with_offset(terms)))
 }
 
+/// In a chain of overlapping bigrams (訪問@0 問看@1 看護@2), every other one — and the last —
+/// already pins every character down: 訪問@0 看護@2 matches exactly the same substring, with a
+/// third fewer postings and positions to read per candidate document.
+fn thin_bigram_chains(toks: Vec<crate::analysis::AnalyzedToken>) -> Vec<crate::analysis::AnalyzedToken> {
+    let bigram = |t: &crate::analysis::AnalyzedToken| t.text.chars().count() == 2;
+    let chained = |a: &crate::analysis::AnalyzedToken, b: &crate::analysis::AnalyzedToken| {
+        bigram(a) && bigram(b) && a.position + 1 == b.position && a.text.chars().nth(1) == b.text.chars().next()
+    };
+    let mut keep = vec![true; toks.len()];
+    let mut start = 0;
+    for k in 1..=toks.len() {
+        if k < toks.len() && chained(&toks[k - 1], &toks[k]) {
+            continue;
+        }
+        // toks[start..k] is one chain: keep its even offsets and its last token.
+        for (i, kept) in keep.iter_mut().enumerate().take(k.saturating_sub(1)).skip(start) {
+            *kept = (i - start) % 2 == 0;
+        }
+        start = k;
+    }
+    toks.into_iter().zip(keep).filter(|(_, k)| *k).map(|(t, _)| t).collect()
+}
+
 fn is_ja_char(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c >= '\u{3000}')
 }
@@ -742,4 +765,26 @@ fn prefix_terms(searcher: &Searcher, field: Field, prefix: &str) -> Result<Vec<T
         }
     }
     Ok(out.into_iter().filter_map(|k| String::from_utf8(k).ok()).map(|s| Term::from_field_text(field, &s)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thinned(word: &str) -> Vec<(String, usize)> {
+        let toks = tokens_of_normalized(&normalize(word));
+        thin_bigram_chains(toks).into_iter().map(|t| (t.text, t.position)).collect()
+    }
+
+    #[test]
+    fn bigram_chains_keep_every_other_bigram_and_the_last() {
+        let s = |v: &[(&str, usize)]| v.iter().map(|(t, p)| (t.to_string(), *p)).collect::<Vec<_>>();
+        // 訪問@0 問看@1 看護@2 護@3: the unigram tail is not a bigram and stays.
+        assert_eq!(thinned("訪問看護"), s(&[("訪問", 0), ("看護", 2), ("護", 3)]));
+        // An even-length chain ends on an odd offset: the last bigram is kept too.
+        assert_eq!(thinned("訪問看護師"), s(&[("訪問", 0), ("看護", 2), ("護師", 3), ("師", 4)]));
+        assert_eq!(thinned("吸引"), s(&[("吸引", 0), ("引", 1)]));
+        // Latin words are not bigrams and are untouched.
+        assert_eq!(thinned("ventilator").len(), 1);
+    }
 }
