@@ -167,3 +167,43 @@ fn geocode_and_reverse_endpoints() {
     let r = s.get("/v1/places/reverse?lat=36.2");
     assert_eq!(r.status, 400);
 }
+
+#[test]
+fn municipality_facets_list_the_largest_hundred_and_count_the_rest() {
+    // Everything, all pages: the distinct municipalities of the matches, counted by hand.
+    let s = server();
+    let first = s.get("/v1/search?limit=100&sort=name");
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    // Paging stops at offset 1,000, so the matches are read kind by kind.
+    let mut by_code: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut seen = 0;
+    for kind in tsunagu_model::Kind::ALL {
+        let url = |offset: usize| format!("/v1/search?kinds={kind}&limit=100&sort=name&facets=false&offset={offset}");
+        let of_kind = s.get(&url(0)).body["total"].as_u64().unwrap() as usize;
+        assert!(of_kind <= 1_100, "{kind}: {of_kind} outgrew this test's paging");
+        let mut offset = 0;
+        while offset < of_kind {
+            for x in results(&s.get(&url(offset))) {
+                *by_code.entry(x["municipality"]["code"].as_str().unwrap().to_string()).or_default() += 1;
+                seen += 1;
+            }
+            offset += 100;
+        }
+    }
+    assert_eq!(seen, first.body["total"].as_u64().unwrap() as usize);
+    assert!(by_code.len() > 100, "the bundled data spans {} municipalities: the cap is not exercised", by_code.len());
+    let f = &first.body["facets"];
+    let listed = f["municipalities"].as_array().unwrap();
+    assert!(listed.len() <= 100);
+    assert_eq!(listed.len() + f["municipalities_omitted"].as_u64().unwrap() as usize, by_code.len());
+    let counts: Vec<u64> = listed.iter().map(|m| m["count"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "largest first: {counts:?}");
+    for m in listed {
+        assert_eq!(by_code.get(m["code"].as_str().unwrap()), Some(&m["count"].as_u64().unwrap()));
+    }
+    // Every omitted municipality has no more matches than the last one listed.
+    if let Some(last) = counts.last() {
+        let listed_codes: Vec<&str> = listed.iter().map(|m| m["code"].as_str().unwrap()).collect();
+        assert!(by_code.iter().filter(|(c, _)| !listed_codes.contains(&c.as_str())).all(|(_, n)| n <= last));
+    }
+}

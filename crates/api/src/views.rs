@@ -163,10 +163,17 @@ pub struct FacetCount {
 pub struct FacetsView {
     pub kinds: Vec<FacetCount>,
     pub care_types: Vec<FacetCount>,
+    /// The municipalities with the most matches, at most [`FacetsView::MAX_MUNICIPALITIES`].
     pub municipalities: Vec<FacetCount>,
+    /// How many more municipalities have matches than are listed.
+    pub municipalities_omitted: usize,
 }
 
 impl FacetsView {
+    /// Municipalities listed at most: a nationwide search touches well over a thousand, and a
+    /// list of filters longer than this helps nobody (a narrower search lists the rest).
+    pub const MAX_MUNICIPALITIES: usize = 100;
+
     pub fn of(g: &Gazetteer, f: &tsunagu_search::Facets) -> FacetsView {
         let label = |l: Labels, count| FacetCount { code: l.code.into(), ja: l.ja.into(), en: l.en.into(), count };
         FacetsView {
@@ -175,6 +182,7 @@ impl FacetsView {
             municipalities: f
                 .municipalities
                 .iter()
+                .take(Self::MAX_MUNICIPALITIES)
                 .map(|(code, n)| {
                     let m = g.municipality(*code);
                     FacetCount {
@@ -185,6 +193,7 @@ impl FacetsView {
                     }
                 })
                 .collect(),
+            municipalities_omitted: f.municipalities.len().saturating_sub(Self::MAX_MUNICIPALITIES),
         }
     }
 }
