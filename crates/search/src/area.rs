@@ -7,6 +7,7 @@
 //! exact: a cell counts whole only when its farthest corner is inside the circle.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use tsunagu_model::geo::EARTH_RADIUS_KM;
 use tsunagu_model::{CareType, Kind, LatLon, MunicipalityCode};
@@ -21,18 +22,49 @@ const LEVELS: u32 = 4;
 /// The circle's bounding box may span at most this many top-level cells (else: no overview).
 const MAX_TOP_CELLS: i64 = 400;
 
+/// A multiplicative hash for small integer keys (municipality codes, cell keys): a tally adds
+/// tens of thousands of entries per search, and SipHash would be most of its cost.
+#[derive(Default)]
+pub struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        // The table indexes by the low bits, which a product takes from the key's low bits
+        // only: fold the high half, which depends on every bit, into them.
+        self.0 ^ (self.0 >> 32)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+pub type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
+
 /// Counts of entries by kind, confirmed care type and municipality.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {
     pub total: usize,
     pub kinds: [u32; Kind::ALL.len()],
     pub care: [u32; CareType::ALL.len()],
-    pub municipalities: HashMap<MunicipalityCode, usize>,
+    pub municipalities: IntMap<MunicipalityCode, usize>,
 }
 
 impl Default for Tally {
     fn default() -> Self {
-        Tally { total: 0, kinds: [0; Kind::ALL.len()], care: [0; CareType::ALL.len()], municipalities: HashMap::new() }
+        Tally {
+            total: 0,
+            kinds: [0; Kind::ALL.len()],
+            care: [0; CareType::ALL.len()],
+            municipalities: IntMap::default(),
+        }
     }
 }
 
@@ -118,9 +150,9 @@ fn size(level: u32) -> f64 {
 #[derive(Default)]
 pub struct AreaCounts {
     /// `key | sample << 63` → counts.
-    counts: HashMap<u64, CellCounts>,
+    counts: IntMap<u64, CellCounts>,
     /// Finest cell key → slots located in it.
-    members: HashMap<u64, Vec<u32>>,
+    members: IntMap<u64, Vec<u32>>,
 }
 
 impl AreaCounts {
