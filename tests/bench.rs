@@ -110,6 +110,37 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
         assert_eq!(got, want, "q3 #{i}");
     }
 
+    // --reuse queries the same directory again without rebuilding; --only picks query types.
+    let again = out.path().join("again.json");
+    let reuse = |only: &str| {
+        Command::new(BIN)
+            .args(["bench", "run", "--data", DATA, "--queries", QUERIES, "--count", "5", "--reuse", "--only", only])
+            .arg("--work")
+            .arg(dir.path())
+            .arg("--out")
+            .arg(&again)
+            .output()
+            .unwrap()
+    };
+    let rerun = reuse("q2,q5");
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    let r2 = read_json(&again);
+    assert_eq!(r2["build"]["reused"], true);
+    assert_eq!(r2["n"], 300);
+    let types: Vec<&String> = r2["single"].as_object().unwrap().keys().collect();
+    assert_eq!(types, ["q2", "q5"]);
+    let bad = reuse("q2,q9");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown query type \"q9\""));
+    let empty = tempfile::tempdir().unwrap();
+    let nothing = Command::new(BIN)
+        .args(["bench", "run", "--data", DATA, "--queries", QUERIES, "--reuse", "--work"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("holds no store and index"));
+
     // The built directory is a data directory: serve it and drive it over HTTP, bounded.
     let server = common::start_in(dir, &[]);
     let addr = server.base.trim_start_matches("http://").to_string();
