@@ -60,14 +60,15 @@ impl Driver {
     }
 
     fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.try_call(method, path, body).unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+    }
+    /// The command's value, or WebDriver's error object.
+    fn try_call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let req = self.http.request(method.clone(), url);
         let req = if method == reqwest::Method::GET { req } else { req.json(&body) };
         let res: Value = req.send().unwrap().json().unwrap();
-        if res["value"].get("error").is_some() {
-            panic!("WebDriver {path}: {}", res["value"]);
-        }
-        res["value"].clone()
+        if res["value"].get("error").is_some() { Err(res["value"].clone()) } else { Ok(res["value"].clone()) }
     }
     fn post(&self, path: &str, body: Value) -> Value {
         self.call(reqwest::Method::POST, path, body)
@@ -84,9 +85,23 @@ impl Driver {
     fn find(&self, css: &str) -> String {
         self.post("/element", json!({"using": "css selector", "value": css}))[ELEMENT].as_str().unwrap().to_string()
     }
+    /// Click a link or submit button and wait until the new page has loaded: a click does not
+    /// always wait for the navigation it starts, and reading the old page is a flaky test.
     fn click(&self, css: &str) {
+        self.js("window.__before_click = true; return null;");
         let e = self.find(css);
         self.post(&format!("/element/{e}/click"), json!({}));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            // While the page is being replaced a script may fail to run: that is "not yet".
+            let script = "return !window.__before_click && document.readyState === 'complete';";
+            let loaded = self.try_call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []}));
+            if loaded == Ok(json!(true)) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "clicking {css} did not load a new page");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
     fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css);
