@@ -210,11 +210,18 @@ impl IndexBuilder {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&payload(&state));
         prepared.commit()?;
+        let committed = self.started.elapsed().as_secs_f32();
         let segments = self.index.searchable_segment_ids()?;
         if segments.len() > 1 {
             self.writer.merge(&segments).wait()?;
         }
         self.writer.wait_merging_threads()?;
+        tracing::info!(
+            segments = segments.len(),
+            analysed_secs = committed,
+            merged_secs = self.started.elapsed().as_secs_f32() - committed,
+            "index segments merged"
+        );
         drop(self.index);
         let old = self.dir.with_extension(format!("old-{}", std::process::id()));
         if self.dir.exists() {
