@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use tsunagu_model::geo::EARTH_RADIUS_KM;
 use tsunagu_model::{CareType, Kind, LatLon, MunicipalityCode};
 
 use crate::catalog::Entry;
+use crate::cells;
 
 /// Edge of the finest cell, in degrees.
 const FINEST: f64 = 0.02;
@@ -132,14 +132,15 @@ impl CellCounts {
     }
 }
 
+/// The same key layout as the indexed cells (a separate map, so levels need not match).
 fn key(level: u32, lat_i: i64, lon_i: i64) -> u64 {
-    (u64::from(level) << 48) | ((lat_i as u64 & 0xFF_FFFF) << 24) | (lon_i as u64 & 0xFF_FFFF)
+    cells::id(level as usize, lat_i, lon_i)
 }
 
 /// The finest cell of a point, as (latitude, longitude) indices. Coarser cells are derived by
 /// integer division, so each cell is exactly the union of its sixteen children.
 fn finest(p: LatLon) -> (i64, i64) {
-    (((p.lat() + 90.0) / FINEST).floor() as i64, ((p.lon() + 180.0) / FINEST).floor() as i64)
+    (cells::index(p.lat(), 90.0, FINEST), cells::index(p.lon(), 180.0, FINEST))
 }
 
 fn size(level: u32) -> f64 {
@@ -189,25 +190,12 @@ impl AreaCounts {
     /// caller checks it exactly and adds it when it passes. `None` when the circle reaches a pole
     /// or the antimeridian or spans too many cells; then the caller visits entries instead.
     pub fn within(&self, p: LatLon, km: f64, include_sample: bool, edge: &mut dyn FnMut(u32)) -> Option<Tally> {
-        let angle = km / EARTH_RADIUS_KM;
-        let dlat = angle.to_degrees() * (1.0 + 1e-9) + 1e-6;
+        let (dlat, dlon) = cells::circle_box(p, km, 1e-6)?;
         let (lat, lon) = (p.lat(), p.lon());
-        if lat - dlat <= -89.0 || lat + dlat >= 89.0 {
-            return None;
-        }
-        let s = angle.sin() / lat.to_radians().cos();
-        if s >= 1.0 {
-            return None;
-        }
-        let dlon = s.asin().to_degrees() * (1.0 + 1e-9) + 1e-6;
-        if lon - dlon <= -180.0 || lon + dlon >= 180.0 {
-            return None;
-        }
         let top = LEVELS - 1;
         let sz = size(top);
-        let cell = |v: f64, off: f64| ((v + off) / sz).floor() as i64;
-        let (la0, la1) = (cell(lat - dlat, 90.0), cell(lat + dlat, 90.0));
-        let (lo0, lo1) = (cell(lon - dlon, 180.0), cell(lon + dlon, 180.0));
+        let (la0, la1) = (cells::index(lat - dlat, 90.0, sz), cells::index(lat + dlat, 90.0, sz));
+        let (lo0, lo1) = (cells::index(lon - dlon, 180.0, sz), cells::index(lon + dlon, 180.0, sz));
         if (la1 - la0 + 1) * (lo1 - lo0 + 1) > MAX_TOP_CELLS {
             return None;
         }

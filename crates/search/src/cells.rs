@@ -12,11 +12,13 @@ const LEVELS: [f64; 5] = [0.02, 0.08, 0.32, 1.28, 5.12];
 /// Most cells one circle may become.
 const MAX_CELLS: usize = 128;
 
-fn id(level: usize, lat_i: i64, lon_i: i64) -> u64 {
+/// A cell's key: its level and its latitude and longitude indices at that level.
+pub(crate) fn id(level: usize, lat_i: i64, lon_i: i64) -> u64 {
     ((level as u64) << 48) | ((lat_i as u64 & 0xFF_FFFF) << 24) | (lon_i as u64 & 0xFF_FFFF)
 }
 
-fn index(v: f64, offset: f64, size: f64) -> i64 {
+/// The index of the cell of edge `size` degrees holding `v` (latitude + 90 or longitude + 180).
+pub(crate) fn index(v: f64, offset: f64, size: f64) -> i64 {
     ((v + offset) / size).floor() as i64
 }
 
@@ -28,25 +30,33 @@ pub fn of_point(p: LatLon) -> impl Iterator<Item = u64> {
         .map(move |(level, size)| id(level, index(p.lat(), 90.0, *size), index(p.lon(), 180.0, *size)))
 }
 
-/// Cells (all of one level) that together contain every point within `km` of `p`; `None` when
-/// the circle is too big for few cells or reaches a pole or the antimeridian.
-pub fn covering(p: LatLon, km: f64) -> Option<Vec<u64>> {
+/// Half the height and width in degrees of a box holding every point within `km` of `p`, each
+/// widened by a relative 1e-9 plus `margin` degrees; `None` when the box reaches a pole or the
+/// antimeridian.
+pub(crate) fn circle_box(p: LatLon, km: f64, margin: f64) -> Option<(f64, f64)> {
     let angle = km / EARTH_RADIUS_KM;
-    let dlat = angle.to_degrees();
     let (lat, lon) = (p.lat(), p.lon());
+    let dlat = angle.to_degrees() * (1.0 + 1e-9) + margin;
     if lat - dlat <= -89.0 || lat + dlat >= 89.0 {
         return None;
     }
-    // The spherical cap's longitude extent (exact; Matuschek), with a hair of margin.
+    // The spherical cap's longitude extent (exact; Matuschek).
     let s = angle.sin() / lat.to_radians().cos();
     if s >= 1.0 {
         return None;
     }
-    let dlon = s.asin().to_degrees() * (1.0 + 1e-9) + 1e-9;
-    let dlat = dlat * (1.0 + 1e-9) + 1e-9;
+    let dlon = s.asin().to_degrees() * (1.0 + 1e-9) + margin;
     if lon - dlon <= -180.0 || lon + dlon >= 180.0 {
         return None;
     }
+    Some((dlat, dlon))
+}
+
+/// Cells (all of one level) that together contain every point within `km` of `p`; `None` when
+/// the circle is too big for few cells or reaches a pole or the antimeridian.
+pub fn covering(p: LatLon, km: f64) -> Option<Vec<u64>> {
+    let (dlat, dlon) = circle_box(p, km, 1e-9)?;
+    let (lat, lon) = (p.lat(), p.lon());
     for (level, size) in LEVELS.iter().enumerate() {
         let (la0, la1) = (index(lat - dlat, 90.0, *size), index(lat + dlat, 90.0, *size));
         let (lo0, lo1) = (index(lon - dlon, 180.0, *size), index(lon + dlon, 180.0, *size));

@@ -268,6 +268,19 @@ impl SearchIndex {
 
     fn run(&self, req: &SearchRequest) -> Result<SearchResults> {
         let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let sort = match req.sort {
+            Some(Sort::Relevance) if text.is_none() => {
+                if req.point.is_some() {
+                    Sort::Distance
+                } else {
+                    Sort::Name
+                }
+            }
+            Some(s) => s,
+            None if text.is_some() => Sort::Relevance,
+            None if req.point.is_some() => Sort::Distance,
+            None => Sort::Name,
+        };
         let searcher = self.reader.searcher();
         let catalog = self.catalog.read();
         let filter = Filter::new(req);
@@ -279,7 +292,7 @@ impl SearchIndex {
         };
 
         if text.is_none()
-            && let Some(found) = area_overview(&catalog, &filter, req)
+            && let Some(found) = area_overview(&catalog, &filter, req, sort)
         {
             return Ok(found);
         }
@@ -324,19 +337,6 @@ impl SearchIndex {
             }
         }
 
-        let sort = match req.sort {
-            Some(Sort::Relevance) if text.is_none() => {
-                if req.point.is_some() {
-                    Sort::Distance
-                } else {
-                    Sort::Name
-                }
-            }
-            Some(s) => s,
-            None if text.is_some() => Sort::Relevance,
-            None if req.point.is_some() => Sort::Distance,
-            None => Sort::Name,
-        };
         if sort == Sort::Relevance
             && let Some(_p) = req.point
         {
@@ -444,7 +444,7 @@ fn facets_of_tally(tally: Tally) -> Facets {
 /// plus the entries of the cells on its edge, and the page of hits from a nearest-first walk of
 /// the R-tree. The same answer as visiting every entry in the circle, at a cost that grows with
 /// the circle's edge rather than its contents. `None` when the request is not such an overview.
-fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest) -> Option<SearchResults> {
+fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: Sort) -> Option<SearchResults> {
     let (p, r) = (req.point?, req.radius?);
     let plain = req.covers.is_none()
         && req.kinds.is_empty()
@@ -455,11 +455,7 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest) -> Opt
         && req.age.is_none()
         && req.transport.is_empty();
     let want = req.offset.saturating_add(req.limit);
-    let sort = match req.sort {
-        None | Some(Sort::Relevance) | Some(Sort::Distance) => Sort::Distance,
-        Some(Sort::Name) => Sort::Name,
-    };
-    if !plain || (sort == Sort::Name && want > 0) {
+    if !plain || (sort != Sort::Distance && want > 0) {
         return None;
     }
     let mut edge = Vec::new();

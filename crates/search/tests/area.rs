@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, Resource, ResourceId, Source};
+mod common;
+
+use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, Resource, ResourceId};
 use tsunagu_search::{IndexedState, SearchIndex, SearchRequest, Sort};
 
 /// A point near 松本, sometimes snapped onto a finest-cell edge (multiples of 0.02°).
@@ -34,36 +36,11 @@ fn item() -> impl Strategy<Value = Item> {
 const TOWNS: [&str; 5] = ["20202", "20203", "20204", "20205", "20206"];
 
 fn make(i: usize, it: &Item) -> Resource {
+    let at = LatLon::new(it.at.0, it.at.1).unwrap();
     Resource {
-        id: ResourceId::from_source_id(&format!("area-test:{i}")),
-        name: format!("事業所 {i}"),
-        name_kana: None,
-        kind: Kind::ALL[it.kind],
         care_types: it.care.iter().map(|c| CareType::ALL[*c]).collect::<CareSet>(),
-        care_types_declined: Default::default(),
-        description: String::new(),
-        address: None,
-        postal_code: None,
-        municipality_code: TOWNS[it.town].parse().unwrap(),
-        location: Some(LatLon::new(it.at.0, it.at.1).unwrap()),
-        service_area: Default::default(),
-        ages: None,
-        capacity: None,
-        nurse_schedule: Default::default(),
-        opening_hours: Default::default(),
-        contact: Default::default(),
-        languages: vec![],
-        accessibility: vec![],
-        departments: vec![],
-        transport: None,
-        source: Source { name: "test".into(), id: None, url: None, date: None, licence: None },
-        verified_at: None,
-        accepting_new_children: None,
-        availability_updated_at: None,
-        private: None,
         sample: it.sample,
-        created_at: None,
-        updated_at: None,
+        ..common::resource(&format!("area-test:{i}"), format!("事業所 {i}"), Kind::ALL[it.kind], TOWNS[it.town], at)
     }
 }
 

@@ -2,7 +2,9 @@
 //! evaluation of every resource's area, on generated resources and points.
 
 use proptest::prelude::*;
-use tsunagu_model::{Kind, LatLon, RadiusKm, Resource, ResourceId, ServiceArea, Source};
+mod common;
+
+use tsunagu_model::{Kind, LatLon, RadiusKm, Resource, ServiceArea};
 use tsunagu_places::{Boundaries, Gazetteer, service};
 use tsunagu_search::{Covers, IndexedState, SearchIndex, SearchRequest};
 
@@ -39,35 +41,8 @@ fn resource() -> impl Strategy<Value = (LatLon, ServiceArea)> {
 
 fn make(i: usize, location: LatLon, service_area: ServiceArea) -> Resource {
     Resource {
-        id: ResourceId::from_source_id(&format!("covers-test:{i}")),
-        name: format!("移動支援 {i}"),
-        name_kana: None,
-        kind: Kind::Transport,
-        care_types: Default::default(),
-        care_types_declined: Default::default(),
-        description: String::new(),
-        address: None,
-        postal_code: None,
-        municipality_code: "20202".parse().unwrap(),
-        location: Some(location),
         service_area,
-        ages: None,
-        capacity: None,
-        nurse_schedule: Default::default(),
-        opening_hours: Default::default(),
-        contact: Default::default(),
-        languages: vec![],
-        accessibility: vec![],
-        departments: vec![],
-        transport: None,
-        source: Source { name: "test".into(), id: None, url: None, date: None, licence: None },
-        verified_at: None,
-        accepting_new_children: None,
-        availability_updated_at: None,
-        private: None,
-        sample: false,
-        created_at: None,
-        updated_at: None,
+        ..common::resource(&format!("covers-test:{i}"), format!("移動支援 {i}"), Kind::Transport, "20202", location)
     }
 }
 
