@@ -160,9 +160,15 @@ fn a_write_never_moves_the_index_past_a_change_it_has_not_applied() {
     let mut edited = samples[0].clone();
     edited.description = "edited".into();
     let current = rt.block_on(store.get_versioned(edited.id)).unwrap().unwrap().version;
-    rt.block_on(d.write(tsunagu_store::WriteOp::Replace { resource: edited, expected: current }, "editor"))
-        .unwrap()
-        .unwrap();
+    let actor = tsunagu_store::Actor::system("editor");
+    rt.block_on(d.write(tsunagu_store::Write {
+        op: tsunagu_store::WriteOp::Replace { resource: edited, expected: current },
+        actor: &actor,
+        authorize: &tsunagu_store::Unrestricted,
+        idempotency: None,
+    }))
+    .unwrap()
+    .unwrap();
     assert!(d.index.state().seq < missed_seq, "the index must not claim the other process's change");
     // The next catch-up applies it (and re-applies ours, harmlessly).
     rt.block_on(d.catch_up()).unwrap();

@@ -13,7 +13,6 @@
 //! (a panic would still be caught and answered as a problem, and logged).
 
 pub mod auth;
-pub mod directory;
 pub mod params;
 pub mod problem;
 pub mod routes;
@@ -32,8 +31,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tsunagu_places::Gazetteer;
 
-pub use directory::Directory;
 use problem::Problem;
+pub use tsunagu_directory::{self as directory, Directory};
 
 /// Settings of the API.
 #[derive(Debug, Clone)]
@@ -48,6 +47,8 @@ pub struct ApiConfig {
     pub fresh_days: u32,
     /// Older than this many days it is `stale`; in between, `aging`.
     pub stale_days: u32,
+    /// Public reports accepted per client per 10 minutes.
+    pub reports_per_client: usize,
 }
 
 impl ApiConfig {
@@ -66,6 +67,7 @@ impl Default for ApiConfig {
             availability_stale_days: 30,
             fresh_days: 365,
             stale_days: 730,
+            reports_per_client: routes::reports::PER_CLIENT,
         }
     }
 }
@@ -82,7 +84,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(directory: Arc<Directory>, config: ApiConfig) -> AppState {
-        AppState { directory, gazetteer: Gazetteer::bundled(), config: Arc::new(config), report_limits: Arc::default() }
+        let report_limits = Arc::new(routes::reports::ReportLimits::new(config.reports_per_client));
+        AppState { directory, gazetteer: Gazetteer::bundled(), config: Arc::new(config), report_limits }
     }
 
     /// A record by id, live or deleted, unless this server does not serve it (see

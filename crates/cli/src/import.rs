@@ -15,6 +15,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use tsunagu_exchange::{Exporter, RowError, RowResult, csv, text};
 use tsunagu_model::Resource;
+use tsunagu_places::Gazetteer;
 use tsunagu_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +93,7 @@ pub async fn import(
     file: &Path,
     format: Option<Format>,
     mode: Mode,
-    actor: &str,
+    actor: &tsunagu_store::Actor,
 ) -> anyhow::Result<()> {
     let format: tsunagu_exchange::Format = match format {
         Some(f) => f.into(),
@@ -157,7 +158,7 @@ pub async fn import_rows(
     file: &Path,
     total_bytes: u64,
     mode: Mode,
-    actor: &str,
+    actor: &tsunagu_store::Actor,
     read: RowReader,
 ) -> anyhow::Result<Imported> {
     let bar = ProgressBar::new(total_bytes).with_style(
@@ -200,7 +201,12 @@ pub async fn import_rows(
 
     let mut import = match mode {
         Mode::DryRun => None,
-        _ => Some(store.begin_import(actor).await?),
+        // The centre at its own command line is an admin (SECURITY.md).
+        _ => Some(
+            store
+                .begin_import(actor, std::sync::Arc::new(tsunagu_directory::Policy::system(Gazetteer::bundled())))
+                .await?,
+        ),
     };
     let (mut valid, mut bad_rows) = (0u64, std::collections::BTreeSet::new());
     let mut failed = None;
@@ -210,10 +216,15 @@ pub async fn import_rows(
                 valid += rs.len() as u64;
                 // All or nothing: after the first bad row nothing more is worth writing.
                 let writing = mode == Mode::SkipInvalid || (mode == Mode::AllOrNothing && bad_rows.is_empty());
-                if let Some(tx) = import.as_mut().filter(|_| writing && failed.is_none())
-                    && let Err(e) = tx.put(&rs).await
-                {
-                    failed = Some(e);
+                if let Some(tx) = import.as_mut().filter(|_| writing && failed.is_none()) {
+                    match tx.put(&rs).await {
+                        Ok(refused) if refused.is_empty() => {}
+                        // The system policy refuses nothing; should it ever, nothing is imported.
+                        Ok(refused) => {
+                            failed = Some(anyhow::anyhow!("{} row(s) refused: {}", refused.len(), refused[0].reason))
+                        }
+                        Err(e) => failed = Some(e.into()),
+                    }
                 }
             }
             Msg::Problems(errs) => {

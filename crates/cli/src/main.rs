@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use tsunagu_api::directory::{Directory, IndexReadiness};
 use tsunagu_api::{ApiConfig, AppState};
+use tsunagu_directory::{Directory, IndexReadiness};
 use tsunagu_places::Gazetteer;
 use tsunagu_store::{SqliteStore, Store};
 
@@ -142,6 +142,9 @@ enum Command {
         /// Older than this many days a record is "stale" (in between: "aging").
         #[arg(long, env = "TSUNAGU_STALE_DAYS", default_value_t = 730)]
         stale_days: u32,
+        /// Public reports ("this is wrong") accepted per client per 10 minutes.
+        #[arg(long, env = "TSUNAGU_REPORTS_PER_CLIENT", default_value_t = 5)]
+        reports_per_client: usize,
         /// Stop when standard input closes (used by tests that own the process).
         #[arg(long, hide = true)]
         stop_on_stdin_eof: bool,
@@ -247,6 +250,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             availability_stale_days,
             fresh_days,
             stale_days,
+            reports_per_client,
             stop_on_stdin_eof,
         } => {
             if fresh_days > stale_days {
@@ -258,6 +262,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 availability_stale_days,
                 fresh_days,
                 stale_days,
+                reports_per_client,
             };
             serve(&cli.data_dir, addr, config, stop_on_stdin_eof).await
         }
@@ -272,7 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (false, true) => import::Mode::SkipInvalid,
                 (false, false) => import::Mode::AllOrNothing,
             };
-            import::import(store.as_ref(), &file, format, mode, "cli:import").await
+            import::import(store.as_ref(), &file, format, mode, &tsunagu_store::Actor::system("cli:import")).await
         }
         Command::Export { out, format, headers, encoding } => {
             let store = open_store(&cli.data_dir).await?;
@@ -289,7 +294,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let started = Instant::now();
             let state = store.state().await?;
-            let index = tsunagu_api::directory::rebuild(store.as_ref(), &dir, &state).await?;
+            let index = tsunagu_directory::rebuild(store.as_ref(), &dir, &state).await?;
             println!(
                 "reindexed {} resources in {:.2} s; index size {:.1} MiB",
                 index.len(),
@@ -333,16 +338,8 @@ async fn keys(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
         KeysAction::Create { role, name, regions } => {
             let role = tsunagu_store::Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`; allowed: reader, editor, admin"))?;
-            let g = Gazetteer::bundled();
-            if let Some(bad) = regions.iter().find(|r| g.region(r).is_none()) {
-                let ids: Vec<_> = g.regions().iter().map(|r| format!("{} ({})", r.id, r.name)).collect();
-                bail!("unknown region `{bad}`; known: {}", ids.join(", "));
-            }
-            if name.trim().is_empty() {
-                bail!("--name must not be empty: it is recorded with every change the key makes");
-            }
-            let (record, key) = tsunagu_api::auth::new_key(name.trim(), role, regions);
-            store.insert_key(&record).await?;
+            let (record, key) =
+                tsunagu_directory::keys::create(store, Gazetteer::bundled(), &name, role, regions).await?;
             println!("{key}");
             eprintln!(
                 "created {} key `{}` (id {}); the key above is shown only now",

@@ -49,6 +49,8 @@ pub struct WriteSummary {
     pub updated: u64,
     /// Records identical to what was stored; nothing written.
     pub unchanged: u64,
+    /// Deleted records an import brought back (only an admin may).
+    pub restored: u64,
     /// The change log's last sequence number before this batch (its changes follow it, with no
     /// gaps, because writers hold SQLite's write lock).
     pub prev_seq: i64,
@@ -70,6 +72,8 @@ pub struct Report {
     /// `open`, `resolved` or `dismissed`.
     pub status: String,
     pub handled_by: Option<String>,
+    /// The id of the API key that closed it.
+    pub handled_by_key_id: Option<String>,
     pub handled_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
 }
@@ -100,8 +104,10 @@ pub struct Written {
 /// [`ImportTx::finish`] commits all of them or none (a process that dies mid-way leaves nothing).
 #[async_trait]
 pub trait ImportTx: Send {
-    /// Insert or replace a batch (by id); counts accumulate.
-    async fn put(&mut self, resources: &[Resource]) -> Result<()>;
+    /// Insert or replace a batch (by id); counts accumulate. Each row is first put to the
+    /// import's authorisation decision with what is stored under its id; refused rows are left
+    /// out and returned.
+    async fn put(&mut self, resources: &[Resource]) -> Result<Vec<RowRefused>>;
     /// Commit (`commit = true`) or roll back; returns what was (or would have been) written.
     async fn finish(self: Box<Self>, commit: bool) -> Result<WriteSummary>;
 }
@@ -166,17 +172,140 @@ pub struct Versioned {
     pub deleted: bool,
 }
 
+/// Who makes a write, as the audit log records it: a name, and the API key's id when the write
+/// came with a key (names are for people; the id tells two keys apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub key_id: Option<String>,
+}
+
+impl Actor {
+    /// The system itself (bundled data, the centre's own CLI).
+    pub fn system(name: &str) -> Actor {
+        Actor { name: name.to_string(), key_id: None }
+    }
+
+    /// The holder of an API key.
+    pub fn of_key(key: &ApiKey) -> Actor {
+        Actor { name: key.name.clone(), key_id: Some(key.id.clone()) }
+    }
+}
+
+/// A change to the store as the authorisation decision sees it: the stored record (with its
+/// state) and what it would become. The store works out which of these a write is, inside the
+/// write's transaction, so the decision always sees what is really stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Proposal<'a> {
+    /// A new record.
+    Create { new: &'a Resource },
+    /// A live record changes (`new` may equal `stored`: a confirmation).
+    Update { stored: &'a Resource, new: &'a Resource },
+    /// A deleted record comes back, as `new` (a restore brings it back as it was).
+    Undelete { stored: &'a Resource, new: &'a Resource },
+    /// A live record is deleted.
+    Delete { stored: &'a Resource },
+    /// A report about a record (live or deleted) is closed.
+    CloseReport { about: &'a Resource },
+}
+
+/// Why a change is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The caller may not make it (403), with the reason.
+    Forbidden(String),
+    /// The record is not served here (sample records on a real-data-only server): as if it did
+    /// not exist (404).
+    NotServed,
+}
+
+/// The authorisation decision, asked by the store for every change inside the transaction that
+/// makes it.
+pub trait Authorize: Send + Sync {
+    fn allow(&self, change: Proposal<'_>) -> std::result::Result<(), Refusal>;
+}
+
+/// Allows every change: the system's own writes (loading bundled data, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unrestricted;
+
+impl Authorize for Unrestricted {
+    fn allow(&self, _: Proposal<'_>) -> std::result::Result<(), Refusal> {
+        Ok(())
+    }
+}
+
+/// Computes a record's next state from its current one (availability, confirmation, a survey
+/// answer): applied inside the write's transaction, so concurrent modifications of one record
+/// apply one after another instead of conflicting.
+pub type Modification =
+    std::sync::Arc<dyn Fn(&Resource) -> std::result::Result<Resource, Vec<tsunagu_model::FieldError>> + Send + Sync>;
+
 /// One write, for [`Store::write`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum WriteOp {
     /// A new record; fails with [`WriteRefused::Exists`] if the id is taken.
     Create(Resource),
     /// Replace a live record, if its version is still `expected`.
     Replace { resource: Resource, expected: i64 },
+    /// Change a live record from whatever its current version is.
+    Modify { id: ResourceId, change: Modification },
     /// Soft-delete a live record, if its version is still `expected`.
     Delete { id: ResourceId, expected: i64 },
     /// Bring back a deleted record.
     Restore { id: ResourceId },
+}
+
+impl WriteOp {
+    pub fn id(&self) -> ResourceId {
+        match self {
+            WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
+            WriteOp::Modify { id, .. } | WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,
+        }
+    }
+}
+
+impl std::fmt::Debug for WriteOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteOp::Create(r) => f.debug_tuple("Create").field(&r.id).finish(),
+            WriteOp::Replace { resource, expected } => {
+                f.debug_struct("Replace").field("id", &resource.id).field("expected", expected).finish()
+            }
+            WriteOp::Modify { id, .. } => f.debug_struct("Modify").field("id", id).finish(),
+            WriteOp::Delete { id, expected } => {
+                f.debug_struct("Delete").field("id", id).field("expected", expected).finish()
+            }
+            WriteOp::Restore { id } => f.debug_struct("Restore").field("id", id).finish(),
+        }
+    }
+}
+
+/// An idempotent request: its key is claimed in the write's own transaction, so of several
+/// identical requests at once exactly one writes and the others get its response.
+pub struct Idempotency<'a> {
+    /// The `Idempotency-Key` the client sent.
+    pub key: &'a str,
+    /// A hash of the request, to refuse the same key with a different request.
+    pub request_hash: &'a str,
+    /// The response to remember, made from what was written.
+    pub respond: &'a (dyn Fn(&Versioned) -> Remembered + Send + Sync),
+}
+
+/// A write with who makes it and what they may do.
+pub struct Write<'a> {
+    pub op: WriteOp,
+    pub actor: &'a Actor,
+    pub authorize: &'a dyn Authorize,
+    pub idempotency: Option<Idempotency<'a>>,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Written(Box<Written>),
+    /// An idempotent request seen before: its first response, nothing written.
+    Replayed(Remembered),
 }
 
 /// Why a write was not made (nothing was written).
@@ -188,6 +317,20 @@ pub enum WriteRefused {
     Conflict {
         current: i64,
     },
+    /// The authorisation decision refused it.
+    Forbidden(String),
+    /// A modification made an invalid record.
+    Invalid(Vec<tsunagu_model::FieldError>),
+    /// The idempotency key was used before with a different request.
+    IdempotencyMismatch,
+}
+
+/// An import row the authorisation decision refused (nothing of it was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowRefused {
+    /// The row's position in the batch given to [`ImportTx::put`].
+    pub index: usize,
+    pub reason: String,
 }
 
 /// One entry of a record's audit trail.
@@ -195,6 +338,8 @@ pub enum WriteRefused {
 pub struct AuditEntry {
     pub seq: i64,
     pub actor: String,
+    /// The id of the API key that made the change (none for the system's own writes).
+    pub actor_key_id: Option<String>,
     pub action: String,
     pub at: DateTime<Utc>,
     pub version: i64,
@@ -209,6 +354,19 @@ pub struct Remembered {
     pub request_hash: String,
     pub status: u16,
     pub response: String,
+    /// Response headers to send again (ETag, Location).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Which reports to list.
+#[derive(Debug, Clone, Default)]
+pub struct ReportQuery<'a> {
+    /// `open`, `resolved` or `dismissed`; None = every status.
+    pub status: Option<&'a str>,
+    /// Only reports about records in these municipalities (None = all).
+    pub municipalities: Option<&'a [String]>,
+    pub limit: u32,
+    pub offset: u32,
 }
 
 #[async_trait]
@@ -230,30 +388,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// A record with its version, live or deleted.
     async fn get_versioned(&self, id: ResourceId) -> Result<Option<Versioned>>;
-    /// One write by `actor`, with optimistic concurrency and an audit entry, in one transaction.
-    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Written, WriteRefused>>;
-    /// Start a bulk import by `actor` (holds the write lock until finished).
-    async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>>;
+    /// One write, with optimistic concurrency, its authorisation decision, an audit entry and
+    /// (for idempotent requests) the claim of its key, all in one transaction.
+    async fn write(&self, w: Write<'_>) -> Result<std::result::Result<WriteOutcome, WriteRefused>>;
+    /// Start a bulk import by `actor` (holds the write lock until finished); every row is put
+    /// to `authorize`.
+    async fn begin_import(&self, actor: &Actor, authorize: std::sync::Arc<dyn Authorize>) -> Result<Box<dyn ImportTx>>;
     /// The audit trail of a record, oldest first.
     async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>>;
 
     async fn insert_report(&self, r: &Report) -> Result<()>;
-    /// Reports, newest first; `status` None = every status.
-    async fn reports(&self, status: Option<&str>, limit: u32) -> Result<Vec<Report>>;
-    /// Close a report (`resolved` or `dismissed`); false when there is no such open report.
-    async fn handle_report(&self, id: &str, status: &str, actor: &str, note: Option<&str>) -> Result<bool>;
+    /// Reports, newest first, filtered before `limit` and `offset` apply.
+    async fn reports(&self, q: &ReportQuery<'_>) -> Result<Vec<Report>>;
+    /// Close an open report (`resolved` or `dismissed`) if `authorize` allows closing a report
+    /// about its record. `Ok(None)`: no such open report.
+    async fn handle_report(
+        &self,
+        id: &str,
+        status: &str,
+        actor: &Actor,
+        note: Option<&str>,
+        authorize: &dyn Authorize,
+    ) -> Result<Option<std::result::Result<Report, Refusal>>>;
 
     /// Live records per source name, most first.
     async fn source_counts(&self) -> Result<Vec<SourceCount>>;
 
-    async fn insert_key(&self, key: &ApiKey) -> Result<()>;
+    /// Store a new key; false (nothing stored) when a live key already has its name.
+    async fn insert_key(&self, key: &ApiKey) -> Result<bool>;
     async fn get_key(&self, id: &str) -> Result<Option<ApiKey>>;
     async fn list_keys(&self) -> Result<Vec<ApiKey>>;
     /// False when there is no such live key.
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
-
-    async fn remembered(&self, key: &str, actor: &str) -> Result<Option<Remembered>>;
-    async fn remember(&self, key: &str, actor: &str, r: &Remembered) -> Result<()>;
 }
 
 /// The members of two JSON objects that differ: `{member: {"before": …, "after": …}}`.

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +13,9 @@ use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
 use crate::{
-    ApiKey, AuditEntry, Change, ImportTx, Remembered, Report, Result, Role, SourceCount, Store, StoreError, StoreState,
-    Versioned, WriteOp, WriteRefused, WriteSummary, Written, json_diff,
+    Actor, ApiKey, AuditEntry, Authorize, Change, ImportTx, Proposal, Refusal, Remembered, Report, ReportQuery, Result,
+    Role, RowRefused, SourceCount, Store, StoreError, StoreState, Unrestricted, Versioned, Write, WriteOp,
+    WriteOutcome, WriteRefused, WriteSummary, Written, json_diff,
 };
 
 /// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
@@ -94,19 +96,20 @@ fn decode_row(row: &sqlx::sqlite::SqliteRow) -> Result<Resource> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert(&self, resources: &[Resource], actor: &str) -> Result<WriteSummary> {
-        let mut tx = self.begin_import(actor).await?;
+        let mut tx = self.begin_import(&Actor::system(actor), Arc::new(Unrestricted)).await?;
         tx.put(resources).await?;
         tx.finish(true).await
     }
 
-    async fn begin_import(&self, actor: &str) -> Result<Box<dyn ImportTx>> {
+    async fn begin_import(&self, actor: &Actor, authorize: Arc<dyn Authorize>) -> Result<Box<dyn ImportTx>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // A bigger page cache while importing: the id indexes take inserts in random order.
         sqlx::query(IMPORT_CACHE).execute(&mut *tx).await?;
         let prev_seq = last_seq(&mut tx).await?;
         Ok(Box::new(SqliteImport {
             tx,
-            actor: actor.to_string(),
+            actor: actor.clone(),
+            authorize,
             now: ts(Utc::now()),
             summary: WriteSummary { prev_seq, seq: prev_seq, ..WriteSummary::default() },
         }))
@@ -197,65 +200,75 @@ impl Store for SqliteStore {
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(Versioned {
-            resource: decode_row(&row)?,
-            version: row.try_get("version")?,
-            deleted: row.try_get::<Option<String>, _>("deleted_at")?.is_some(),
-        }))
+        row.as_ref().map(versioned_of).transpose()
     }
 
-    async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Written, WriteRefused>> {
+    async fn write(&self, w: Write<'_>) -> Result<std::result::Result<WriteOutcome, WriteRefused>> {
         let now = ts(Utc::now());
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The idempotency key is claimed under the write lock: of identical requests at once, the
+        // first writes and the others wait here, then find its response.
+        if let Some(idem) = &w.idempotency {
+            let key_id = w.actor.key_id.as_deref().unwrap_or(&w.actor.name);
+            let seen: Option<(String, i64, String, String)> = sqlx::query_as(
+                "SELECT request_hash, status, response, headers FROM idempotency WHERE key_id = ? AND key = ?",
+            )
+            .bind(key_id)
+            .bind(idem.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((request_hash, status, response, headers)) = seen {
+                tx.rollback().await?;
+                if request_hash != idem.request_hash {
+                    return Ok(Err(WriteRefused::IdempotencyMismatch));
+                }
+                let headers = serde_json::from_str(&headers).unwrap_or_default();
+                return Ok(Ok(WriteOutcome::Replayed(Remembered {
+                    request_hash,
+                    status: status as u16,
+                    response,
+                    headers,
+                })));
+            }
+        }
         let prev_seq = last_seq(&mut tx).await?;
-        let id = match &op {
-            WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
-            WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,
-        };
+        let id = w.op.id();
         let ids = id.to_string();
-        let current: Option<(String, i64, Option<String>)> =
-            sqlx::query_as("SELECT body, version, deleted_at FROM resources WHERE id = ?")
+        let row =
+            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
                 .bind(&ids)
                 .fetch_optional(&mut *tx)
                 .await?;
-        match (op, current) {
-            (WriteOp::Create(_), Some(_)) => return Ok(Err(WriteRefused::Exists)),
-            (WriteOp::Create(r), None) => {
+        let current = row.as_ref().map(versioned_of).transpose()?;
+        let plan = match plan(w.op, current.as_ref(), w.authorize) {
+            Ok(p) => p,
+            Err(refused) => {
+                tx.rollback().await?;
+                return Ok(Err(refused));
+            }
+        };
+        let actor = w.actor;
+        match plan {
+            Plan::Nothing => {}
+            Plan::Insert(r) => {
                 let body = body_of(&r);
-                audit(&mut tx, &ids, actor, "create", &now, None, Some(&parse_json(&body))).await?;
+                audit(&mut tx, &ids, actor, "create", &now, Some(&parse_json(&body))).await?;
                 insert_row(&mut tx, &ids, &r, &body, &now).await?;
                 log_change(&mut tx, &ids, "upsert", &now).await?;
             }
-            (WriteOp::Replace { .. } | WriteOp::Delete { .. }, None) => return Ok(Err(WriteRefused::NotFound)),
-            (WriteOp::Replace { .. } | WriteOp::Delete { .. }, Some((_, _, Some(_)))) => {
-                return Ok(Err(WriteRefused::NotFound));
-            }
-            (WriteOp::Replace { expected, .. } | WriteOp::Delete { expected, .. }, Some((_, v, None)))
-                if v != expected =>
-            {
-                return Ok(Err(WriteRefused::Conflict { current: v }));
-            }
-            (WriteOp::Replace { resource: r, .. }, Some((old, _, None))) => {
-                let body = body_of(&r);
+            Plan::Replace { new } => {
+                let old: String = row.as_ref().expect("a replaced record was read").try_get("body")?;
+                let body = body_of(&new);
                 if body != old {
                     let diff = json_diff(&parse_json(&old), &parse_json(&body));
-                    audit(&mut tx, &ids, actor, "update", &now, None, Some(&diff)).await?;
-                    update_row(&mut tx, &ids, &r, &body, &now, false).await?;
+                    audit(&mut tx, &ids, actor, "update", &now, Some(&diff)).await?;
+                    update_row(&mut tx, &ids, &new, &body, &now, false).await?;
                     log_change(&mut tx, &ids, "upsert", &now).await?;
                 }
             }
-            (WriteOp::Delete { .. }, Some(_)) => {
-                audit(
-                    &mut tx,
-                    &ids,
-                    actor,
-                    "delete",
-                    &now,
-                    None,
-                    Some(&serde_json::json!({"deleted_at": {"before": null, "after": now}})),
-                )
-                .await?;
+            Plan::Delete => {
+                let change = serde_json::json!({"deleted_at": {"before": null, "after": now}});
+                audit(&mut tx, &ids, actor, "delete", &now, Some(&change)).await?;
                 sqlx::query("UPDATE resources SET deleted_at = ?, version = version + 1 WHERE id = ?")
                     .bind(&now)
                     .bind(&ids)
@@ -263,19 +276,10 @@ impl Store for SqliteStore {
                     .await?;
                 log_change(&mut tx, &ids, "delete", &now).await?;
             }
-            (WriteOp::Restore { .. }, None) => return Ok(Err(WriteRefused::NotFound)),
-            (WriteOp::Restore { .. }, Some((_, _, None))) => {}
-            (WriteOp::Restore { .. }, Some((_, _, Some(when)))) => {
-                audit(
-                    &mut tx,
-                    &ids,
-                    actor,
-                    "restore",
-                    &now,
-                    None,
-                    Some(&serde_json::json!({"deleted_at": {"before": when, "after": null}})),
-                )
-                .await?;
+            Plan::Restore => {
+                let when: Option<String> = row.as_ref().and_then(|r| r.try_get("deleted_at").ok());
+                let change = serde_json::json!({"deleted_at": {"before": when, "after": null}});
+                audit(&mut tx, &ids, actor, "restore", &now, Some(&change)).await?;
                 sqlx::query(
                     "UPDATE resources SET deleted_at = NULL, version = version + 1, updated_at = ? WHERE id = ?",
                 )
@@ -287,17 +291,39 @@ impl Store for SqliteStore {
             }
         }
         let seq = last_seq(&mut tx).await?;
+        let row =
+            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
+                .bind(&ids)
+                .fetch_one(&mut *tx)
+                .await?;
+        let versioned = versioned_of(&row)?;
+        if let Some(idem) = &w.idempotency {
+            let key_id = w.actor.key_id.as_deref().unwrap_or(&w.actor.name);
+            let answer = (idem.respond)(&versioned);
+            // Remembered for a day: long enough for any client's retries.
+            let day_ago = ts(Utc::now() - chrono::Duration::days(1));
+            sqlx::query("DELETE FROM idempotency WHERE created_at < ?").bind(&day_ago).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO idempotency (key_id, key, request_hash, status, response, headers, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(key_id)
+            .bind(idem.key)
+            .bind(idem.request_hash)
+            .bind(i64::from(answer.status))
+            .bind(&answer.response)
+            .bind(serde_json::to_string(&answer.headers).expect("strings serialise"))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        let versioned = self
-            .get_versioned(id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt { id: ids, message: "vanished after write".into() })?;
-        Ok(Ok(Written { versioned, prev_seq, seq }))
+        Ok(Ok(WriteOutcome::Written(Box::new(Written { versioned, prev_seq, seq }))))
     }
 
     async fn history(&self, id: ResourceId) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT seq, actor, action, at, version, after FROM audit_log WHERE resource_id = ? ORDER BY seq",
+            "SELECT seq, actor, actor_key_id, action, at, version, after FROM audit_log WHERE resource_id = ? ORDER BY seq",
         )
         .bind(id.to_string())
         .fetch_all(&self.pool)
@@ -308,6 +334,7 @@ impl Store for SqliteStore {
                 Ok(AuditEntry {
                     seq: row.try_get("seq")?,
                     actor: row.try_get("actor")?,
+                    actor_key_id: row.try_get("actor_key_id")?,
                     action: row.try_get("action")?,
                     at: DateTime::parse_from_rfc3339(&at)
                         .map(|t| t.with_timezone(&Utc))
@@ -338,50 +365,84 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn reports(&self, status: Option<&str>, limit: u32) -> Result<Vec<Report>> {
-        let rows = sqlx::query(
-            "SELECT id, resource_id, kind, message, contact, created_at, status, handled_by, handled_at, note \
-             FROM reports WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, id DESC LIMIT ?2",
-        )
-        .bind(status)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                let rid: String = row.try_get("resource_id")?;
-                let created: String = row.try_get("created_at")?;
-                let handled: Option<String> = row.try_get("handled_at")?;
-                let corrupt = |m: String| StoreError::Corrupt { id: id.clone(), message: m };
-                Ok(Report {
-                    resource_id: rid.parse().map_err(|e| corrupt(format!("resource id: {e}")))?,
-                    kind: row.try_get("kind")?,
-                    message: row.try_get("message")?,
-                    contact: row.try_get("contact")?,
-                    created_at: parse_ts(&created).map_err(|e| corrupt(e.to_string()))?,
-                    status: row.try_get("status")?,
-                    handled_by: row.try_get("handled_by")?,
-                    handled_at: handled.as_deref().map(parse_ts).transpose().map_err(|e| corrupt(e.to_string()))?,
-                    note: row.try_get("note")?,
-                    id,
-                })
-            })
-            .collect()
+    async fn reports(&self, q: &ReportQuery<'_>) -> Result<Vec<Report>> {
+        let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {REPORT_COLUMNS} FROM reports p JOIN resources r ON r.id = p.resource_id WHERE 1 = 1"
+        ));
+        if let Some(status) = q.status {
+            sql.push(" AND p.status = ").push_bind(status);
+        }
+        if let Some(codes) = q.municipalities {
+            if codes.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push(" AND r.municipality_code IN (");
+            let mut list = sql.separated(", ");
+            for c in codes {
+                list.push_bind(c.as_str());
+            }
+            sql.push(")");
+        }
+        sql.push(" ORDER BY p.created_at DESC, p.id DESC LIMIT ")
+            .push_bind(i64::from(q.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::from(q.offset));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        rows.iter().map(report_of).collect()
     }
 
-    async fn handle_report(&self, id: &str, status: &str, actor: &str, note: Option<&str>) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE reports SET status = ?, handled_by = ?, handled_at = ?, note = ? WHERE id = ? AND status = 'open'",
+    async fn handle_report(
+        &self,
+        id: &str,
+        status: &str,
+        actor: &Actor,
+        note: Option<&str>,
+        authorize: &dyn Authorize,
+    ) -> Result<Option<std::result::Result<Report, Refusal>>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM reports p WHERE p.id = ? AND p.status = 'open'");
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let report = report_of(&row)?;
+        let about =
+            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
+                .bind(report.resource_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .as_ref()
+                .map(versioned_of)
+                .transpose()?;
+        let Some(about) = about else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        if let Err(refusal) = authorize.allow(Proposal::CloseReport { about: &about.resource }) {
+            tx.rollback().await?;
+            return Ok(Some(Err(refusal)));
+        }
+        let at = Utc::now();
+        sqlx::query(
+            "UPDATE reports SET status = ?, handled_by = ?, handled_by_key_id = ?, handled_at = ?, note = ? WHERE id = ?",
         )
         .bind(status)
-        .bind(actor)
-        .bind(ts(Utc::now()))
+        .bind(&actor.name)
+        .bind(&actor.key_id)
+        .bind(ts(at))
         .bind(note)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await?;
+        Ok(Some(Ok(Report {
+            status: status.to_string(),
+            handled_by: Some(actor.name.clone()),
+            handled_by_key_id: actor.key_id.clone(),
+            handled_at: Some(at),
+            note: note.map(str::to_string),
+            ..report
+        })))
     }
 
     async fn source_counts(&self) -> Result<Vec<SourceCount>> {
@@ -404,7 +465,16 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn insert_key(&self, key: &ApiKey) -> Result<()> {
+    async fn insert_key(&self, key: &ApiKey) -> Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = ? AND revoked_at IS NULL")
+            .bind(&key.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO api_keys (id, name, role, regions, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -414,9 +484,10 @@ impl Store for SqliteStore {
         .bind(serde_json::to_string(&key.regions).expect("strings serialise"))
         .bind(&key.secret_hash)
         .bind(ts(key.created_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn get_key(&self, id: &str) -> Result<Option<ApiKey>> {
@@ -439,29 +510,6 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
-    async fn remembered(&self, key: &str, actor: &str) -> Result<Option<Remembered>> {
-        let row: Option<(String, i64, String)> =
-            sqlx::query_as("SELECT request_hash, status, response FROM idempotency WHERE key = ? AND actor = ?")
-                .bind(key)
-                .bind(actor)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(request_hash, status, response)| Remembered { request_hash, status: status as u16, response }))
-    }
-
-    async fn remember(&self, key: &str, actor: &str, r: &Remembered) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO idempotency (key, actor, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(key)
-            .bind(actor)
-            .bind(&r.request_hash)
-            .bind(i64::from(r.status))
-            .bind(&r.response)
-            .bind(ts(Utc::now()))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn changes_since(&self, seq: i64, limit: u32) -> Result<Vec<Change>> {
         let rows = sqlx::query("SELECT seq, resource_id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
             .bind(seq)
@@ -482,6 +530,74 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+/// What a write will do to the stored record, decided (and authorised) before anything is written.
+enum Plan {
+    Nothing,
+    Insert(Resource),
+    Replace { new: Resource },
+    Delete,
+    Restore,
+}
+
+/// Decide a write against the stored record: existence and state first (a deleted record is
+/// not there to change), then the authorisation decision, then the version.
+fn plan(
+    op: WriteOp,
+    current: Option<&Versioned>,
+    authorize: &dyn Authorize,
+) -> std::result::Result<Plan, WriteRefused> {
+    let allow = |p: Proposal<'_>| match authorize.allow(p) {
+        Ok(()) => Ok(()),
+        Err(Refusal::Forbidden(why)) => Err(WriteRefused::Forbidden(why)),
+        Err(Refusal::NotServed) => Err(WriteRefused::NotFound),
+    };
+    let live = |v: Option<&Versioned>| v.filter(|v| !v.deleted).cloned().ok_or(WriteRefused::NotFound);
+    let same_version = |v: &Versioned, expected: i64| {
+        if v.version == expected { Ok(()) } else { Err(WriteRefused::Conflict { current: v.version }) }
+    };
+    match op {
+        WriteOp::Create(r) => {
+            allow(Proposal::Create { new: &r })?;
+            if current.is_some() { Err(WriteRefused::Exists) } else { Ok(Plan::Insert(r)) }
+        }
+        WriteOp::Replace { resource, expected } => {
+            let v = live(current)?;
+            allow(Proposal::Update { stored: &v.resource, new: &resource })?;
+            same_version(&v, expected)?;
+            Ok(Plan::Replace { new: resource })
+        }
+        WriteOp::Modify { id, change } => {
+            let v = live(current)?;
+            let mut new = change(&v.resource).map_err(WriteRefused::Invalid)?;
+            new.id = id;
+            new.created_at = v.resource.created_at;
+            new.updated_at = v.resource.updated_at;
+            allow(Proposal::Update { stored: &v.resource, new: &new })?;
+            Ok(Plan::Replace { new })
+        }
+        WriteOp::Delete { expected, .. } => {
+            let v = live(current)?;
+            allow(Proposal::Delete { stored: &v.resource })?;
+            same_version(&v, expected)?;
+            Ok(Plan::Delete)
+        }
+        WriteOp::Restore { .. } => {
+            let v = current.ok_or(WriteRefused::NotFound)?;
+            // Restoring a live record does nothing, but only those who may restore may ask.
+            allow(Proposal::Undelete { stored: &v.resource, new: &v.resource })?;
+            Ok(if v.deleted { Plan::Restore } else { Plan::Nothing })
+        }
+    }
+}
+
+fn versioned_of(row: &sqlx::sqlite::SqliteRow) -> Result<Versioned> {
+    Ok(Versioned {
+        resource: decode_row(row)?,
+        version: row.try_get("version")?,
+        deleted: row.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+    })
 }
 
 /// Insert a resource row (version 1).
@@ -541,28 +657,27 @@ fn parse_json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
 }
 
-/// Append to the audit log. `version` is the record's version after the write (None: the
-/// current one + 1 is not known here, so the row's version is read back by the caller's update).
+/// Append to the audit log, with the record's version after the write (its current one + 1, or
+/// 1 for a new record).
 async fn audit(
     conn: &mut sqlx::SqliteConnection,
     id: &str,
-    actor: &str,
+    actor: &Actor,
     action: &str,
     at: &str,
-    before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<()> {
     let version: Option<i64> =
         sqlx::query_scalar("SELECT version FROM resources WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
     sqlx::query(
-        "INSERT INTO audit_log (resource_id, actor, action, at, version, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (resource_id, actor, actor_key_id, action, at, version, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id)
-    .bind(actor)
+    .bind(&actor.name)
+    .bind(&actor.key_id)
     .bind(action)
     .bind(at)
     .bind(version.map_or(1, |v| v + 1))
-    .bind(before.map(|b| b.to_string()))
     .bind(after.map(|a| a.to_string()))
     .execute(&mut *conn)
     .await?;
@@ -577,6 +692,30 @@ async fn log_change(conn: &mut sqlx::SqliteConnection, id: &str, op: &str, at: &
         .execute(conn)
         .await?;
     Ok(())
+}
+
+const REPORT_COLUMNS: &str = "p.id, p.resource_id, p.kind, p.message, p.contact, p.created_at, p.status, \
+     p.handled_by, p.handled_by_key_id, p.handled_at, p.note";
+
+fn report_of(row: &sqlx::sqlite::SqliteRow) -> Result<Report> {
+    let id: String = row.try_get("id")?;
+    let rid: String = row.try_get("resource_id")?;
+    let created: String = row.try_get("created_at")?;
+    let handled: Option<String> = row.try_get("handled_at")?;
+    let corrupt = |m: String| StoreError::Corrupt { id: id.clone(), message: m };
+    Ok(Report {
+        resource_id: rid.parse().map_err(|e| corrupt(format!("resource id: {e}")))?,
+        kind: row.try_get("kind")?,
+        message: row.try_get("message")?,
+        contact: row.try_get("contact")?,
+        created_at: parse_ts(&created).map_err(|e| corrupt(e.to_string()))?,
+        status: row.try_get("status")?,
+        handled_by: row.try_get("handled_by")?,
+        handled_by_key_id: row.try_get("handled_by_key_id")?,
+        handled_at: handled.as_deref().map(parse_ts).transpose().map_err(|e| corrupt(e.to_string()))?,
+        note: row.try_get("note")?,
+        id,
+    })
 }
 
 fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<ApiKey> {
@@ -613,7 +752,7 @@ fn marks(n: usize) -> String {
 async fn insert_created(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     created: &mut Vec<(&Resource, String, String)>,
-    actor: &str,
+    actor: &Actor,
     now: &str,
 ) -> Result<()> {
     for chunk in created.chunks(CHUNK) {
@@ -636,15 +775,15 @@ async fn insert_created(
         q.build().execute(&mut **tx).await?;
         // The audit entry of a creation holds the record as created.
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO audit_log (resource_id, actor, action, at, version, before, after) ",
+            "INSERT INTO audit_log (resource_id, actor, actor_key_id, action, at, version, after) ",
         );
         q.push_values(chunk, |mut b, (_, id, body)| {
             b.push_bind(id.as_str())
-                .push_bind(actor)
+                .push_bind(actor.name.as_str())
+                .push_bind(actor.key_id.as_deref())
                 .push_bind("import_create")
                 .push_bind(now)
                 .push_bind(1i64)
-                .push_bind(None::<String>)
                 .push_bind(body.as_str());
         });
         q.build().execute(&mut **tx).await?;
@@ -661,26 +800,56 @@ async fn insert_created(
 /// A bulk import: one `BEGIN IMMEDIATE` transaction fed batch by batch.
 struct SqliteImport {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    actor: String,
+    actor: Actor,
+    authorize: Arc<dyn Authorize>,
     now: String,
     summary: WriteSummary,
 }
 
+/// What the import found stored under a row's id: the body, whether it is deleted, and (decoded
+/// when a row asks for it) the record, for the authorisation decision.
+struct StoredRow {
+    id: String,
+    body: String,
+    created_at: String,
+    updated_at: String,
+    deleted: bool,
+}
+
+impl StoredRow {
+    fn resource(&self) -> Result<Resource> {
+        decode(&self.id, &self.body, &self.created_at, &self.updated_at)
+    }
+}
+
+const STORED_COLUMNS: &str = "id, body, created_at, updated_at, deleted_at";
+
+fn stored_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRow> {
+    Ok(StoredRow {
+        id: row.try_get("id")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        deleted: row.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+    })
+}
+
 #[async_trait]
 impl ImportTx for SqliteImport {
-    async fn put(&mut self, resources: &[Resource]) -> Result<()> {
-        let (tx, now, actor) = (&mut self.tx, self.now.as_str(), self.actor.as_str());
+    async fn put(&mut self, resources: &[Resource]) -> Result<Vec<RowRefused>> {
+        let (tx, now, actor) = (&mut self.tx, self.now.as_str(), &self.actor);
         // What the store holds for this batch's ids, a few hundred ids per query.
         let ids: Vec<String> = resources.iter().map(|r| r.id.to_string()).collect();
-        let mut stored: HashMap<String, (String, Option<String>)> = HashMap::new();
+        let mut stored: HashMap<String, StoredRow> = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
-            let sql = format!("SELECT id, body, deleted_at FROM resources WHERE id IN ({})", marks(chunk.len()));
-            let mut q = sqlx::query_as::<_, (String, String, Option<String>)>(&sql);
+            let sql = format!("SELECT {STORED_COLUMNS} FROM resources WHERE id IN ({})", marks(chunk.len()));
+            let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id);
             }
-            for (id, body, deleted) in q.fetch_all(&mut **tx).await? {
-                stored.insert(id, (body, deleted));
+            for row in q.fetch_all(&mut **tx).await? {
+                let row = stored_row(&row)?;
+                stored.insert(row.id.clone(), row);
             }
         }
         // New records are written many rows per statement. A record that comes again later in
@@ -688,27 +857,48 @@ impl ImportTx for SqliteImport {
         // first, then the row is read back.
         let mut created: Vec<(&Resource, String, String)> = Vec::new();
         let mut seen: HashSet<String> = HashSet::with_capacity(ids.len());
-        for (r, id) in resources.iter().zip(ids) {
-            let body = body_of(r);
+        let mut refused = Vec::new();
+        for (index, (r, id)) in resources.iter().zip(ids).enumerate() {
             let existing = if !seen.insert(id.clone()) {
                 insert_created(tx, &mut created, actor, now).await?;
-                sqlx::query_as("SELECT body, deleted_at FROM resources WHERE id = ?")
-                    .bind(&id)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                let sql = format!("SELECT {STORED_COLUMNS} FROM resources WHERE id = ?");
+                sqlx::query(&sql).bind(&id).fetch_optional(&mut **tx).await?.as_ref().map(stored_row).transpose()?
             } else {
                 stored.remove(&id)
             };
+            let stored_record = existing.as_ref().map(|e| e.resource().map(|r| (r, e.deleted))).transpose()?;
+            let proposal = match &stored_record {
+                None => Proposal::Create { new: r },
+                Some((old, false)) => Proposal::Update { stored: old, new: r },
+                Some((old, true)) => Proposal::Undelete { stored: old, new: r },
+            };
+            match self.authorize.allow(proposal) {
+                Ok(()) => {}
+                Err(Refusal::Forbidden(reason)) => {
+                    refused.push(RowRefused { index, reason });
+                    continue;
+                }
+                Err(Refusal::NotServed) => {
+                    refused.push(RowRefused { index, reason: "refused: no such record on this server".into() });
+                    continue;
+                }
+            }
+            let body = body_of(r);
             match existing {
-                Some((old, None)) if old == body => {
+                Some(e) if !e.deleted && e.body == body => {
                     self.summary.unchanged += 1;
                     continue;
                 }
-                Some((old, _)) => {
-                    let diff = json_diff(&parse_json(&old), &parse_json(&body));
-                    audit(tx, &id, actor, "import_update", now, None, Some(&diff)).await?;
+                Some(e) => {
+                    let diff = json_diff(&parse_json(&e.body), &parse_json(&body));
+                    let action = if e.deleted { "import_restore" } else { "import_update" };
+                    audit(tx, &id, actor, action, now, Some(&diff)).await?;
                     update_row(tx, &id, r, &body, now, true).await?;
-                    self.summary.updated += 1;
+                    if e.deleted {
+                        self.summary.restored += 1;
+                    } else {
+                        self.summary.updated += 1;
+                    }
                 }
                 None => {
                     self.summary.created += 1;
@@ -718,7 +908,8 @@ impl ImportTx for SqliteImport {
             }
             log_change(tx, &id, "upsert", now).await?;
         }
-        insert_created(tx, &mut created, actor, now).await
+        insert_created(tx, &mut created, actor, now).await?;
+        Ok(refused)
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<WriteSummary> {
@@ -853,7 +1044,7 @@ mod tests {
 #[cfg(test)]
 mod write_tests {
     use super::*;
-    use crate::{ApiKey, Role, WriteOp, WriteRefused};
+    use crate::{ApiKey, Idempotency, Modification, Role, WriteOp, WriteRefused};
     use serde_json::json;
 
     fn resource(name: &str) -> Resource {
@@ -868,30 +1059,38 @@ mod write_tests {
         .unwrap()
     }
 
+    async fn write(store: &SqliteStore, op: WriteOp, who: &str) -> std::result::Result<Versioned, WriteRefused> {
+        let actor = Actor::system(who);
+        let w = Write { op, actor: &actor, authorize: &Unrestricted, idempotency: None };
+        match store.write(w).await.unwrap()? {
+            WriteOutcome::Written(w) => Ok(w.versioned),
+            WriteOutcome::Replayed(_) => panic!("no idempotency key was given"),
+        }
+    }
+
     #[tokio::test]
     async fn versioned_writes_refuse_stale_versions_and_leave_an_audit_trail() {
         let store = SqliteStore::in_memory().await.unwrap();
         let r = resource("A");
-        let v1 = store.write(WriteOp::Create(r.clone()), "alice").await.unwrap().unwrap().versioned;
+        let v1 = write(&store, WriteOp::Create(r.clone()), "alice").await.unwrap();
         assert_eq!(v1.version, 1);
-        assert_eq!(store.write(WriteOp::Create(r.clone()), "alice").await.unwrap(), Err(WriteRefused::Exists));
+        assert_eq!(write(&store, WriteOp::Create(r.clone()), "alice").await, Err(WriteRefused::Exists));
         let mut b = r.clone();
         b.name = "B".into();
-        let v2 =
-            store.write(WriteOp::Replace { resource: b.clone(), expected: 1 }, "bob").await.unwrap().unwrap().versioned;
+        let v2 = write(&store, WriteOp::Replace { resource: b.clone(), expected: 1 }, "bob").await.unwrap();
         assert_eq!((v2.version, v2.resource.name.as_str()), (2, "B"));
         // A second writer with the old version is refused; nothing is lost.
         let mut c = r.clone();
         c.name = "C".into();
         assert_eq!(
-            store.write(WriteOp::Replace { resource: c, expected: 1 }, "carol").await.unwrap(),
+            write(&store, WriteOp::Replace { resource: c, expected: 1 }, "carol").await,
             Err(WriteRefused::Conflict { current: 2 })
         );
         assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "B");
-        let del = store.write(WriteOp::Delete { id: r.id, expected: 2 }, "admin").await.unwrap().unwrap().versioned;
+        let del = write(&store, WriteOp::Delete { id: r.id, expected: 2 }, "admin").await.unwrap();
         assert!(del.deleted && del.version == 3);
         assert!(store.get(r.id).await.unwrap().is_none());
-        let back = store.write(WriteOp::Restore { id: r.id }, "admin").await.unwrap().unwrap().versioned;
+        let back = write(&store, WriteOp::Restore { id: r.id }, "admin").await.unwrap();
         assert!(!back.deleted && back.version == 4 && back.resource.name == "B");
         let h = store.history(r.id).await.unwrap();
         let trail: Vec<(&str, &str, i64)> =
@@ -901,6 +1100,101 @@ mod write_tests {
             [("alice", "create", 1), ("bob", "update", 2), ("admin", "delete", 3), ("admin", "restore", 4)]
         );
         assert_eq!(h[1].changes, json!({"name": {"before": "A", "after": "B"}}));
+    }
+
+    /// Refuses everything but creation, to see that the store asks before each write and writes
+    /// nothing it was refused.
+    struct CreateOnly;
+    impl Authorize for CreateOnly {
+        fn allow(&self, p: Proposal<'_>) -> std::result::Result<(), Refusal> {
+            match p {
+                Proposal::Create { .. } => Ok(()),
+                _ => Err(Refusal::Forbidden("no".into())),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_store_asks_the_authorisation_decision_inside_each_write() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let actor = Actor { name: "k".into(), key_id: Some("k1".into()) };
+        let r = resource("A");
+        let w = |op| Write { op, actor: &actor, authorize: &CreateOnly, idempotency: None };
+        assert!(matches!(store.write(w(WriteOp::Create(r.clone()))).await.unwrap(), Ok(WriteOutcome::Written(_))));
+        let mut b = r.clone();
+        b.name = "B".into();
+        let refused = store.write(w(WriteOp::Replace { resource: b.clone(), expected: 1 })).await.unwrap();
+        assert_eq!(refused, Err(WriteRefused::Forbidden("no".into())));
+        let modify: Modification = Arc::new(|r: &Resource| {
+            let mut r = r.clone();
+            r.name = "M".into();
+            Ok(r)
+        });
+        let refused = store.write(w(WriteOp::Modify { id: r.id, change: modify })).await.unwrap();
+        assert_eq!(refused, Err(WriteRefused::Forbidden("no".into())));
+        assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "A");
+        // Import rows too: the update is refused, the new record written.
+        let mut tx = store.begin_import(&actor, Arc::new(CreateOnly)).await.unwrap();
+        let other = Resource { id: ResourceId::from_source_id("other"), ..r.clone() };
+        let refused = tx.put(&[b, other.clone()]).await.unwrap();
+        assert_eq!(refused, [RowRefused { index: 0, reason: "no".into() }]);
+        let summary = tx.finish(true).await.unwrap();
+        assert_eq!((summary.created, summary.updated), (1, 0));
+        assert_eq!(store.get(r.id).await.unwrap().unwrap().name, "A");
+        let h = store.history(r.id).await.unwrap();
+        assert_eq!((h.len(), h[0].actor_key_id.as_deref()), (1, Some("k1")));
+    }
+
+    #[tokio::test]
+    async fn a_modification_applies_to_the_current_version() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let r = resource("A");
+        write(&store, WriteOp::Create(r.clone()), "a").await.unwrap();
+        let append = |suffix: &'static str| -> Modification {
+            Arc::new(move |r: &Resource| {
+                let mut r = r.clone();
+                r.name.push_str(suffix);
+                Ok(r)
+            })
+        };
+        write(&store, WriteOp::Modify { id: r.id, change: append("1") }, "a").await.unwrap();
+        let v = write(&store, WriteOp::Modify { id: r.id, change: append("2") }, "a").await.unwrap();
+        assert_eq!((v.resource.name.as_str(), v.version), ("A12", 3));
+        let bad: Modification =
+            Arc::new(|_: &Resource| Err(vec![tsunagu_model::FieldError::new("vacancies", "must be a whole number")]));
+        assert!(matches!(
+            write(&store, WriteOp::Modify { id: r.id, change: bad }, "a").await,
+            Err(WriteRefused::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_idempotent_write_is_claimed_once_and_replayed() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let actor = Actor { name: "same name".into(), key_id: Some("key-a".into()) };
+        let other = Actor { name: "same name".into(), key_id: Some("key-b".into()) };
+        let respond = |v: &Versioned| Remembered {
+            request_hash: "h".into(),
+            status: 201,
+            response: format!("{{\"version\":{}}}", v.version),
+            headers: vec![("etag".into(), format!("\"v{}\"", v.version))],
+        };
+        let idem = |hash: &'static str| Idempotency { key: "k", request_hash: hash, respond: &respond };
+        let create = |who, n: &str, hash| Write {
+            op: WriteOp::Create(Resource { id: ResourceId::from_source_id(n), ..resource(n) }),
+            actor: who,
+            authorize: &Unrestricted,
+            idempotency: Some(idem(hash)),
+        };
+        let first = store.write(create(&actor, "x", "h")).await.unwrap().unwrap();
+        assert!(matches!(first, WriteOutcome::Written(_)));
+        let again = store.write(create(&actor, "y", "h")).await.unwrap().unwrap();
+        let WriteOutcome::Replayed(r) = again else { panic!("{again:?}") };
+        assert_eq!((r.status, r.response.as_str()), (201, "{\"version\":1}"));
+        assert_eq!(store.write(create(&actor, "y", "other")).await.unwrap(), Err(WriteRefused::IdempotencyMismatch));
+        // Another key with the same name has its own keys.
+        assert!(matches!(store.write(create(&other, "z", "h")).await.unwrap().unwrap(), WriteOutcome::Written(_)));
+        assert!(store.get(ResourceId::from_source_id("y")).await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -915,12 +1209,15 @@ mod write_tests {
             created_at: Utc::now(),
             revoked_at: None,
         };
-        store.insert_key(&key).await.unwrap();
+        assert!(store.insert_key(&key).await.unwrap());
+        let twin = ApiKey { id: "k2".into(), ..key.clone() };
+        assert!(!store.insert_key(&twin).await.unwrap(), "a live key has that name");
         let got = store.get_key("k1").await.unwrap().unwrap();
         assert_eq!((got.role, got.regions.clone()), (Role::Editor, vec!["20-07".to_string()]));
         assert!(store.revoke_key("k1", Utc::now()).await.unwrap());
         assert!(!store.revoke_key("k1", Utc::now()).await.unwrap());
         assert!(store.get_key("k1").await.unwrap().unwrap().revoked_at.is_some());
         assert_eq!(store.list_keys().await.unwrap().len(), 1);
+        assert!(store.insert_key(&twin).await.unwrap(), "the name is free once its key is revoked");
     }
 }

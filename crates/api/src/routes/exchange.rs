@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use std::sync::Arc;
 use tsunagu_exchange::{Exporter, Format, RowError, csv, text};
-use tsunagu_store::Role;
 
 use crate::AppState;
-use crate::auth::require;
+use crate::auth::Editor;
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
 
@@ -54,11 +54,11 @@ fn format_of_content_type(headers: &HeaderMap) -> Option<Format> {
 
 async fn import(
     State(s): State<AppState>,
+    who: Editor,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let mut p = Params::parse(raw.as_deref(), &["format", "mode"])?;
     let format = format_param(&mut p).or_else(|| format_of_content_type(&headers)).unwrap_or(Format::Csv);
     let mode = p.one("mode").unwrap_or_else(|| "all_or_nothing".into());
@@ -72,57 +72,63 @@ async fn import(
     let (rows, info) = tsunagu_exchange::read_all(format, &body)
         .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.reason)]))?;
     let total = rows.len();
-    let mut good = Vec::new();
+    let (mut good, mut good_rows) = (Vec::new(), Vec::new());
     let mut errors: Vec<RowError> = Vec::new();
     for (row, r) in rows {
         match r {
             Ok(r) => {
-                // A region-limited editor imports records of its regions only.
-                let region = s.gazetteer.region_of(r.municipality_code).map(|x| x.id.clone()).unwrap_or_default();
-                if key.role < Role::Admin && !key.regions.is_empty() && !key.regions.contains(&region) {
-                    errors.push(RowError {
-                        row,
-                        field: "municipality_code".into(),
-                        reason: format!("outside the key's regions ({})", key.regions.join(", ")),
-                    });
-                } else {
-                    good.push(r);
-                }
+                good.push(r);
+                good_rows.push(row);
             }
             Err(es) => errors.extend(es),
         }
     }
+    // Every row is put to the key's authorisation decision by the store, against what it holds
+    // under the row's id, inside the import's transaction. A dry run does the same and rolls back.
+    let mut tx = s.directory.store.begin_import(&who.actor(), Arc::new(who.policy(&s))).await?;
+    let refused = match tx.put(&good).await {
+        Ok(r) => r,
+        Err(e) => {
+            tx.finish(false).await?;
+            return Err(e.into());
+        }
+    };
+    for r in &refused {
+        errors.push(RowError { row: good_rows[r.index], field: String::new(), reason: r.reason.clone() });
+    }
+    errors.sort_by_key(|e| e.row);
     let bad_rows: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
     let write = match mode.as_str() {
         "dry_run" => false,
         "all_or_nothing" => bad_rows.is_empty(),
         _ => true,
     };
-    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-    if write && !good.is_empty() {
-        let summary = s.directory.store.upsert(&good, &key.name).await?;
-        (created, updated, unchanged) = (summary.created, summary.updated, summary.unchanged);
+    let summary = tx.finish(write).await?;
+    let written = write && summary.seq > summary.prev_seq;
+    if written {
         s.directory.catch_up().await.map_err(|e| Problem::internal(e.to_string()))?;
     }
     let status = if bad_rows.is_empty() || write { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    // Counts are what was written, or (dry run, refused file) what would have been.
     let report = json!({
         "format": format.code(),
         "encoding": match info.encoding { text::Encoding::Utf8 => "utf-8", text::Encoding::ShiftJis => "shift_jis" },
         "mode": mode,
         "rows": total,
-        "valid": good.len(),
+        "valid": good.len() - refused.len(),
         "invalid": bad_rows.len(),
-        "written": write && !good.is_empty(),
-        "created": created,
-        "updated": updated,
-        "unchanged": unchanged,
+        "refused": refused.len(),
+        "written": written,
+        "created": summary.created,
+        "updated": summary.updated,
+        "restored": summary.restored,
+        "unchanged": summary.unchanged,
         "errors": errors.iter().map(|e| json!({"row": e.row, "field": e.field, "reason": e.reason})).collect::<Vec<_>>(),
     });
     Ok((status, Json(report)).into_response())
 }
 
-async fn export(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
+async fn export(State(s): State<AppState>, _who: Editor, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
     let mut p = Params::parse(raw.as_deref(), &["format", "headers"])?;
     let format = format_param(&mut p).unwrap_or(Format::Jsonl);
     let heads = match p.one("headers").as_deref() {

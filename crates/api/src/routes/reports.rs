@@ -9,16 +9,17 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tsunagu_directory::authz::municipalities_of;
 use tsunagu_model::ResourceId;
-use tsunagu_store::{Report, Role};
+use tsunagu_store::{Refusal, Report, ReportQuery};
 
 use crate::AppState;
-use crate::auth::require;
+use crate::auth::{Editor, forbidden};
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
 
@@ -35,15 +36,30 @@ pub const GLOBAL_WINDOW: Duration = Duration::from_secs(3_600);
 
 /// Sliding-window counters (in memory: a restart forgets them, which only errs on the side of
 /// letting reports in).
-#[derive(Default)]
 pub struct ReportLimits {
+    /// Reports accepted per client per [`PER_CLIENT_WINDOW`].
+    per_client: usize,
     inner: Mutex<Windows>,
+}
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        ReportLimits::new(PER_CLIENT)
+    }
 }
 
 /// Recent report times per client, and of everyone.
 type Windows = (HashMap<String, VecDeque<Instant>>, VecDeque<Instant>);
 
 impl ReportLimits {
+    pub fn new(per_client: usize) -> ReportLimits {
+        ReportLimits { per_client: per_client.max(1), inner: Mutex::default() }
+    }
+
+    pub fn per_client(&self) -> usize {
+        self.per_client
+    }
+
     /// `Ok` and counted, or `Err(seconds to wait)`.
     fn admit(&self, client: &str) -> Result<(), u64> {
         let now = Instant::now();
@@ -62,7 +78,7 @@ impl ReportLimits {
         let wait = |oldest: Option<&Instant>, window: Duration| {
             oldest.map_or(1, |t| window.saturating_sub(now.duration_since(*t)).as_secs().max(1))
         };
-        if mine.len() >= PER_CLIENT {
+        if mine.len() >= self.per_client {
             return Err(wait(mine.front(), PER_CLIENT_WINDOW));
         }
         if global.len() >= GLOBAL {
@@ -116,7 +132,8 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
             "/problems/rate-limited",
             "Too many reports",
             format!(
-                "at most {PER_CLIENT} reports per {} minutes; try again in {wait} s",
+                "at most {} reports per {} minutes; try again in {wait} s",
+                s.report_limits.per_client(),
                 PER_CLIENT_WINDOW.as_secs() / 60
             ),
         )
@@ -133,6 +150,7 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
         created_at: chrono::Utc::now(),
         status: "open".into(),
         handled_by: None,
+        handled_by_key_id: None,
         handled_at: None,
         note: None,
     };
@@ -214,9 +232,8 @@ fn parse(body: &Bytes) -> Result<(String, String, Option<String>), Problem> {
     }
 }
 
-async fn list(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
-    let mut p = Params::parse(raw.as_deref(), &["status", "limit"])?;
+async fn list(State(s): State<AppState>, who: Editor, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let mut p = Params::parse(raw.as_deref(), &["status", "limit", "offset"])?;
     let status = match p.one("status").as_deref() {
         None | Some("open") => Some("open"),
         Some("resolved") => Some("resolved"),
@@ -237,42 +254,67 @@ async fn list(State(s): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQ
     if !(1..=1_000).contains(&limit) {
         p.error(InvalidParam::param("limit", "must be 1–1000"));
     }
-    p.finish()?;
-    let mut reports = s.directory.store.reports(status, limit).await?;
-    // A region-limited editor sees reports about records of its regions.
-    if key.role < Role::Admin && !key.regions.is_empty() {
-        let ids: Vec<_> = reports.iter().map(|r| r.resource_id).collect();
-        let records = s.directory.store.get_many(&ids).await?;
-        reports.retain(|rep| {
-            records.iter().find(|r| r.id == rep.resource_id).is_some_and(|r| {
-                s.gazetteer.region_of(r.municipality_code).is_some_and(|g| key.regions.contains(&g.id))
-            })
-        });
+    let offset = p.parsed::<u32>("offset", "is not a whole number").unwrap_or(0);
+    if offset > 100_000 {
+        p.error(InvalidParam::param("offset", "must be at most 100000"));
     }
+    p.finish()?;
+    // A region-limited editor sees reports about records of its regions; the filter applies
+    // before the page is cut.
+    let within = municipalities_of(&who.0, s.gazetteer);
+    let q = ReportQuery { status, municipalities: within.as_deref(), limit, offset };
+    let reports = s.directory.store.reports(&q).await?;
     Ok(Json(json!({ "reports": reports })).into_response())
 }
 
 async fn handle(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    who: Editor,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    let status = v.get("status").and_then(Value::as_str).unwrap_or("");
+    let Some(obj) = v.as_object() else {
+        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
+    };
+    let mut errs = Vec::new();
+    for k in obj.keys().filter(|k| !["status", "note"].contains(&k.as_str())) {
+        errs.push(invalid(&format!("/{k}"), "unknown member; allowed: status, note"));
+    }
+    let status = obj.get("status").and_then(Value::as_str).unwrap_or("");
     if !["resolved", "dismissed"].contains(&status) {
-        return Err(Problem::invalid(vec![
-            invalid("/status", "must be resolved or dismissed").with_allowed(["resolved", "dismissed"]),
-        ]));
+        errs.push(invalid("/status", "must be resolved or dismissed").with_allowed(["resolved", "dismissed"]));
     }
-    let note = v.get("note").and_then(Value::as_str);
-    if note.is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS) {
-        return Err(Problem::invalid(vec![invalid("/note", format!("at most {MAX_MESSAGE_CHARS} characters"))]));
+    let note = match obj.get("note") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if n.chars().count() > MAX_MESSAGE_CHARS => {
+            errs.push(invalid("/note", format!("at most {MAX_MESSAGE_CHARS} characters")));
+            None
+        }
+        Some(Value::String(n)) => Some(n.trim()).filter(|n| !n.is_empty()),
+        Some(_) => {
+            errs.push(invalid("/note", "must be text or null"));
+            None
+        }
+    };
+    if !errs.is_empty() {
+        return Err(Problem::invalid(errs));
     }
-    if !s.directory.store.handle_report(&id, status, &key.name, note).await? {
-        return Err(Problem::not_found(format!("no open report `{}`", tsunagu_model::codes::truncate(&id, 40))));
+    let no_such = || Problem::not_found(format!("no open report `{}`", tsunagu_model::codes::truncate(&id, 40)));
+    let policy = who.policy(&s);
+    match s.directory.store.handle_report(&id, status, &who.actor(), note, &policy).await? {
+        None => Err(no_such()),
+        Some(Err(Refusal::NotServed)) => Err(no_such()),
+        Some(Err(Refusal::Forbidden(why))) => Err(forbidden(why)),
+        Some(Ok(report)) => Ok(Json(json!({
+            "id": report.id,
+            "resource_id": report.resource_id,
+            "status": report.status,
+            "handled_by": report.handled_by,
+            "handled_at": report.handled_at,
+            "note": report.note,
+        }))
+        .into_response()),
     }
-    Ok(Json(json!({"id": id, "status": status, "handled_by": key.name})).into_response())
 }

@@ -3,14 +3,14 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tsunagu_model::ResourceId;
 
 use crate::AppState;
-use crate::auth::caller;
+use crate::auth::Caller;
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::write;
 use crate::views::ResourceView;
@@ -22,14 +22,13 @@ pub fn router() -> Router<AppState> {
 
 async fn get_resource(
     State(s): State<AppState>,
+    Caller(key): Caller,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let Path(raw) = id.map_err(|e| Problem::invalid(vec![InvalidParam::param("id", e.body_text())]))?;
     let id: ResourceId = raw
         .parse()
         .map_err(|e: tsunagu_model::FieldError| Problem::invalid(vec![InvalidParam::param("id", e.reason)]))?;
-    let key = caller(&headers, s.directory.store.as_ref()).await?;
     let found = s.served(id).await?.filter(|v| !v.deleted);
     let v = found.ok_or_else(|| Problem::not_found(format!("no resource with id {id}")))?;
     let view = if key.is_some() {

@@ -3,7 +3,9 @@
 //!
 //! Every change is committed in the store first (with an audit entry naming the key) and is
 //! searchable when the response is sent. Updates need `If-Match` with the record's ETag and get
-//! 412 when someone else changed it meanwhile; POST honours `Idempotency-Key`.
+//! 412 when someone else changed it meanwhile; POST honours `Idempotency-Key` (claimed in the
+//! write's own transaction, per key). What a key may change is decided by the one authorisation
+//! decision the store asks inside each write.
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -15,11 +17,16 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tsunagu_directory::Policy;
 use tsunagu_model::{Resource, ResourceId, TimeRange, WeeklyHours};
-use tsunagu_store::{ApiKey, Remembered, Role, Versioned, WriteOp, WriteRefused};
+use tsunagu_store::{
+    Actor, Authorize, Idempotency, Modification, Proposal, Refusal, Remembered, Versioned, Write, WriteOp,
+    WriteOutcome, WriteRefused,
+};
 
 use crate::AppState;
-use crate::auth::{forbidden, require};
+use crate::auth::{Admin, Editor, forbidden};
 use crate::problem::{InvalidParam, Problem};
 use crate::views::ResourceView;
 
@@ -74,36 +81,17 @@ fn json_body(body: &Bytes) -> Result<Value, Problem> {
 }
 
 /// Parse and check a resource: forms (serde), rules (model) and places (gazetteer).
-fn validated(v: Value) -> Result<Resource, Problem> {
-    let r = Resource::from_json(v).map_err(|errs| {
-        unprocessable(
-            errs.into_iter()
-                .map(|e| if e.field.is_empty() { tsunagu_model::FieldError::new("", e.reason) } else { e })
-                .collect(),
-        )
-    })?;
+fn checked(v: Value) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
+    let r = Resource::from_json(v)?;
     let places = tsunagu_places::check_places(tsunagu_places::Gazetteer::bundled(), &r);
     if !places.is_empty() {
-        return Err(unprocessable(places));
+        return Err(places);
     }
     Ok(r)
 }
 
-/// An editor limited to some 圏域 may only touch records located there.
-fn check_region(s: &AppState, key: &ApiKey, r: &Resource) -> Result<(), Problem> {
-    if key.role >= Role::Admin || key.regions.is_empty() {
-        return Ok(());
-    }
-    let region = s.gazetteer.region_of(r.municipality_code).map(|x| x.id.clone()).unwrap_or_default();
-    if key.regions.contains(&region) {
-        Ok(())
-    } else {
-        Err(forbidden(format!(
-            "the key `{}` may edit records in {} only; this one is in {region}",
-            key.name,
-            key.regions.join(", ")
-        )))
-    }
+fn validated(v: Value) -> Result<Resource, Problem> {
+    checked(v).map_err(unprocessable)
 }
 
 fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
@@ -143,57 +131,92 @@ fn refused(r: WriteRefused, id: ResourceId) -> Problem {
                 etag(current)
             ),
         ),
+        WriteRefused::Forbidden(why) => forbidden(why),
+        WriteRefused::Invalid(errors) => unprocessable(errors),
+        WriteRefused::IdempotencyMismatch => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/idempotency-key-reused",
+            "Idempotency key reused",
+            "this Idempotency-Key was used with a different request",
+        ),
     }
 }
 
-fn with_etag(status: StatusCode, s: &AppState, v: Versioned) -> Response {
-    let tag = etag(v.version);
-    let mut res = (status, Json(ResourceView::with_private(s.gazetteer, v.resource, &s.config))).into_response();
-    if let Ok(h) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, h);
+/// A refusal from the authorisation decision as a problem.
+pub(crate) fn refusal(r: Refusal, id: ResourceId) -> Problem {
+    match r {
+        Refusal::Forbidden(why) => forbidden(why),
+        Refusal::NotServed => not_found(id),
+    }
+}
+
+/// The response to a write: the record as its editors see it, with its ETag (and, for a new
+/// record, its Location). Made once; an idempotent replay sends the same again.
+fn answer(s: &AppState, status: StatusCode, v: &Versioned, location: bool) -> Remembered {
+    let view = ResourceView::with_private(s.gazetteer, v.resource.clone(), &s.config);
+    let mut headers = vec![(header::ETAG.to_string(), etag(v.version))];
+    if location {
+        headers.push((header::LOCATION.to_string(), format!("/v1/resources/{}", v.resource.id)));
+    }
+    Remembered {
+        request_hash: String::new(),
+        status: status.as_u16(),
+        response: serde_json::to_string(&view).expect("views serialise"),
+        headers,
+    }
+}
+
+fn respond(r: Remembered) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let mut res = (status, r.response).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+            res.headers_mut().insert(n, v);
+        }
     }
     res
 }
 
-async fn write(s: &AppState, op: WriteOp, key: &ApiKey) -> Result<Versioned, Problem> {
-    let id = match &op {
-        WriteOp::Create(r) | WriteOp::Replace { resource: r, .. } => r.id,
-        WriteOp::Delete { id, .. } | WriteOp::Restore { id } => *id,
-    };
-    match s.directory.write(op, &key.name).await {
-        Ok(Ok(v)) => Ok(v),
+/// Make one write as `who`; the answer for a written record is made by `answer`.
+async fn write(
+    s: &AppState,
+    op: WriteOp,
+    actor: &Actor,
+    policy: &Policy,
+    idempotency: Option<Idempotency<'_>>,
+) -> Result<WriteOutcome, Problem> {
+    let id = op.id();
+    let w = Write { op, actor, authorize: policy, idempotency };
+    match s.directory.write(w).await {
+        Ok(Ok(done)) => Ok(done),
         Ok(Err(r)) => Err(refused(r, id)),
         Err(e) => Err(Problem::internal(e.to_string())),
     }
 }
 
-/// `POST /v1/resources`
-async fn create(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
-    let idem = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or_default().to_string());
-    let request_hash = format!("{:x}", Sha256::digest(&body));
-    if let Some(k) = &idem {
-        if k.is_empty() || k.len() > 200 {
-            return Err(Problem::invalid(vec![InvalidParam::param(
-                "Idempotency-Key",
-                "must be 1–200 visible characters",
-            )]));
-        }
-        if let Some(prev) = s.directory.store.remembered(k, &key.name).await? {
-            if prev.request_hash != request_hash {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "/problems/idempotency-key-reused",
-                    "Idempotency key reused",
-                    "this Idempotency-Key was used with a different request",
-                ));
-            }
-            let mut res =
-                (StatusCode::from_u16(prev.status).unwrap_or(StatusCode::CREATED), prev.response).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            return Ok(res);
-        }
+async fn write_answer(s: &AppState, op: WriteOp, who: &Editor, status: StatusCode) -> Result<Response, Problem> {
+    match write(s, op, &who.actor(), &who.policy(s), None).await? {
+        WriteOutcome::Written(w) => Ok(respond(answer(s, status, &w.versioned, false))),
+        WriteOutcome::Replayed(r) => Ok(respond(r)),
     }
+}
+
+/// `POST /v1/resources`
+async fn create(State(s): State<AppState>, who: Editor, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let idem = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
+            _ => {
+                return Err(Problem::invalid(vec![InvalidParam::param(
+                    "Idempotency-Key",
+                    "must be 1–200 visible characters",
+                )]));
+            }
+        },
+    };
+    let request_hash = format!("{:x}", Sha256::digest(&body));
     let mut v = json_body(&body)?;
     let obj = v.as_object_mut().expect("checked object");
     if !obj.contains_key("id") {
@@ -204,31 +227,16 @@ async fn create(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         obj.insert("id".into(), Value::String(id.to_string()));
     }
     let r = validated(v)?;
-    check_region(&s, &key, &r)?;
-    let written = write(&s, WriteOp::Create(r), &key).await?;
-    let id = written.resource.id;
-    let mut res = with_etag(StatusCode::CREATED, &s, written);
-    if let Ok(h) = HeaderValue::from_str(&format!("/v1/resources/{id}")) {
-        res.headers_mut().insert(header::LOCATION, h);
+    let respond_with =
+        |v: &Versioned| Remembered { request_hash: request_hash.clone(), ..answer(&s, StatusCode::CREATED, v, true) };
+    let claim = idem.as_deref().map(|key| Idempotency { key, request_hash: &request_hash, respond: &respond_with });
+    match write(&s, WriteOp::Create(r), &who.actor(), &who.policy(&s), claim).await? {
+        WriteOutcome::Written(w) => Ok(respond(respond_with(&w.versioned))),
+        WriteOutcome::Replayed(r) => Ok(respond(r)),
     }
-    if let Some(k) = idem {
-        let body = axum::body::to_bytes(std::mem::take(res.body_mut()), 1 << 22)
-            .await
-            .map_err(|e| Problem::internal(e.to_string()))?;
-        s.directory
-            .store
-            .remember(
-                &k,
-                &key.name,
-                &Remembered { request_hash, status: 201, response: String::from_utf8_lossy(&body).into_owned() },
-            )
-            .await?;
-        *res.body_mut() = axum::body::Body::from(body);
-    }
-    Ok(res)
 }
 
-/// The live record (404 otherwise), the caller's key checked against its region.
+/// The live record (404 otherwise).
 async fn current(s: &AppState, id: ResourceId) -> Result<Versioned, Problem> {
     s.served(id).await?.filter(|v| !v.deleted).ok_or_else(|| not_found(id))
 }
@@ -237,16 +245,13 @@ fn not_found(id: ResourceId) -> Problem {
     Problem::not_found(format!("no resource with id {id}"))
 }
 
-/// The caller's editor key and the live record it may edit (401/403/404 otherwise).
-async fn editable(
-    s: &AppState,
-    id: Result<Path<String>, PathRejection>,
-    headers: &HeaderMap,
-) -> Result<(ApiKey, Versioned), Problem> {
-    let key = require(headers, s.directory.store.as_ref(), Role::Editor).await?;
-    let now = current(s, parse_id(id)?).await?;
-    check_region(s, &key, &now.resource)?;
-    Ok((key, now))
+/// The live record an editor asks to change, if the editor may change it at all (404/403
+/// otherwise, before the request body is looked at). The store asks the same decision again,
+/// with what it holds then, when the change is written.
+async fn editable(s: &AppState, who: &Editor, id: ResourceId) -> Result<Versioned, Problem> {
+    let now = current(s, id).await?;
+    who.policy(s).allow(Proposal::Update { stored: &now.resource, new: &now.resource }).map_err(|r| refusal(r, id))?;
+    Ok(now)
 }
 
 /// The stored JSON of a record, without store-managed members, for merging.
@@ -273,34 +278,35 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 /// `PUT /v1/resources/{id}` (replace) and `PATCH` (merge patch).
 pub async fn replace(
     State(s): State<AppState>,
+    who: Editor,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    update(s, id, headers, body, false).await
+    update(s, who, id, headers, body, false).await
 }
 
 pub async fn patch(
     State(s): State<AppState>,
+    who: Editor,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    update(s, id, headers, body, true).await
+    update(s, who, id, headers, body, true).await
 }
 
 async fn update(
     s: AppState,
+    who: Editor,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
     merge: bool,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let id = parse_id(id)?;
     let expected = if_match(&headers)?;
-    let now = current(&s, id).await?;
-    check_region(&s, &key, &now.resource)?;
+    let now = editable(&s, &who, id).await?;
     let incoming = json_body(&body)?;
     let mut v = if merge {
         let mut base = editable_json(&now.resource);
@@ -321,115 +327,144 @@ async fn update(
     obj.remove("created_at");
     obj.remove("updated_at");
     let r = validated(v)?;
-    check_region(&s, &key, &r)?;
-    let written = write(&s, WriteOp::Replace { resource: r, expected }, &key).await?;
-    Ok(with_etag(StatusCode::OK, &s, written))
+    write_answer(&s, WriteOp::Replace { resource: r, expected }, &who, StatusCode::OK).await
 }
 
 /// `DELETE /v1/resources/{id}` (admin; soft, restorable).
 pub async fn delete(
     State(s): State<AppState>,
+    Admin(key): Admin,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Admin).await?;
     let id = parse_id(id)?;
     let expected = if_match(&headers)?;
-    current(&s, id).await?;
-    write(&s, WriteOp::Delete { id, expected }, &key).await?;
+    let who = Editor(key);
+    write(&s, WriteOp::Delete { id, expected }, &who.actor(), &who.policy(&s), None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /v1/resources/{id}/restore` (admin).
 async fn restore(
     State(s): State<AppState>,
+    Admin(key): Admin,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let key = require(&headers, s.directory.store.as_ref(), Role::Admin).await?;
     let id = parse_id(id)?;
-    if s.served(id).await?.is_none() {
-        return Err(not_found(id));
-    }
-    let written = write(&s, WriteOp::Restore { id }, &key).await?;
-    Ok(with_etag(StatusCode::OK, &s, written))
+    write_answer(&s, WriteOp::Restore { id }, &Editor(key), StatusCode::OK).await
 }
 
-/// `PUT /v1/resources/{id}/availability` (editor): nurse on site, vacancies, accepting new children.
-async fn availability(
-    State(s): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Problem> {
-    let (key, now) = editable(&s, id, &headers).await?;
-    let v = json_body(&body)?;
-    let mut errors = Vec::new();
-    let allowed = ["nurse_schedule", "vacancies", "accepting_new_children"];
-    for k in v.as_object().expect("object").keys().filter(|k| !allowed.contains(&k.as_str())) {
-        errors.push(tsunagu_model::FieldError::new(
-            k.clone(),
-            format!("unknown member; allowed: {}", allowed.join(", ")),
-        ));
-    }
-    let mut r = now.resource.clone();
-    if let Some(n) = v.get("nurse_schedule") {
-        match serde_json::from_value::<std::collections::BTreeMap<tsunagu_model::Weekday, Vec<TimeRange>>>(n.clone()) {
-            Ok(m) => r.nurse_schedule = WeeklyHours(m),
-            Err(e) => errors.push(tsunagu_model::FieldError::new("nurse_schedule", e.to_string())),
+/// What `PUT …/availability` may set: each member given replaces that part of the record.
+#[derive(Clone, Default)]
+struct Availability {
+    nurse_schedule: Option<WeeklyHours>,
+    vacancies: Option<Option<u32>>,
+    accepting_new_children: Option<Option<bool>>,
+}
+
+impl Availability {
+    fn parse(v: &Value) -> Result<Availability, Vec<tsunagu_model::FieldError>> {
+        let mut errors = Vec::new();
+        let allowed = ["nurse_schedule", "vacancies", "accepting_new_children"];
+        for k in v.as_object().expect("object").keys().filter(|k| !allowed.contains(&k.as_str())) {
+            errors.push(tsunagu_model::FieldError::new(
+                k.clone(),
+                format!("unknown member; allowed: {}", allowed.join(", ")),
+            ));
         }
+        let mut a = Availability::default();
+        if let Some(n) = v.get("nurse_schedule") {
+            match serde_json::from_value::<std::collections::BTreeMap<tsunagu_model::Weekday, Vec<TimeRange>>>(
+                n.clone(),
+            ) {
+                Ok(m) => a.nurse_schedule = Some(WeeklyHours(m)),
+                Err(e) => errors.push(tsunagu_model::FieldError::new("nurse_schedule", e.to_string())),
+            }
+        }
+        if let Some(n) = v.get("vacancies") {
+            match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => a.vacancies = Some(Some(n)),
+                None if n.is_null() => a.vacancies = Some(None),
+                None => errors.push(tsunagu_model::FieldError::new("vacancies", "must be a whole number ≥ 0 or null")),
+            }
+        }
+        if let Some(x) = v.get("accepting_new_children") {
+            match x {
+                Value::Bool(b) => a.accepting_new_children = Some(Some(*b)),
+                Value::Null => a.accepting_new_children = Some(None),
+                _ => {
+                    errors.push(tsunagu_model::FieldError::new("accepting_new_children", "must be true, false or null"))
+                }
+            }
+        }
+        if errors.is_empty() { Ok(a) } else { Err(errors) }
     }
-    if let Some(n) = v.get("vacancies") {
-        match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) => {
+
+    /// The record with this availability, as of now.
+    fn apply(&self, r: &Resource) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
+        let mut r = r.clone();
+        if let Some(n) = &self.nurse_schedule {
+            r.nurse_schedule = n.clone();
+        }
+        match self.vacancies {
+            Some(Some(n)) => {
                 let mut c = r.capacity.unwrap_or(tsunagu_model::Capacity { total: None, vacancies: None });
                 c.vacancies = Some(n);
                 r.capacity = Some(c);
             }
-            None if n.is_null() => {
+            Some(None) => {
                 if let Some(c) = &mut r.capacity {
                     c.vacancies = None;
                 }
             }
-            None => errors.push(tsunagu_model::FieldError::new("vacancies", "must be a whole number ≥ 0 or null")),
+            None => {}
         }
-    }
-    if let Some(a) = v.get("accepting_new_children") {
-        match a {
-            Value::Bool(b) => r.accepting_new_children = Some(*b),
-            Value::Null => r.accepting_new_children = None,
-            _ => errors.push(tsunagu_model::FieldError::new("accepting_new_children", "must be true, false or null")),
+        if let Some(a) = self.accepting_new_children {
+            r.accepting_new_children = a;
         }
+        r.availability_updated_at = Some(Utc::now());
+        checked(editable_json(&r))
     }
-    if !errors.is_empty() {
-        return Err(unprocessable(errors));
-    }
-    r.availability_updated_at = Some(Utc::now());
-    let r = validated(editable_json(&r))?;
-    let written = write(&s, WriteOp::Replace { resource: r, expected: now.version }, &key).await?;
-    Ok(with_etag(StatusCode::OK, &s, written))
+}
+
+/// `PUT /v1/resources/{id}/availability` (editor): nurse on site, vacancies, accepting new
+/// children. It takes no If-Match: it changes only these members, applied to whatever version is
+/// current, so concurrent updates apply one after another.
+async fn availability(
+    State(s): State<AppState>,
+    who: Editor,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let id = parse_id(id)?;
+    editable(&s, &who, id).await?;
+    let update = Availability::parse(&json_body(&body)?).map_err(unprocessable)?;
+    let change: Modification = Arc::new(move |r: &Resource| update.apply(r));
+    write_answer(&s, WriteOp::Modify { id, change }, &who, StatusCode::OK).await
 }
 
 /// `POST /v1/resources/{id}/verify` (editor): the record was checked and is unchanged.
 async fn verify(
     State(s): State<AppState>,
+    who: Editor,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (key, now) = editable(&s, id, &headers).await?;
-    let mut r = now.resource.clone().without_timestamps();
-    r.verified_at = Some(Utc::now().date_naive());
-    let written = write(&s, WriteOp::Replace { resource: r, expected: now.version }, &key).await?;
-    Ok(with_etag(StatusCode::OK, &s, written))
+    let id = parse_id(id)?;
+    editable(&s, &who, id).await?;
+    let change: Modification = Arc::new(|r: &Resource| {
+        let mut r = r.clone().without_timestamps();
+        r.verified_at = Some(Utc::now().date_naive());
+        Ok(r)
+    });
+    write_answer(&s, WriteOp::Modify { id, change }, &who, StatusCode::OK).await
 }
 
 /// `GET /v1/resources/{id}/history` (editor).
 async fn history(
     State(s): State<AppState>,
+    _who: Editor,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, Problem> {
-    require(&headers, s.directory.store.as_ref(), Role::Editor).await?;
     let id = parse_id(id)?;
     if s.served(id).await?.is_none() {
         return Err(not_found(id));

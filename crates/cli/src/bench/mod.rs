@@ -367,7 +367,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         tsunagu_exchange::read_lines(reader, &workload::parse_line, each).map_err(|e| e.reason)?;
         Ok("UTF-8".to_string())
     });
-    let imported = import_rows(&store, &args.data, total_bytes, Mode::AllOrNothing, "bench:import", read).await?;
+    let imported = import_rows(
+        &store,
+        &args.data,
+        total_bytes,
+        Mode::AllOrNothing,
+        &tsunagu_store::Actor::system("bench:import"),
+        read,
+    )
+    .await?;
     let Some(summary) = imported.summary else {
         anyhow::bail!("{} invalid workload row(s); nothing was imported", imported.invalid);
     };
@@ -377,7 +385,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     // 2. Build the index from the store (what `tsunagu reindex` and a first `serve` do).
     let t = Instant::now();
     let state = store.state().await?;
-    let built = tsunagu_api::directory::rebuild(&store, &index_dir, &state).await?;
+    let built = tsunagu_directory::rebuild(&store, &index_dir, &state).await?;
     let index_s = t.elapsed().as_secs_f64();
     let build_peak = memory("VmHWM:");
     let index_bytes = built.size_on_disk();

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tsunagu_model::Resource;
 use tsunagu_search::{IndexedState, SearchIndex, Staleness};
-use tsunagu_store::{Store, StoreState, Versioned, WriteOp, WriteRefused, WriteSummary};
+use tsunagu_store::{Store, StoreState, Write, WriteOutcome, WriteRefused, WriteSummary};
 
 use tokio::sync::Mutex;
 
@@ -106,11 +106,11 @@ impl Directory {
 
     /// One write to the store, then to the index: searchable when this returns. If the process
     /// dies in between, the next start catches the index up from the store's change log.
-    pub async fn write(&self, op: WriteOp, actor: &str) -> Result<std::result::Result<Versioned, WriteRefused>> {
+    pub async fn write(&self, w: Write<'_>) -> Result<std::result::Result<WriteOutcome, WriteRefused>> {
         let _writing = self.writing.lock().await;
-        let written = match self.store.write(op, actor).await? {
-            Ok(w) => w,
-            Err(refused) => return Ok(Err(refused)),
+        let written = match self.store.write(w).await? {
+            Ok(WriteOutcome::Written(w)) => w,
+            other => return Ok(other),
         };
         let state = self.position_after(written.prev_seq, written.seq);
         let index = self.index.clone();
@@ -123,7 +123,7 @@ impl Directory {
             }
         })
         .await??;
-        Ok(Ok(written.versioned))
+        Ok(Ok(WriteOutcome::Written(written)))
     }
 
     pub fn index_dir(&self) -> &Path {

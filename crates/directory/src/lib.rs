@@ -1,0 +1,14 @@
+//! The directory of tsunagu without HTTP: what every front end (the API, the page, the CLI)
+//! shares below the presentation layer.
+//!
+//! - [`sync`]: the store (truth) and the search index (derived) kept in step — writes, rebuild,
+//!   catch-up from the change log.
+//! - [`authz`]: the one authorisation decision every write path reaches through the store.
+//! - [`keys`]: API keys — making them, and checking a presented key.
+
+pub mod authz;
+pub mod keys;
+pub mod sync;
+
+pub use authz::Policy;
+pub use sync::{Directory, DirectoryError, IndexReadiness, rebuild};
