@@ -10,10 +10,12 @@ use common::{BIN, Server, enc, results, server};
 use serde_json::{Value, json};
 
 #[test]
-fn the_real_csv_imports_with_the_counts_of_its_source_md_and_places_inside_each_prefecture() {
-    let (rows, _) =
-        tsunagu_exchange::read_all(tsunagu_exchange::Format::Csv, tsunagu_exchange::bundled::REAL_FACILITIES_CSV)
-            .unwrap();
+fn the_real_csvs_import_with_the_counts_of_their_source_md_and_place_inside_each_prefecture() {
+    let mut rows = Vec::new();
+    for (name, bytes) in tsunagu_exchange::bundled::REAL_FILES {
+        let (file_rows, _) = tsunagu_exchange::read_all(tsunagu_exchange::Format::Csv, bytes).unwrap();
+        rows.extend(file_rows.into_iter().map(|(row, r)| (format!("{name}:{row}"), r)));
+    }
     let g = tsunagu_places::Gazetteer::bundled();
     let b = tsunagu_places::Boundaries::bundled();
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -43,6 +45,21 @@ fn the_real_csv_imports_with_the_counts_of_its_source_md_and_places_inside_each_
         (("hospital", "長野県"), 120),
         (("regular_patrol_home_care_nursing", "埼玉県"), 82),
         (("regular_patrol_home_care_nursing", "長野県"), 23),
+        // WAM NET (data/real/SOURCE.md, from ../shared/data/facilities/SOURCE.md).
+        (("short_stay", "埼玉県"), 281),
+        (("short_stay", "長野県"), 163),
+        (("nursery_visit_support", "埼玉県"), 176),
+        (("nursery_visit_support", "長野県"), 49),
+        (("home_visit_child_development_support", "埼玉県"), 7),
+        (("home_visit_child_development_support", "長野県"), 7),
+        (("medical_child_development_support", "埼玉県"), 1),
+        (("medical_child_development_support", "長野県"), 2),
+        (("medical_disabled_child_residential", "埼玉県"), 6),
+        (("medical_disabled_child_residential", "長野県"), 5),
+        (("welfare_disabled_child_residential", "埼玉県"), 5),
+        (("welfare_disabled_child_residential", "長野県"), 1),
+        (("medical_long_term_care", "埼玉県"), 8),
+        (("medical_long_term_care", "長野県"), 7),
     ]
     .into_iter()
     .map(|((k, p), n)| ((k.to_string(), p.to_string()), n))

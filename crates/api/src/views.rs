@@ -56,7 +56,37 @@ pub struct ResourceView {
     pub availability_stale: bool,
     /// Where the record comes from and how old it is.
     pub provenance: Provenance,
+    /// Whether anything is known about the medical care it takes.
+    pub care_status: CareStatus,
     pub links: Links,
+}
+
+/// What is known of a record's 医療的ケア, in words: 「対応未確認」 when it says nothing (as all
+/// open data), so that unknown is never read as "no".
+#[derive(Debug, Serialize)]
+pub struct CareStatus {
+    /// True when the record confirms or declines at least one care type.
+    pub known: bool,
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+impl CareStatus {
+    pub fn of(r: &Resource) -> CareStatus {
+        if r.care_types.is_empty() && r.care_types_declined.is_empty() {
+            CareStatus {
+                known: false,
+                ja: "医療的ケアへの対応：対応未確認 — 事前にお問い合わせください",
+                en: "Medical care: not confirmed — call first",
+            }
+        } else {
+            CareStatus {
+                known: true,
+                ja: "医療的ケアへの対応：記載のとおり（記載のないケアは未確認）",
+                en: "Medical care: as listed (anything not listed is not confirmed)",
+            }
+        }
+    }
 }
 
 /// How fresh a record is, by the later of its last verification and its source's date.
@@ -86,6 +116,16 @@ pub struct Provenance {
     pub freshness_en: &'static str,
     /// True for synthetic sample records (never a real facility).
     pub sample: bool,
+    /// Present when the source's newest list no longer has the record.
+    pub listing_notice: Option<ListingNotice>,
+}
+
+/// 「最新の公表データに掲載なし」: the record may have closed or moved.
+#[derive(Debug, Serialize)]
+pub struct ListingNotice {
+    pub since: chrono::NaiveDate,
+    pub ja: String,
+    pub en: String,
 }
 
 impl Provenance {
@@ -118,6 +158,15 @@ impl Provenance {
             freshness_ja,
             freshness_en,
             sample: r.sample,
+            listing_notice: r.source.not_listed_since.map(|since| ListingNotice {
+                since,
+                ja: format!(
+                    "最新の公表データに掲載なし（{since} 時点）— 閉鎖・移転の可能性があります。お問い合わせください"
+                ),
+                en: format!(
+                    "not in the latest official list (as of {since}) — it may have closed or moved; call first"
+                ),
+            }),
         }
     }
 }
@@ -142,6 +191,7 @@ impl ResourceView {
         ResourceView {
             availability_stale: stale,
             provenance: Provenance::of(&resource, config),
+            care_status: CareStatus::of(&resource),
             kind_label: resource.kind.labels().into(),
             care_type_labels: resource.care_types.iter().map(|c| c.labels().into()).collect(),
             municipality: MunicipalityRef::of(g, resource.municipality_code),

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use tsunagu_exchange::{Exporter, RowError, RowResult, csv, text};
+use tsunagu_exchange::{Exporter, RowError, RowResult, csv, official, text};
 use tsunagu_model::Resource;
 use tsunagu_places::Gazetteer;
 use tsunagu_store::Store;
@@ -25,6 +25,12 @@ pub enum Format {
     /// Open Referral HSDS 3.0 JSON.
     Hsds,
     Geojson,
+    /// WAM NET 障害福祉サービス等情報公表 open data (`csvdownload0NN.csv`), as downloaded.
+    Wam,
+    /// 介護サービス情報公表システム open data (`jigyosho_<code>.csv`), as downloaded.
+    Kaigo,
+    /// 医療情報ネット（ナビイ） facility files (`01-1` hospitals, `02-1` clinics), as downloaded.
+    Navii,
 }
 
 impl From<Format> for tsunagu_exchange::Format {
@@ -34,6 +40,9 @@ impl From<Format> for tsunagu_exchange::Format {
             Format::Jsonl => tsunagu_exchange::Format::Jsonl,
             Format::Hsds => tsunagu_exchange::Format::Hsds,
             Format::Geojson => tsunagu_exchange::Format::Geojson,
+            Format::Wam => tsunagu_exchange::Format::Wam,
+            Format::Kaigo => tsunagu_exchange::Format::Kaigo,
+            Format::Navii => tsunagu_exchange::Format::Navii,
         }
     }
 }
@@ -71,11 +80,26 @@ enum Msg {
 }
 
 /// Reads a file row by row, calling `each(row, result)` (false: stop); `pos` counts bytes read.
-/// Returns a label for the file's encoding, or why the file as a whole cannot be read.
+/// Returns a label for the file's encoding and what an official file held besides its rows, or
+/// why the file as a whole cannot be read.
 pub type RowReader = Box<
-    dyn FnOnce(&std::sync::atomic::AtomicU64, &mut dyn FnMut(usize, RowResult) -> bool) -> Result<String, String>
+    dyn FnOnce(
+            &std::sync::atomic::AtomicU64,
+            &mut dyn FnMut(usize, RowResult) -> bool,
+        ) -> Result<(String, official::Findings), String>
         + Send,
 >;
+
+/// How to import.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub mode: Mode,
+    /// An official full list: rows update only what the source owns, and records of the source
+    /// it no longer lists are marked 「最新の公表データに掲載なし」.
+    pub official: bool,
+    /// Mark the records of an official list's source that it no longer has.
+    pub sweep: bool,
+}
 
 /// What an import did.
 pub struct Imported {
@@ -86,19 +110,37 @@ pub struct Imported {
     pub summary: Option<tsunagu_store::WriteSummary>,
     pub encoding: String,
     pub dry_run: bool,
+    pub findings: official::Findings,
+}
+
+/// What `tsunagu import` was told about the file beyond its name.
+pub struct FileArgs {
+    pub format: Option<Format>,
+    /// The data date of an official file (the files do not carry it).
+    pub source_date: Option<chrono::NaiveDate>,
+    /// The kind of a 医療情報ネット file.
+    pub kind: Option<tsunagu_model::Kind>,
+    /// The official file is not the whole list (one area's extract): mark nothing as no longer listed.
+    pub partial: bool,
 }
 
 pub async fn import(
     store: &dyn Store,
     file: &Path,
-    format: Option<Format>,
+    args: FileArgs,
     mode: Mode,
     actor: &tsunagu_store::Actor,
 ) -> anyhow::Result<()> {
-    let format: tsunagu_exchange::Format = match format {
+    let format: tsunagu_exchange::Format = match args.format {
         Some(f) => f.into(),
-        None => tsunagu_exchange::Format::of_path(file)
-            .context("cannot tell the format from the file name; give --format csv|jsonl|hsds|geojson")?,
+        None => tsunagu_exchange::Format::of_path(file).context(
+            "cannot tell the format from the file name; give --format csv|jsonl|hsds|geojson|wam|kaigo|navii",
+        )?,
+    };
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let opts = official::ReadOptions {
+        source_date: args.source_date.or_else(|| official::date_in_file_name(&name)),
+        kind: args.kind.or_else(|| official::kind_in_file_name(&name)),
     };
     let started = Instant::now();
     let open = || std::fs::File::open(file).with_context(|| format!("opening {}", file.display()));
@@ -109,13 +151,15 @@ pub async fn import(
     let input = open()?;
     let read: RowReader = Box::new(move |pos, each| {
         let counted = tsunagu_exchange::json_stream::Counting::new(input, pos);
-        let info = tsunagu_exchange::read_stream(format, counted, encoding, each).map_err(|e| e.reason)?;
-        Ok(match info.encoding {
+        let info = tsunagu_exchange::read_stream_with(format, counted, encoding, &opts, each).map_err(|e| e.reason)?;
+        let label = match info.encoding {
             text::Encoding::Utf8 => "UTF-8".to_string(),
             text::Encoding::ShiftJis => "Shift_JIS/CP932".to_string(),
-        })
+        };
+        Ok((label, info.findings))
     });
-    let done = import_rows(store, file, total_bytes, mode, actor, read).await?;
+    let plan = Plan { mode, official: format.official().is_some(), sweep: !args.partial };
+    let done = import_rows(store, file, total_bytes, &plan, actor, read).await?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{}: {} rows ({}, {}); {} valid, {} with problems; read in {secs:.1} s",
@@ -126,6 +170,12 @@ pub async fn import(
         done.valid,
         done.invalid
     );
+    for (reason, n) in &done.findings.skipped {
+        eprintln!("skipped {n} row(s): {reason}");
+    }
+    for (note, n) in &done.findings.notes {
+        eprintln!("{note}: {n} row(s)");
+    }
     match done.summary {
         None if !done.dry_run => bail!(
             "{} row(s) have problems; nothing was imported (use --skip-invalid to import the valid rows)",
@@ -136,6 +186,23 @@ pub async fn import(
             if done.invalid == 0 { Ok(()) } else { bail!("{} row(s) have problems", done.invalid) }
         }
         Some(s) => {
+            let linked = tsunagu_directory::sites::relink(store).await?;
+            if linked.changed > 0 {
+                eprintln!(
+                    "site links: {} records at {} sites ({} changed)",
+                    linked.linked, linked.sites, linked.changed
+                );
+            }
+            if s.not_listed > 0 {
+                println!(
+                    "{} record(s) of this source are not in this list any more: marked 「最新の公表データに掲載なし」 \
+                     (kept, hidden from family search; list them with listing=delisted)",
+                    s.not_listed
+                );
+            }
+            if s.restored > 0 {
+                println!("{} deleted record(s) were in the file again and were restored", s.restored);
+            }
             println!(
                 "imported {}: {} created, {} updated, {} unchanged{} in {secs:.1} s ({:.0} rows/s)",
                 file.display(),
@@ -157,10 +224,11 @@ pub async fn import_rows(
     store: &dyn Store,
     file: &Path,
     total_bytes: u64,
-    mode: Mode,
+    plan: &Plan,
     actor: &tsunagu_store::Actor,
     read: RowReader,
 ) -> anyhow::Result<Imported> {
+    let mode = plan.mode;
     let bar = ProgressBar::new(total_bytes).with_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed}, {eta} left)")
             .expect("a valid template")
@@ -196,7 +264,7 @@ pub async fn import_rows(
         }
         reader_bar.set_position(total_bytes);
         reader_bar.set_message(format!("{rows} rows, {bad} with problems"));
-        result.map(|encoding| (encoding, rows))
+        result.map(|(encoding, findings)| (encoding, findings, rows))
     });
 
     let mut import = match mode {
@@ -208,12 +276,22 @@ pub async fn import_rows(
                 .await?,
         ),
     };
+    if plan.official
+        && let Some(tx) = import.as_mut()
+    {
+        tx.merge_with(std::sync::Arc::new(official::merge));
+    }
+    // The records an official list holds: the others of its source are no longer listed.
+    let mut seen = std::collections::HashSet::new();
     let (mut valid, mut bad_rows) = (0u64, std::collections::BTreeSet::new());
     let mut failed = None;
     while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Rows(rs) => {
                 valid += rs.len() as u64;
+                if plan.official {
+                    seen.extend(rs.iter().map(|r| r.id));
+                }
                 // All or nothing: after the first bad row nothing more is worth writing.
                 let writing = mode == Mode::SkipInvalid || (mode == Mode::AllOrNothing && bad_rows.is_empty());
                 if let Some(tx) = import.as_mut().filter(|_| writing && failed.is_none()) {
@@ -239,7 +317,7 @@ pub async fn import_rows(
     }
     let read = reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
     bar.finish_and_clear();
-    let (encoding, rows) = match read {
+    let (encoding, findings, rows) = match read {
         Ok(x) => x,
         Err(reason) => {
             if let Some(tx) = import {
@@ -261,9 +339,16 @@ pub async fn import_rows(
             tx.finish(false).await?;
             None
         }
-        (_, Some(tx)) => Some(tx.finish(true).await?),
+        (_, Some(mut tx)) => {
+            if let Some(coverage) = findings.coverage.as_ref().filter(|_| plan.official && plan.sweep && invalid == 0) {
+                let g = Gazetteer::bundled();
+                let mark = official::not_listed(coverage, g);
+                tx.sweep(&coverage.source_name, &seen, &mark).await?;
+            }
+            Some(tx.finish(true).await?)
+        }
     };
-    Ok(Imported { rows, valid, invalid, summary, encoding, dry_run: mode == Mode::DryRun })
+    Ok(Imported { rows, valid, invalid, summary, encoding, dry_run: mode == Mode::DryRun, findings })
 }
 
 pub async fn export(

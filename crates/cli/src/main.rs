@@ -168,6 +168,16 @@ enum Command {
         /// Import the valid rows and report the others (default: any invalid row rejects the file).
         #[arg(long, conflicts_with = "dry_run")]
         skip_invalid: bool,
+        /// For official files (wam, kaigo, navii): the date their data describes (YYYY-MM-DD),
+        /// as the download page states it; a navii file name's date is used when this is absent.
+        #[arg(long)]
+        source_date: Option<chrono::NaiveDate>,
+        /// For navii files: hospital (01-1) or clinic (02-1); by default from the file name.
+        #[arg(long)]
+        kind: Option<String>,
+        /// The official file is an extract, not the whole list: mark nothing "not in the latest list".
+        #[arg(long)]
+        partial: bool,
     },
     /// Export every live resource (to standard output or --out).
     Export {
@@ -270,14 +280,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.data_dir).await?;
             keys(store.as_ref(), action).await
         }
-        Command::Import { file, format, dry_run, skip_invalid } => {
+        Command::Import { file, format, dry_run, skip_invalid, source_date, kind, partial } => {
+            let kind = match kind {
+                Some(k) => Some(k.parse::<tsunagu_model::Kind>().map_err(|e| anyhow::anyhow!("--kind: {e}"))?),
+                None => None,
+            };
             let store = open_store(&cli.data_dir).await?;
             let mode = match (dry_run, skip_invalid) {
                 (true, _) => import::Mode::DryRun,
                 (false, true) => import::Mode::SkipInvalid,
                 (false, false) => import::Mode::AllOrNothing,
             };
-            import::import(store.as_ref(), &file, format, mode, &tsunagu_store::Actor::system("cli:import")).await
+            let args = import::FileArgs { format, source_date, kind, partial };
+            import::import(store.as_ref(), &file, args, mode, &tsunagu_store::Actor::system("cli:import")).await
         }
         Command::Export { out, format, headers, encoding } => {
             let store = open_store(&cli.data_dir).await?;
@@ -377,19 +392,15 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
     let no_sample_data = !config.serve_sample_data;
     let started = Instant::now();
     let store = open_store(data_dir).await?;
-    if store.state().await?.count == 0 {
+    let loaded_bundled = store.state().await?.count == 0;
+    if loaded_bundled {
         // The bundled real records, through the same CSV import path as `tsunagu import`.
-        let (rows, _) =
-            tsunagu_exchange::read_all(tsunagu_exchange::Format::Csv, tsunagu_exchange::bundled::REAL_FACILITIES_CSV)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", tsunagu_exchange::bundled::REAL_FACILITIES_FILE))?;
-        let real = rows
-            .into_iter()
-            .map(|(row, r)| {
-                r.map_err(|e| anyhow::anyhow!("{} row {row}: {e:?}", tsunagu_exchange::bundled::REAL_FACILITIES_FILE))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let real = tsunagu_exchange::bundled::real_records().map_err(anyhow::Error::msg)?;
         let s = store.upsert(&real, "system:bundled-real-data").await?;
-        tracing::info!(created = s.created, "empty store: loaded the bundled real records (厚生労働省 open data)");
+        tracing::info!(
+            created = s.created,
+            "empty store: loaded the bundled real records (厚生労働省, WAM NET open data)"
+        );
         if !no_sample_data {
             let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
             let s = store.upsert(&samples, "system:bundled-sample-data").await?;
@@ -398,6 +409,10 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
                 "empty store: loaded the bundled sample data (every record is marked sample: true)"
             );
         }
+    }
+    if loaded_bundled {
+        let linked = tsunagu_directory::sites::relink(store.as_ref()).await?;
+        tracing::info!(records = linked.linked, sites = linked.sites, "linked records of one site");
     }
     let (directory, readiness) = Directory::open(store, &index_path(data_dir)).await?;
     match &readiness {

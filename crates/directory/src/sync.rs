@@ -126,6 +126,15 @@ impl Directory {
         Ok(Ok(WriteOutcome::Written(written)))
     }
 
+    /// Recompute the site links (after an import) and bring the index in step with them.
+    pub async fn relink(&self) -> Result<crate::sites::Relinked> {
+        let done = crate::sites::relink(self.store.as_ref()).await?;
+        if done.changed > 0 {
+            self.catch_up().await?;
+        }
+        Ok(done)
+    }
+
     pub fn index_dir(&self) -> &Path {
         &self.index_dir
     }

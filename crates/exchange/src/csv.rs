@@ -15,7 +15,10 @@
 //! | postal_code | 郵便番号 | |
 //! | municipality_code | 市区町村コード | empty: found from the address |
 //! | lat, lon | 緯度, 経度 | WGS84; empty: the address's point; `-`: no point (not placed from the address) |
-//! | phone, email, url | 電話番号, メールアドレス, URL | |
+//! | phone, fax, email, url | 電話番号, FAX番号, メールアドレス, URL | |
+//! | operator, operator_corporate_number | 法人名, 法人番号 | the corporation that runs it; 法人番号 is 13 digits |
+//! | hours_note | 営業日・時間の注記 | hours and closed days as the source words them |
+//! | not_listed_since | 公表データ掲載なし | YYYY-MM-DD: the newest official list no longer has it |
 //! | capacity, vacancies | 定員, 空き | whole numbers |
 //! | ages | 対象年齢 | `0-5` |
 //! | nurse_schedule, opening_hours | 看護師配置, 開所時間 | `月 09:00-17:00; 火 09:00-12:00` or JSON |
@@ -56,13 +59,17 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("lat", &["緯度"]),
     ("lon", &["経度"]),
     ("phone", &["電話番号"]),
+    ("fax", &["FAX番号", "FAX", "ファックス"]),
     ("email", &["メールアドレス"]),
     ("url", &["URL", "ホームページ"]),
+    ("operator", &["法人名", "法人の名称", "運営法人"]),
+    ("operator_corporate_number", &["法人番号"]),
     ("capacity", &["定員"]),
     ("vacancies", &["空き", "空き人数"]),
     ("ages", &["対象年齢"]),
     ("nurse_schedule", &["看護師配置"]),
     ("opening_hours", &["開所時間", "営業時間"]),
+    ("hours_note", &["営業日・時間の注記", "定休日"]),
     ("service_area", &["対応エリア", "サービス提供地域"]),
     ("languages", &["対応言語"]),
     ("accessibility", &["バリアフリー"]),
@@ -74,6 +81,7 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("source_name", &["出典", "source_dataset"]),
     ("source_url", &["出典URL"]),
     ("source_date", &["出典日", "データ時点"]),
+    ("not_listed_since", &["公表データ掲載なし"]),
     ("licence", &["ライセンス"]),
     ("verified_at", &["確認日", "最終確認日"]),
     ("sample", &["サンプル"]),
@@ -272,10 +280,12 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
     let mut source = Map::new();
     let mut contact = Map::new();
     let mut capacity = Map::new();
+    let mut operator = Map::new();
     for (col, cell) in cells {
         let cell = *cell;
         match *col {
-            "id" | "name" | "name_kana" | "description" | "address" | "postal_code" | "municipality_code" => {
+            "id" | "name" | "name_kana" | "description" | "address" | "postal_code" | "municipality_code"
+            | "hours_note" => {
                 v.insert(col.to_string(), json!(cell));
             }
             "source_id" => {
@@ -300,8 +310,14 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
             "url" if cell.contains('@') && !cell.contains("://") && get("email").is_none() => {
                 contact.insert("email".into(), json!(cell));
             }
-            "phone" | "email" | "url" => {
+            "phone" | "email" | "url" | "fax" => {
                 contact.insert(col.to_string(), json!(cell));
+            }
+            "operator" => {
+                operator.insert("name".into(), json!(cell));
+            }
+            "operator_corporate_number" => {
+                operator.insert("corporate_number".into(), json!(cell));
             }
             "capacity" | "vacancies" => match parse_number(cell) {
                 Ok(n) => {
@@ -394,14 +410,18 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
             "licence" => {
                 source.insert("licence".into(), json!(cell));
             }
-            "source_date" | "verified_at" => match parse_date(cell) {
-                Ok(d) => {
-                    if *col == "source_date" {
+            "source_date" | "verified_at" | "not_listed_since" => match parse_date(cell) {
+                Ok(d) => match *col {
+                    "source_date" => {
                         source.insert("date".into(), json!(d));
-                    } else {
+                    }
+                    "not_listed_since" => {
+                        source.insert("not_listed_since".into(), json!(d));
+                    }
+                    _ => {
                         v.insert("verified_at".into(), json!(d));
                     }
-                }
+                },
                 Err(e) => err(col, e),
             },
             _ => {}
@@ -487,6 +507,16 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
     }
     if !contact.is_empty() {
         v.insert("contact".into(), Value::Object(contact));
+    }
+    if !operator.is_empty() {
+        if !operator.contains_key("name") {
+            return Err(vec![RowError {
+                row,
+                field: "operator".into(),
+                reason: "a 法人番号 needs the 法人名 (operator) beside it".into(),
+            }]);
+        }
+        v.insert("operator".into(), Value::Object(operator));
     }
     if !capacity.is_empty() {
         capacity.entry("total").or_insert(Value::Null);
@@ -583,8 +613,13 @@ pub fn record_line(r: &Resource) -> String {
                 "lat" => opt(r.location.map(|p| p.lat().to_string())),
                 "lon" => opt(r.location.map(|p| p.lon().to_string())),
                 "phone" => opt(r.contact.phone.clone()),
+                "fax" => opt(r.contact.fax.clone()),
                 "email" => opt(r.contact.email.clone()),
                 "url" => opt(r.contact.url.clone()),
+                "operator" => opt(r.operator.as_ref().map(|o| o.name.clone())),
+                "operator_corporate_number" => opt(r.operator.as_ref().and_then(|o| o.corporate_number.clone())),
+                "hours_note" => opt(r.hours_note.clone()),
+                "not_listed_since" => opt(r.source.not_listed_since.map(|d| d.to_string())),
                 "capacity" => opt(r.capacity.and_then(|c| c.total).map(|n| n.to_string())),
                 "vacancies" => opt(r.capacity.and_then(|c| c.vacancies).map(|n| n.to_string())),
                 "ages" => opt(r.ages.map(|a| format!("{}-{}", a.min_years, a.max_years))),
@@ -664,7 +699,7 @@ mod tests {
             report,
             [
                 "row 4: name: 名称 (name) is required",
-                "row 5: kind: unknown kind `保育園の一種`; allowed: daycare, kindergarten, special_needs_school, school, child_development_support, after_school_day_service, nursery_visit_support, short_stay, home_help, home_nursing, regular_patrol_home_care_nursing, home_care_clinic, hospital, clinic, pharmacy, rehabilitation, consultation_support, support_center, coordinator, transport, equipment_rental, power_supply, welfare_shelter, family_support, program, training",
+                "row 5: kind: unknown kind `保育園の一種`; allowed: daycare, kindergarten, special_needs_school, school, child_development_support, home_visit_child_development_support, medical_child_development_support, after_school_day_service, nursery_visit_support, short_stay, medical_disabled_child_residential, welfare_disabled_child_residential, medical_long_term_care, home_help, home_nursing, regular_patrol_home_care_nursing, home_care_clinic, hospital, clinic, pharmacy, rehabilitation, consultation_support, support_center, coordinator, transport, equipment_rental, power_supply, welfare_shelter, family_support, program, training",
                 "row 5: care_types: unknown care type `すいとり`; allowed: suction_oral_nasal, suction_tracheal, tube_feeding_nasal, gastrostomy, ventilator, oxygen, tracheostomy, nasopharyngeal_airway, nebulizer, catheterization, insulin, glucose_monitoring, central_venous, dialysis, stoma, seizure_medication, pulse_oximetry",
                 "row 6: address: `東京都千代田区1-1` could not be placed; give 市区町村コード",
                 "row 7: nurse_schedule: `水曜 9時`: `9時` is not a time range: expected HH:MM-HH:MM, e.g. 09:00-17:00",

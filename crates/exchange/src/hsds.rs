@@ -35,6 +35,8 @@ const FIELDS: &[&str] = &[
     "service_area",
     "capacity",
     "nurse_schedule",
+    "hours_note",
+    "operator",
     "accessibility",
     "departments",
     "transport",
@@ -98,8 +100,13 @@ pub fn service(r: &Resource) -> Value {
     if let Some(d) = r.verified_at {
         s.insert("assured_date".into(), json!(d.to_string()));
     }
-    let phones: Vec<Value> =
-        r.contact.phone.iter().map(|p| json!({"id": part_id(&id, "phone"), "number": p, "type": "voice"})).collect();
+    let phones: Vec<Value> = r
+        .contact
+        .phone
+        .iter()
+        .map(|p| json!({"id": part_id(&id, "phone"), "number": p, "type": "voice"}))
+        .chain(r.contact.fax.iter().map(|p| json!({"id": part_id(&id, "fax"), "number": p, "type": "fax"})))
+        .collect();
     s.insert("phones".into(), json!(phones));
     let mut schedules = Vec::new();
     for (code, day) in DAYS {
@@ -240,10 +247,19 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
     if let Some(e) = str_of(&v, &["email"]) {
         contact.insert("email".into(), json!(e));
     }
-    if let Some(p) =
-        v.get("phones").and_then(Value::as_array).and_then(|ps| ps.iter().find_map(|p| str_of(p, &["number"])))
+    if let Some(p) = v
+        .get("phones")
+        .and_then(Value::as_array)
+        .and_then(|ps| ps.iter().filter(|p| str_of(p, &["type"]) != Some("fax")).find_map(|p| str_of(p, &["number"])))
     {
         contact.insert("phone".into(), json!(p));
+    }
+    if let Some(p) = v
+        .get("phones")
+        .and_then(Value::as_array)
+        .and_then(|ps| ps.iter().filter(|p| str_of(p, &["type"]) == Some("fax")).find_map(|p| str_of(p, &["number"])))
+    {
+        contact.insert("fax".into(), json!(p));
     }
     if !contact.is_empty() {
         r.insert("contact".into(), Value::Object(contact));

@@ -19,6 +19,7 @@ pub mod geojson;
 pub mod hsds;
 pub mod json_stream;
 pub mod jsonl;
+pub mod official;
 pub mod text;
 
 use tsunagu_model::Resource;
@@ -66,10 +67,20 @@ pub enum Format {
     Hsds,
     /// GeoJSON FeatureCollection of points.
     Geojson,
+    /// WAM NET 障害福祉サービス等情報公表 open data (import only).
+    Wam,
+    /// 介護サービス情報公表システム open data, `jigyosho_<code>.csv` (import only).
+    Kaigo,
+    /// 医療情報ネット（ナビイ） facility files (import only).
+    Navii,
 }
 
 impl Format {
+    /// The formats tsunagu writes.
     pub const ALL: [Format; 4] = [Format::Csv, Format::Jsonl, Format::Hsds, Format::Geojson];
+    /// The formats tsunagu reads: its own, and the official layouts.
+    pub const IMPORT: [Format; 7] =
+        [Format::Csv, Format::Jsonl, Format::Hsds, Format::Geojson, Format::Wam, Format::Kaigo, Format::Navii];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -77,17 +88,41 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Hsds => "hsds",
             Format::Geojson => "geojson",
+            Format::Wam => "wam",
+            Format::Kaigo => "kaigo",
+            Format::Navii => "navii",
+        }
+    }
+
+    /// The official layout this format is, if it is one.
+    pub fn official(self) -> Option<official::Layout> {
+        match self {
+            Format::Wam => Some(official::Layout::Wam),
+            Format::Kaigo => Some(official::Layout::Kaigo),
+            Format::Navii => Some(official::Layout::Navii),
+            _ => None,
         }
     }
 
     pub fn parse(s: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.code() == s.trim().to_ascii_lowercase())
+        Format::IMPORT.into_iter().find(|f| f.code() == s.trim().to_ascii_lowercase())
     }
 
     /// From a file name: `.csv`, `.jsonl`/`.ndjson`, `.geojson`, `.hsds.json` (or any `.json`,
     /// which is taken as HSDS).
     pub fn of_path(path: &std::path::Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        // The official files keep the names they are downloaded under.
+        if name.starts_with("csvdownload") && name.ends_with(".csv") {
+            return Some(Format::Wam);
+        }
+        if name.starts_with("jigyosho_") && name.ends_with(".csv") {
+            return Some(Format::Kaigo);
+        }
+        if (name.contains("hospital_facility_info") || name.contains("clinic_facility_info")) && name.ends_with(".csv")
+        {
+            return Some(Format::Navii);
+        }
         let ext = name.rsplit('.').next()?;
         match ext {
             "csv" => Some(Format::Csv),
@@ -100,7 +135,7 @@ impl Format {
 
     pub fn content_type(self) -> &'static str {
         match self {
-            Format::Csv => "text/csv; charset=utf-8",
+            Format::Csv | Format::Wam | Format::Kaigo | Format::Navii => "text/csv; charset=utf-8",
             Format::Jsonl => "application/x-ndjson",
             Format::Hsds => "application/json",
             Format::Geojson => "application/geo+json",
@@ -112,9 +147,11 @@ impl Format {
 pub type FileError = RowError;
 
 /// What reading a file found out about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadInfo {
     pub encoding: text::Encoding,
+    /// For official layouts: skipped rows, values left out, and what the file covers.
+    pub findings: official::Findings,
 }
 
 /// Read a file in memory row by row; see [`read_stream`]. `each` also gets how many bytes have
@@ -124,9 +161,19 @@ pub fn read(
     bytes: &[u8],
     each: &mut dyn FnMut(usize, RowResult, u64) -> bool,
 ) -> Result<ReadInfo, FileError> {
+    read_with(format, bytes, &official::ReadOptions::default(), each)
+}
+
+/// [`read`] with what the caller knows of an official file (its data date, its kind).
+pub fn read_with(
+    format: Format,
+    bytes: &[u8],
+    opts: &official::ReadOptions,
+    each: &mut dyn FnMut(usize, RowResult, u64) -> bool,
+) -> Result<ReadInfo, FileError> {
     let encoding = text::sniff(bytes).expect("reading memory cannot fail");
     let pos = std::sync::atomic::AtomicU64::new(0);
-    read_stream(format, json_stream::Counting::new(bytes, &pos), encoding, &mut |row, r| {
+    read_stream_with(format, json_stream::Counting::new(bytes, &pos), encoding, opts, &mut |row, r| {
         each(row, r, pos.load(std::sync::atomic::Ordering::Relaxed))
     })
 }
@@ -168,6 +215,17 @@ pub fn read_stream(
     encoding: text::Encoding,
     each: &mut dyn FnMut(usize, RowResult) -> bool,
 ) -> Result<ReadInfo, FileError> {
+    read_stream_with(format, reader, encoding, &official::ReadOptions::default(), each)
+}
+
+/// [`read_stream`] with what the caller knows of an official file.
+pub fn read_stream_with(
+    format: Format,
+    reader: impl std::io::Read,
+    encoding: text::Encoding,
+    opts: &official::ReadOptions,
+    each: &mut dyn FnMut(usize, RowResult) -> bool,
+) -> Result<ReadInfo, FileError> {
     use std::io::BufRead;
     let whole = |reason: String| RowError { row: 0, field: String::new(), reason };
     let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
@@ -176,7 +234,18 @@ pub fn read_stream(
     {
         reader.consume(3);
     }
-    let info = ReadInfo { encoding };
+    let mut info = ReadInfo { encoding, findings: official::Findings::default() };
+    if let Some(layout) = format.official() {
+        let mut findings = official::Findings::default();
+        match encoding {
+            text::Encoding::Utf8 => official::read(layout, reader, opts, &mut findings, each)?,
+            text::Encoding::ShiftJis => {
+                official::read(layout, text::ShiftJisReader::new(reader), opts, &mut findings, each)?
+            }
+        }
+        info.findings = findings;
+        return Ok(info);
+    }
     match (format, encoding) {
         (Format::Csv, text::Encoding::Utf8) => csv::read_each(reader, each).map(|_| info),
         (Format::Csv, text::Encoding::ShiftJis) => {
@@ -186,6 +255,7 @@ pub fn read_stream(
             Err(whole(format!("{} must be UTF-8 (RFC 8259); this file is not", format.code())))
         }
         (Format::Jsonl, _) => read_lines(reader, &jsonl::parse_line, each).map(|_| info),
+        (Format::Wam | Format::Kaigo | Format::Navii, _) => unreachable!("official layouts are read above"),
         (Format::Hsds | Format::Geojson, _) => {
             let mut row = 0;
             let members: &[&str] = if format == Format::Hsds { &["contents"] } else { &["features"] };
@@ -231,6 +301,12 @@ impl<W: std::io::Write> Exporter<W> {
             Format::Jsonl => String::new(),
             Format::Hsds => hsds::HEAD.to_string(),
             Format::Geojson => geojson::HEAD.to_string(),
+            Format::Wam | Format::Kaigo | Format::Navii => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    format!("{} is an import-only layout; export as csv, jsonl, hsds or geojson", format.code()),
+                ));
+            }
         };
         e.put(&head)?;
         Ok(e)
@@ -248,7 +324,7 @@ impl<W: std::io::Write> Exporter<W> {
         let mut chunk = String::new();
         for r in resources {
             match self.format {
-                Format::Csv => chunk.push_str(&csv::record_line(r)),
+                Format::Csv | Format::Wam | Format::Kaigo | Format::Navii => chunk.push_str(&csv::record_line(r)),
                 Format::Jsonl => {
                     chunk.push_str(&jsonl::line(r));
                     chunk.push('\n');
@@ -281,8 +357,17 @@ impl<W: std::io::Write> Exporter<W> {
 
 /// Every record of a file in memory (for small files and tests).
 pub fn read_all(format: Format, bytes: &[u8]) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
+    read_all_with(format, bytes, &official::ReadOptions::default())
+}
+
+/// [`read_all`] with what the caller knows of an official file.
+pub fn read_all_with(
+    format: Format,
+    bytes: &[u8],
+    opts: &official::ReadOptions,
+) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
     let mut rows = Vec::new();
-    let info = read(format, bytes, &mut |row, r, _| {
+    let info = read_with(format, bytes, opts, &mut |row, r, _| {
         rows.push((row, r));
         true
     })?;
@@ -313,6 +398,13 @@ mod tests {
         };
         odd.private = Some(serde_json::from_value(serde_json::json!({"staff_name": "担当", "notes": "メモ"})).unwrap());
         odd.care_types_declined = [tsunagu_model::CareType::Dialysis].into_iter().collect();
+        odd.contact.fax = Some("0263-00-0009".into());
+        odd.operator = Some(tsunagu_model::Operator {
+            name: "【サンプル】社会福祉法人 つなぐ会".into(),
+            corporate_number: Some("1234567890123".into()),
+        });
+        odd.hours_note = Some("平日 09:00-17:00／定休日：土日祝".into());
+        odd.source.not_listed_since = Some("2025-03-31".parse().unwrap());
         all.push(odd);
         all
     }

@@ -16,8 +16,8 @@ pub use codes::{MunicipalityCode, PostalCode, ResourceId};
 pub use error::FieldError;
 pub use geo::{LatLon, RadiusKm};
 pub use resource::{
-    AgeRange, Capacity, Contact, MAX_POLYGON_POSITIONS, PrivateInfo, Resource, SAMPLE_MARK, ServiceArea, Source,
-    TransportFeatures,
+    AgeRange, Capacity, Contact, MAX_POLYGON_POSITIONS, Operator, PrivateInfo, Resource, SAMPLE_MARK, ServiceArea,
+    SiteBasis, SiteLink, Source, TransportFeatures,
 };
 pub use schedule::{TimeRange, WeeklyHours};
 pub use vocab::{Accessibility, CareSet, CareType, Kind, Labels, TransportFeature, UnknownTerm, Weekday};

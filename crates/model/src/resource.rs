@@ -112,6 +112,40 @@ pub struct Contact {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// FAX: many providers and centres in Japan still take requests by FAX.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fax: Option<String>,
+}
+
+/// The corporation (法人) that runs a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    pub name: String,
+    /// 法人番号: the 13-digit corporate number of the National Tax Agency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corporate_number: Option<String>,
+}
+
+/// Why records are linked as one site (施設): several services at one address, run by one 法人.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteBasis {
+    /// Same 法人番号 and the same normalised address.
+    CorporateNumberAndAddress,
+    /// The same phone number within 50 m.
+    PhoneNearby,
+}
+
+/// The site a record belongs to, with the other records there. Store-managed: derived by the
+/// linking pass and kept beside the records (never merged into them), not part of a record's
+/// own content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteLink {
+    /// Shared by every record of the site.
+    pub id: String,
+    pub basis: SiteBasis,
 }
 
 /// What a transport service can carry (移動支援・福祉タクシー).
@@ -173,6 +207,11 @@ pub struct Source {
     pub date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence: Option<String>,
+    /// The data date of the newest full list of this source that no longer has the record
+    /// (「最新の公表データに掲載なし」): it may have closed, or moved. The record is kept, hidden from
+    /// family search by default, until someone checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_listed_since: Option<NaiveDate>,
 }
 
 /// One support resource. Parsing (serde) checks each field's form; [`Resource::validate`] checks
@@ -212,8 +251,15 @@ pub struct Resource {
     pub nurse_schedule: WeeklyHours,
     #[serde(default, skip_serializing_if = "WeeklyHours::is_empty")]
     pub opening_hours: WeeklyHours,
+    /// Hours and closed days as the source words them, when they do not fit `opening_hours`
+    /// (「平日 09:00-17:00／定休日：土日祝」).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_note: Option<String>,
     #[serde(default)]
     pub contact: Contact,
+    /// The corporation (法人) that runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Operator>,
     /// Languages staff can use, as BCP 47 tags (ja, en, pt, zh, vi …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
@@ -244,6 +290,9 @@ pub struct Resource {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// The site this record shares with other records (store-managed, like the timestamps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteLink>,
 }
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -270,10 +319,23 @@ impl Resource {
         self.description = nfc(&self.description);
         self.name_kana = self.name_kana.as_deref().map(nfc).filter(|s| !s.is_empty());
         self.address = self.address.as_deref().map(nfc).filter(|s| !s.is_empty());
-        for f in [&mut self.contact.phone, &mut self.contact.email, &mut self.contact.url] {
+        self.hours_note = self.hours_note.as_deref().map(nfc).filter(|s| !s.is_empty());
+        for f in [&mut self.contact.phone, &mut self.contact.email, &mut self.contact.url, &mut self.contact.fax] {
             *f = f.as_deref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         }
         self.contact.phone = self.contact.phone.as_deref().map(normalize_phone);
+        self.contact.fax = self.contact.fax.as_deref().map(normalize_phone);
+        if let Some(o) = &mut self.operator {
+            o.name = nfc(&o.name);
+            o.corporate_number = o
+                .corporate_number
+                .as_deref()
+                .map(|n| n.nfkc().filter(|c| !c.is_whitespace()).collect::<String>())
+                .filter(|n| !n.is_empty());
+        }
+        if self.operator.as_ref().is_some_and(|o| o.name.is_empty() && o.corporate_number.is_none()) {
+            self.operator = None;
+        }
         self.contact.url = self.contact.url.as_deref().map(normalize_url);
         self.languages = self.languages.iter().map(|l| l.trim().to_string()).collect();
         self.departments = self.departments.iter().map(|d| nfc(d.trim())).filter(|d| !d.is_empty()).collect();
@@ -303,6 +365,10 @@ impl Resource {
         text("name_kana", self.name_kana.as_deref().unwrap_or(""), MAX_NAME_CHARS, false);
         text("description", &self.description, MAX_DESCRIPTION_CHARS, false);
         text("address", self.address.as_deref().unwrap_or(""), MAX_ADDRESS_CHARS, false);
+        text("hours_note", self.hours_note.as_deref().unwrap_or(""), MAX_ADDRESS_CHARS, false);
+        if let Some(o) = &self.operator {
+            text("operator/name", &o.name, MAX_NAME_CHARS, true);
+        }
         text("source/name", &self.source.name, MAX_NAME_CHARS, true);
 
         let both = self.care_types.intersection(self.care_types_declined);
@@ -340,6 +406,16 @@ impl Resource {
                 "contact/phone",
                 format!("`{p}` is not a phone number (digits and hyphens, e.g. 0263-00-0000)"),
             ));
+        }
+        if let Some(p) = &self.contact.fax
+            && !is_phone(p)
+        {
+            errs.push(FieldError::new("contact/fax", format!("`{p}` is not a FAX number (digits and hyphens)")));
+        }
+        if let Some(n) = self.operator.as_ref().and_then(|o| o.corporate_number.as_deref())
+            && !(n.len() == 13 && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errs.push(FieldError::new("operator/corporate_number", format!("`{n}` is not a 13-digit 法人番号")));
         }
         if let Some(e) = &self.contact.email
             && !is_email(e)
@@ -390,9 +466,11 @@ impl Resource {
 
     /// The record without the store-managed timestamps (`created_at`, `updated_at`): the form
     /// that is stored, compared, edited and exported.
+    /// Also without the other store-managed member, the site link.
     pub fn without_timestamps(mut self) -> Resource {
         self.created_at = None;
         self.updated_at = None;
+        self.site = None;
         self
     }
 

@@ -707,11 +707,14 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         capacity,
         nurse_schedule: nurse,
         opening_hours: opening,
+        hours_note: None,
+        operator: None,
         contact: Contact {
             // The 000 prefix is never assigned in Japan: these numbers cannot reach anyone.
             phone: Some(format!("000-000-{:04}", n % 10_000)),
             email: Some(format!("sample{n:05}@example.com")),
             url: None,
+            fax: None,
         },
         languages,
         accessibility,
@@ -723,6 +726,7 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
             url: None,
             date: None,
             licence: Some("CC0-1.0".to_string()),
+            not_listed_since: None,
         },
         verified_at: Some(verified),
         accepting_new_children: None,
@@ -731,6 +735,7 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         sample: true,
         created_at: None,
         updated_at: None,
+        site: None,
     }
 }
 
@@ -826,8 +831,16 @@ mod tests {
         for m in g.municipalities().iter().filter(|m| m.kind != MunicipalityKind::DesignatedCity) {
             assert!(all.iter().any(|r| r.municipality_code == m.code), "no sample in {} {}", m.code, m.name);
         }
-        // 定期巡回・随時対応型訪問介護看護 comes from real (MHLW) data only; no sample imitates it.
-        for k in Kind::ALL.iter().filter(|k| **k != Kind::RegularPatrolHomeCareNursing) {
+        // These kinds come from real open data only (MHLW, WAM NET); no sample imitates them.
+        let real_only = [
+            Kind::RegularPatrolHomeCareNursing,
+            Kind::HomeVisitChildDevelopmentSupport,
+            Kind::MedicalChildDevelopmentSupport,
+            Kind::MedicalDisabledChildResidential,
+            Kind::WelfareDisabledChildResidential,
+            Kind::MedicalLongTermCare,
+        ];
+        for k in Kind::ALL.iter().filter(|k| !real_only.contains(k)) {
             assert!(all.iter().any(|r| r.kind == *k), "no {k}");
         }
         for c in CareType::ALL {

@@ -19,6 +19,12 @@ use tsunagu_places::service::{polygon_of, served_codes};
 use crate::analysis::normalize;
 use crate::area::AreaCounts;
 
+/// A site id as a number (FNV-1a, never 0: 0 means "no site").
+pub fn site_key(id: &str) -> u64 {
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    h.max(1)
+}
+
 /// A point in the R-tree: unit vector on the sphere, with the slot it belongs to.
 pub type PointEntry = GeomWithData<[f64; 3], u32>;
 
@@ -87,6 +93,10 @@ pub struct Entry {
     pub vacancies: Option<u32>,
     pub ages: Option<(u8, u8)>,
     pub sample: bool,
+    /// In its source's latest full list (false: 「最新の公表データに掲載なし」).
+    pub listed: bool,
+    /// [`site_key`] of the site the record is linked to; 0 for none.
+    pub site: u64,
     /// Days since 1970-01-01 of the last verification.
     pub verified: Option<i32>,
     /// First characters of the normalised reading (or name), for sorting by name.
@@ -112,6 +122,8 @@ impl Entry {
             vacancies: r.capacity.and_then(|c| c.vacancies),
             ages: r.ages.map(|a| (a.min_years, a.max_years)),
             sample: r.sample,
+            listed: r.source.not_listed_since.is_none(),
+            site: r.site.as_ref().map_or(0, |s| site_key(&s.id)),
             verified: r.verified_at.map(days_since_epoch),
             sort_key: sort_key(r.name_kana.as_deref().unwrap_or(&r.name)),
             name: r.name.as_str().into(),
@@ -191,8 +203,10 @@ pub struct Catalog {
     kind_bits: Vec<Bits>,
     /// Bit per slot, per care type: the live entries that confirm it.
     care_bits: Vec<Bits>,
-    /// Counts per grid cell, for area overviews.
+    /// Counts per grid cell, for area overviews (of listed entries: the overview's default).
     area: AreaCounts,
+    /// Site key → the live slots linked to that site.
+    sites: HashMap<u64, Vec<u32>>,
     live: usize,
     next_version: u32,
 }
@@ -238,6 +252,7 @@ impl Catalog {
             kind_bits: vec![Bits::default(); Kind::ALL.len()],
             care_bits: vec![Bits::default(); CareType::ALL.len()],
             area: AreaCounts::default(),
+            sites: HashMap::new(),
             live,
             next_version,
         };
@@ -247,7 +262,8 @@ impl Catalog {
         catalog
     }
 
-    /// Set or clear a slot's kind and care-type bits and its place in the cell counts.
+    /// Set or clear a slot's kind and care-type bits, its site membership and its place in the
+    /// cell counts (which count listed entries only).
     fn set_bits(&mut self, ord: u32, on: bool) {
         let Some(e) = self.slots.get(ord as usize).and_then(Option::as_ref) else { return };
         let (kind, care) = (e.kind.index(), e.care);
@@ -255,7 +271,29 @@ impl Catalog {
         for c in care.iter() {
             self.care_bits[c.index()].set(ord, on);
         }
-        self.area.change(ord, e, on);
+        if e.site != 0 {
+            let members = self.sites.entry(e.site).or_default();
+            members.retain(|o| *o != ord);
+            if on {
+                members.push(ord);
+            } else if members.is_empty() {
+                self.sites.remove(&e.site);
+            }
+        }
+        if e.listed {
+            self.area.change(ord, e, on);
+        }
+    }
+
+    /// The other live slots of the site `ord` is linked to (none when it is not linked).
+    pub fn site_mates(&self, ord: u32) -> Vec<u32> {
+        let Some(e) = self.get(ord).filter(|e| e.site != 0) else { return Vec::new() };
+        self.sites.get(&e.site).map(|m| m.iter().copied().filter(|o| *o != ord).collect()).unwrap_or_default()
+    }
+
+    /// Whether any live entry is linked to a site (searches collapse sites only then).
+    pub fn has_sites(&self) -> bool {
+        !self.sites.is_empty()
     }
 
     /// Live slots of any of `kinds` (any kind when empty) that confirm every care type in

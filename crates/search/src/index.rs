@@ -306,6 +306,10 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
         d.add_u64(f.age_max, u64::from(a.max_years));
     }
     d.add_bool(f.sample, r.sample);
+    d.add_bool(f.delisted, r.source.not_listed_since.is_some());
+    if let Some(site) = &r.site {
+        d.add_u64(f.site, crate::catalog::site_key(&site.id));
+    }
     if let Some(v) = r.verified_at {
         d.add_i64(f.verified, i64::from(days_since_epoch(v)));
     }
@@ -355,6 +359,8 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
         let vac = ff.u64(&name(f.vacancies))?;
         let (amin, amax) = (ff.u64(&name(f.age_min))?, ff.u64(&name(f.age_max))?);
         let sample = ff.bool(&name(f.sample))?;
+        let delisted = ff.bool(&name(f.delisted))?;
+        let site = ff.u64(&name(f.site))?;
         let verified = ff.i64(&name(f.verified))?;
         let sort = ff.u64(&name(f.sort_key))?;
         // Dictionary-encoded strings: read each dictionary once, then map docs by term ordinal.
@@ -421,6 +427,8 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 vacancies: vac.first(doc).map(|v| v as u32),
                 ages: amin.first(doc).zip(amax.first(doc)).map(|(a, b)| (a as u8, b as u8)),
                 sample: sample.first(doc).unwrap_or(false),
+                listed: !delisted.first(doc).unwrap_or(false),
+                site: site.first(doc).unwrap_or(0),
                 verified: verified.first(doc).map(|v| v as i32),
                 sort_key: sort.first(doc).unwrap_or(0),
                 name: text_of(&names_col, &names, doc).unwrap_or_default().into(),

@@ -19,7 +19,7 @@ pub mod suggest;
 pub mod understand;
 
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
-pub use query::{Covers, Facets, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
+pub use query::{Covers, Facets, Hit, Listing, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
 pub use suggest::Suggestion;
 pub use understand::{Interpretation, Recognized, understand};
 

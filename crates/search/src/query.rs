@@ -54,6 +54,19 @@ pub enum TextScope {
     NameAndDescription,
 }
 
+/// Which records a search considers, by whether their source still lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listing {
+    /// Records their source still lists (a family's search).
+    #[default]
+    Listed,
+    /// Also records the newest official list no longer has (「最新の公表データに掲載なし」).
+    All,
+    /// Only those (for the centre, to follow them up).
+    Delisted,
+}
+
 /// "Who comes to me": only resources whose service area covers this point.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Covers {
@@ -89,6 +102,10 @@ pub struct SearchRequest {
     /// Only resources whose service area covers this point.
     pub covers: Option<Covers>,
     pub include_sample: bool,
+    pub listing: Listing,
+    /// One result per site: records linked to one site (several services at one address) are
+    /// shown once, by the best-ranked of them; the others are counted in `collapsed`.
+    pub collapse_sites: bool,
     /// `None`: relevance with text, distance with a point, else name.
     pub sort: Option<Sort>,
     pub offset: usize,
@@ -113,6 +130,8 @@ impl Default for SearchRequest {
             transport: Vec::new(),
             covers: None,
             include_sample: true,
+            listing: Listing::Listed,
+            collapse_sites: false,
             sort: None,
             offset: 0,
             limit: 20,
@@ -132,6 +151,8 @@ pub struct Hit {
     pub matched_care_types: CareSet,
     /// The requested care types whose acceptance is unknown (対応未確認): call first.
     pub unconfirmed_care_types: CareSet,
+    /// The other records linked to this one's site (its other services), matching or not.
+    pub site_mates: Vec<ResourceId>,
 }
 
 /// Counts of matching resources, by facet, largest first.
@@ -152,6 +173,9 @@ pub struct SearchResults {
     pub sort: Sort,
     pub hits: Vec<Hit>,
     pub facets: Option<Facets>,
+    /// Matches not shown as results of their own because another record of their site is
+    /// (`collapse_sites`); `total` counts results, facets count records.
+    pub collapsed: usize,
 }
 
 /// A candidate that passed the filters.
@@ -166,7 +190,7 @@ struct Candidate {
 
 /// Everything a candidate must satisfy, precomputed for speed.
 struct Filter {
-    kinds: u32,
+    kinds: u64,
     care: CareSet,
     include_unconfirmed: bool,
     municipalities: Option<Vec<u32>>,
@@ -175,6 +199,7 @@ struct Filter {
     age: Option<u8>,
     transport: u8,
     include_sample: bool,
+    listing: Listing,
     point: Option<LatLon>,
     radius_km: Option<f64>,
 }
@@ -188,7 +213,7 @@ impl Filter {
             m.dedup();
         }
         Filter {
-            kinds: req.kinds.iter().fold(0u32, |m, k| m | (1 << k.index())),
+            kinds: req.kinds.iter().fold(0u64, |m, k| m | (1 << k.index())),
             care: req.care_types,
             include_unconfirmed: req.include_unconfirmed,
             municipalities,
@@ -197,6 +222,7 @@ impl Filter {
             age: req.age,
             transport: req.transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
             include_sample: req.include_sample,
+            listing: req.listing,
             point: req.point,
             radius_km: req.radius.map(|r| r.km()),
         }
@@ -217,6 +243,11 @@ impl Filter {
         }
         if !self.include_sample && e.sample {
             return None;
+        }
+        match self.listing {
+            Listing::Listed if !e.listed => return None,
+            Listing::Delisted if e.listed => return None,
+            _ => {}
         }
         if let Some(m) = &self.municipalities
             && m.binary_search(&e.municipality.as_u32()).is_err()
@@ -363,8 +394,6 @@ impl SearchIndex {
             }
         }
         let facets = req.facets.then(|| facets_of(&catalog, &candidates));
-        let total = candidates.len();
-        let confirmed_total = candidates.iter().filter(|c| c.confirmed).count();
         let id = |c: &Candidate| catalog.get(c.ord).map(|e| e.id);
         let cmp = |a: &Candidate, b: &Candidate| -> std::cmp::Ordering {
             let primary = match sort {
@@ -380,6 +409,18 @@ impl SearchIndex {
             // Confirmed matches first, whatever the order within each group.
             b.confirmed.cmp(&a.confirmed).then(primary).then_with(|| id(a).cmp(&id(b)))
         };
+        let mut collapsed = 0;
+        if req.collapse_sites && catalog.has_sites() {
+            // One result per site, by its best-ranked record: every candidate must be in order
+            // before the first of each site is known.
+            candidates.sort_by(cmp);
+            let before = candidates.len();
+            let mut seen = std::collections::HashSet::new();
+            candidates.retain(|c| catalog.get(c.ord).is_none_or(|e| e.site == 0 || seen.insert(e.site)));
+            collapsed = before - candidates.len();
+        }
+        let total = candidates.len();
+        let confirmed_total = candidates.iter().filter(|c| c.confirmed).count();
         let want = req.offset.saturating_add(req.limit).min(candidates.len());
         if want > 0 && want < candidates.len() {
             candidates.select_nth_unstable_by(want - 1, cmp);
@@ -398,11 +439,16 @@ impl SearchIndex {
                     distance_km: c.distance_km,
                     matched_care_types: e.care.intersection(req.care_types),
                     unconfirmed_care_types: req.care_types.difference(e.care.union(e.declined)),
+                    site_mates: mates(&catalog, c.ord),
                 })
             })
             .collect();
-        Ok(SearchResults { total, confirmed_total, sort, hits, facets })
+        Ok(SearchResults { total, confirmed_total, sort, hits, facets, collapsed })
     }
+}
+
+fn mates(catalog: &Catalog, ord: u32) -> Vec<ResourceId> {
+    catalog.site_mates(ord).into_iter().filter_map(|o| catalog.get(o).map(|e| e.id)).collect()
 }
 
 fn empty(req: &SearchRequest) -> SearchResults {
@@ -412,6 +458,7 @@ fn empty(req: &SearchRequest) -> SearchResults {
         sort: req.sort.unwrap_or(Sort::Relevance),
         hits: Vec::new(),
         facets: req.facets.then(Facets::default),
+        collapsed: 0,
     }
 }
 
@@ -453,7 +500,9 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: 
         && !req.has_vacancy
         && req.nurse_on.is_none()
         && req.age.is_none()
-        && req.transport.is_empty();
+        && req.transport.is_empty()
+        && req.listing == Listing::Listed
+        && !(req.collapse_sites && catalog.has_sites());
     let want = req.offset.saturating_add(req.limit);
     if !plain || (sort != Sort::Distance && want > 0) {
         return None;
@@ -496,6 +545,7 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: 
             distance_km: Some(*d),
             matched_care_types: CareSet::EMPTY,
             unconfirmed_care_types: CareSet::EMPTY,
+            site_mates: catalog.ord_of(*id).map(|o| mates(catalog, o)).unwrap_or_default(),
         })
         .collect();
     let total = tally.total;
@@ -505,6 +555,7 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: 
         sort,
         hits,
         facets: req.facets.then(|| facets_of_tally(tally)),
+        collapsed: 0,
     })
 }
 

@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +44,10 @@ pub struct Fields {
     pub age_min: Field,
     pub age_max: Field,
     pub sample: Field,
+    /// Not in its source's latest full list (「最新の公表データに掲載なし」).
+    pub delisted: Field,
+    /// A hash of the site id the record is linked to (absent: no site).
+    pub site: Field,
     pub verified: Field,
     pub sort_key: Field,
     /// Name and reading as written, for suggestions (as-you-type).
@@ -101,6 +105,8 @@ pub fn build() -> (Schema, Fields) {
         age_min: b.add_u64_field("age_min", FAST),
         age_max: b.add_u64_field("age_max", FAST),
         sample: b.add_bool_field("sample", FAST),
+        delisted: b.add_bool_field("delisted", FAST),
+        site: b.add_u64_field("site", FAST),
         verified: b.add_i64_field("verified", FAST),
         sort_key: b.add_u64_field("sort_key", FAST),
         name_raw: b.add_text_field("name_raw", STRING | FAST),
@@ -140,6 +146,8 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         age_min: f("age_min")?,
         age_max: f("age_max")?,
         sample: f("sample")?,
+        delisted: f("delisted")?,
+        site: f("site")?,
         verified: f("verified")?,
         sort_key: f("sort_key")?,
         name_raw: f("name_raw")?,

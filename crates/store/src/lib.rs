@@ -51,6 +51,8 @@ pub struct WriteSummary {
     pub unchanged: u64,
     /// Deleted records an import brought back (only an admin may).
     pub restored: u64,
+    /// Records a full official list no longer has, marked so by this import.
+    pub not_listed: u64,
     /// The change log's last sequence number before this batch (its changes follow it, with no
     /// gaps, because writers hold SQLite's write lock).
     pub prev_seq: i64,
@@ -108,6 +110,19 @@ pub trait ImportTx: Send {
     /// import's authorisation decision with what is stored under its id; refused rows are left
     /// out and returned.
     async fn put(&mut self, resources: &[Resource]) -> Result<Vec<RowRefused>>;
+    /// From now on, a row naming a stored record is first combined with it by `merge(stored,
+    /// row)` (official files replace only what their source owns).
+    fn merge_with(&mut self, merge: Merge);
+    /// After the rows of a full official list: every live record of `source_name` that this
+    /// import did not put (`seen`) is offered to `change`, and what it returns is written (with
+    /// the authorisation decision asked, an audit entry and a change-log entry). Returns how many
+    /// records were changed.
+    async fn sweep(
+        &mut self,
+        source_name: &str,
+        seen: &std::collections::HashSet<ResourceId>,
+        change: &(dyn for<'r> Fn(&'r Resource) -> Option<Resource> + Send + Sync),
+    ) -> Result<u64>;
     /// Commit (`commit = true`) or roll back; returns what was (or would have been) written.
     async fn finish(self: Box<Self>, commit: bool) -> Result<WriteSummary>;
 }
@@ -234,6 +249,9 @@ impl Authorize for Unrestricted {
         Ok(())
     }
 }
+
+/// Combines a stored record with an import row naming it: `(stored, row) → what to store`.
+pub type Merge = std::sync::Arc<dyn Fn(&Resource, Resource) -> Resource + Send + Sync>;
 
 /// Computes a record's next state from its current one (availability, confirmation, a survey
 /// answer): applied inside the write's transaction, so concurrent modifications of one record
@@ -413,6 +431,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Live records per source name, most first.
     async fn source_counts(&self) -> Result<Vec<SourceCount>>;
+
+    /// Every stored site link (of live and deleted records).
+    async fn site_links(&self) -> Result<Vec<(ResourceId, tsunagu_model::SiteLink)>>;
+    /// Set (`Some`) or remove (`None`) the site links of these records, in one transaction; each
+    /// record whose link changes gets a change-log entry so the index follows. Returns the change
+    /// log's position before and after.
+    async fn set_site_links(&self, links: &[(ResourceId, Option<tsunagu_model::SiteLink>)]) -> Result<(i64, i64)>;
+    /// The live records of a site.
+    async fn site_members(&self, site_id: &str) -> Result<Vec<Resource>>;
 
     /// Store a new key; false (nothing stored) when a live key already has its name.
     async fn insert_key(&self, key: &ApiKey) -> Result<bool>;

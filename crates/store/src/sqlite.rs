@@ -88,9 +88,21 @@ fn decode(id: &str, body: &str, created: &str, updated: &str) -> Result<Resource
     Ok(r)
 }
 
+/// The columns every read of whole records selects, and where from: a record with its site link.
+const COLUMNS: &str = "r.id, r.body, r.created_at, r.updated_at, r.version, r.deleted_at, s.site_id, s.basis";
+const FROM: &str = "resources r LEFT JOIN site_links s ON s.resource_id = r.id";
+
 fn decode_row(row: &sqlx::sqlite::SqliteRow) -> Result<Resource> {
     let id: String = row.try_get("id")?;
-    decode(&id, row.try_get("body")?, row.try_get("created_at")?, row.try_get("updated_at")?)
+    let mut r = decode(&id, row.try_get("body")?, row.try_get("created_at")?, row.try_get("updated_at")?)?;
+    let site: Option<String> = row.try_get("site_id")?;
+    if let Some(site) = site {
+        let basis: String = row.try_get("basis")?;
+        let basis = serde_json::from_value(serde_json::Value::String(basis.clone()))
+            .map_err(|_| StoreError::Corrupt { id: id.clone(), message: format!("site basis {basis}") })?;
+        r.site = Some(tsunagu_model::SiteLink { id: site, basis });
+    }
+    Ok(r)
 }
 
 #[async_trait]
@@ -110,17 +122,17 @@ impl Store for SqliteStore {
             tx,
             actor: actor.clone(),
             authorize,
+            merge: None,
             now: ts(Utc::now()),
             summary: WriteSummary { prev_seq, seq: prev_seq, ..WriteSummary::default() },
         }))
     }
 
     async fn get(&self, id: ResourceId) -> Result<Option<Resource>> {
-        let row =
-            sqlx::query("SELECT id, body, created_at, updated_at FROM resources WHERE id = ? AND deleted_at IS NULL")
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = ? AND r.deleted_at IS NULL"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(decode_row).transpose()
     }
 
@@ -130,10 +142,8 @@ impl Store for SqliteStore {
         }
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id IN ({})",
-                marks(chunk.len())
-            );
+            let sql =
+                format!("SELECT {COLUMNS} FROM {FROM} WHERE r.deleted_at IS NULL AND r.id IN ({})", marks(chunk.len()));
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id.to_string());
@@ -174,9 +184,9 @@ impl Store for SqliteStore {
     }
 
     async fn page(&self, after: Option<ResourceId>, limit: u32) -> Result<Vec<Resource>> {
-        let rows = sqlx::query(
-            "SELECT id, body, created_at, updated_at FROM resources WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE r.deleted_at IS NULL AND r.id > ? ORDER BY r.id LIMIT ?"
+        ))
         .bind(after.map(|a| a.to_string()).unwrap_or_default())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -195,11 +205,10 @@ impl Store for SqliteStore {
     }
 
     async fn get_versioned(&self, id: ResourceId) -> Result<Option<Versioned>> {
-        let row =
-            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(versioned_of).transpose()
     }
 
@@ -234,11 +243,10 @@ impl Store for SqliteStore {
         let prev_seq = last_seq(&mut tx).await?;
         let id = w.op.id();
         let ids = id.to_string();
-        let row =
-            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
-                .bind(&ids)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = ?"))
+            .bind(&ids)
+            .fetch_optional(&mut *tx)
+            .await?;
         let current = row.as_ref().map(versioned_of).transpose()?;
         let plan = match plan(w.op, current.as_ref(), w.authorize) {
             Ok(p) => p,
@@ -292,10 +300,7 @@ impl Store for SqliteStore {
         }
         let seq = last_seq(&mut tx).await?;
         let row =
-            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
-                .bind(&ids)
-                .fetch_one(&mut *tx)
-                .await?;
+            sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = ?")).bind(&ids).fetch_one(&mut *tx).await?;
         let versioned = versioned_of(&row)?;
         if let Some(idem) = &w.idempotency {
             let key_id = w.actor.key_id.as_deref().unwrap_or(&w.actor.name);
@@ -406,14 +411,13 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let report = report_of(&row)?;
-        let about =
-            sqlx::query("SELECT id, body, created_at, updated_at, version, deleted_at FROM resources WHERE id = ?")
-                .bind(report.resource_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .as_ref()
-                .map(versioned_of)
-                .transpose()?;
+        let about = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = ?"))
+            .bind(report.resource_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(versioned_of)
+            .transpose()?;
         let Some(about) = about else {
             tx.rollback().await?;
             return Ok(None);
@@ -463,6 +467,83 @@ impl Store for SqliteStore {
                 last_date: last,
             })
             .collect())
+    }
+
+    async fn site_links(&self) -> Result<Vec<(ResourceId, tsunagu_model::SiteLink)>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT resource_id, site_id, basis FROM site_links ORDER BY resource_id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, site, basis)| {
+                let corrupt = |m: String| StoreError::Corrupt { id: id.clone(), message: m };
+                let rid: ResourceId = id.parse().map_err(|e: tsunagu_model::FieldError| corrupt(e.reason))?;
+                let basis = serde_json::from_value(serde_json::Value::String(basis.clone()))
+                    .map_err(|_| corrupt(format!("site basis {basis}")))?;
+                Ok((rid, tsunagu_model::SiteLink { id: site, basis }))
+            })
+            .collect()
+    }
+
+    async fn set_site_links(&self, links: &[(ResourceId, Option<tsunagu_model::SiteLink>)]) -> Result<(i64, i64)> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let prev = last_seq(&mut tx).await?;
+        let now = ts(Utc::now());
+        for (id, link) in links {
+            let ids = id.to_string();
+            let current: Option<(String, String)> =
+                sqlx::query_as("SELECT site_id, basis FROM site_links WHERE resource_id = ?")
+                    .bind(&ids)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let wanted = link.as_ref().map(|l| {
+                (
+                    l.id.clone(),
+                    serde_json::to_value(l.basis).expect("serialises").as_str().unwrap_or_default().to_string(),
+                )
+            });
+            if current == wanted {
+                continue;
+            }
+            match &wanted {
+                Some((site, basis)) => {
+                    sqlx::query(
+                        "INSERT INTO site_links (resource_id, site_id, basis, linked_at) VALUES (?, ?, ?, ?) \
+                         ON CONFLICT (resource_id) DO UPDATE SET site_id = excluded.site_id, basis = excluded.basis, \
+                         linked_at = excluded.linked_at",
+                    )
+                    .bind(&ids)
+                    .bind(site)
+                    .bind(basis)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM site_links WHERE resource_id = ?").bind(&ids).execute(&mut *tx).await?;
+                }
+            }
+            let live: Option<i64> = sqlx::query_scalar("SELECT 1 FROM resources WHERE id = ? AND deleted_at IS NULL")
+                .bind(&ids)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if live.is_some() {
+                log_change(&mut tx, &ids, "upsert", &now).await?;
+            }
+        }
+        let seq = last_seq(&mut tx).await?;
+        tx.commit().await?;
+        Ok((prev, seq))
+    }
+
+    async fn site_members(&self, site_id: &str) -> Result<Vec<Resource>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE s.site_id = ? AND r.deleted_at IS NULL ORDER BY r.name, r.id"
+        ))
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_row).collect()
     }
 
     async fn insert_key(&self, key: &ApiKey) -> Result<bool> {
@@ -802,6 +883,7 @@ struct SqliteImport {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     actor: Actor,
     authorize: Arc<dyn Authorize>,
+    merge: Option<crate::Merge>,
     now: String,
     summary: WriteSummary,
 }
@@ -867,6 +949,11 @@ impl ImportTx for SqliteImport {
                 stored.remove(&id)
             };
             let stored_record = existing.as_ref().map(|e| e.resource().map(|r| (r, e.deleted))).transpose()?;
+            let merged = match (&self.merge, &stored_record) {
+                (Some(merge), Some((old, _))) => Some(merge(old, r.clone())),
+                _ => None,
+            };
+            let r = merged.as_ref().unwrap_or(r);
             let proposal = match &stored_record {
                 None => Proposal::Create { new: r },
                 Some((old, false)) => Proposal::Update { stored: old, new: r },
@@ -902,7 +989,7 @@ impl ImportTx for SqliteImport {
                 }
                 None => {
                     self.summary.created += 1;
-                    created.push((r, id, body));
+                    created.push((&resources[index], id, body));
                     continue;
                 }
             }
@@ -910,6 +997,48 @@ impl ImportTx for SqliteImport {
         }
         insert_created(tx, &mut created, actor, now).await?;
         Ok(refused)
+    }
+
+    fn merge_with(&mut self, merge: crate::Merge) {
+        self.merge = Some(merge);
+    }
+
+    async fn sweep(
+        &mut self,
+        source_name: &str,
+        seen: &HashSet<ResourceId>,
+        change: &(dyn for<'r> Fn(&'r Resource) -> Option<Resource> + Send + Sync),
+    ) -> Result<u64> {
+        let (tx, now, actor) = (&mut self.tx, self.now.as_str(), &self.actor);
+        let rows = sqlx::query(&format!(
+            "SELECT {STORED_COLUMNS} FROM resources WHERE source_name = ? AND deleted_at IS NULL ORDER BY id"
+        ))
+        .bind(source_name)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut changed = 0;
+        for row in rows {
+            let stored = stored_row(&row)?;
+            let old = stored.resource()?;
+            if seen.contains(&old.id) {
+                continue;
+            }
+            let Some(new) = change(&old) else { continue };
+            if self.authorize.allow(Proposal::Update { stored: &old, new: &new }).is_err() {
+                continue;
+            }
+            let body = body_of(&new);
+            if body == stored.body {
+                continue;
+            }
+            let diff = json_diff(&parse_json(&stored.body), &parse_json(&body));
+            audit(tx, &stored.id, actor, "import_not_listed", now, Some(&diff)).await?;
+            update_row(tx, &stored.id, &new, &body, now, false).await?;
+            log_change(tx, &stored.id, "upsert", now).await?;
+            changed += 1;
+        }
+        self.summary.not_listed += changed;
+        Ok(changed)
     }
 
     async fn finish(mut self: Box<Self>, commit: bool) -> Result<WriteSummary> {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
-use tsunagu_exchange::{Exporter, Format, RowError, csv, text};
+use tsunagu_exchange::{Exporter, Format, RowError, csv, official, text};
 
 use crate::AppState;
 use crate::auth::Editor;
@@ -26,14 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/export", get(export))
 }
 
-fn format_param(p: &mut Params) -> Option<Format> {
+fn format_param(p: &mut Params, allowed: &[Format]) -> Option<Format> {
     let raw = p.one("format")?;
-    match Format::parse(&raw) {
+    match Format::parse(&raw).filter(|f| allowed.contains(f)) {
         Some(f) => Some(f),
         None => {
             p.error(
                 InvalidParam::param("format", format!("unknown format `{}`", tsunagu_model::codes::truncate(&raw, 20)))
-                    .with_allowed(Format::ALL.map(Format::code)),
+                    .with_allowed(allowed.iter().map(|f| f.code())),
             );
             None
         }
@@ -59,8 +59,21 @@ async fn import(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let mut p = Params::parse(raw.as_deref(), &["format", "mode"])?;
-    let format = format_param(&mut p).or_else(|| format_of_content_type(&headers)).unwrap_or(Format::Csv);
+    let mut p = Params::parse(raw.as_deref(), &["format", "mode", "source_date", "kind", "partial"])?;
+    let format =
+        format_param(&mut p, &Format::IMPORT).or_else(|| format_of_content_type(&headers)).unwrap_or(Format::Csv);
+    let source_date = p.parsed::<chrono::NaiveDate>("source_date", "is not a date (YYYY-MM-DD)");
+    let kind = match p.one("kind") {
+        None => None,
+        Some(k) => match k.parse::<tsunagu_model::Kind>() {
+            Ok(k) => Some(k),
+            Err(e) => {
+                p.error(InvalidParam::param("kind", e.to_string()).with_allowed(["hospital", "clinic"]));
+                None
+            }
+        },
+    };
+    let partial = p.bool("partial").unwrap_or(false);
     let mode = p.one("mode").unwrap_or_else(|| "all_or_nothing".into());
     if !["dry_run", "all_or_nothing", "skip_invalid"].contains(&mode.as_str()) {
         p.error(
@@ -69,7 +82,8 @@ async fn import(
         );
     }
     p.finish()?;
-    let (rows, info) = tsunagu_exchange::read_all(format, &body)
+    let opts = official::ReadOptions { source_date, kind };
+    let (rows, info) = tsunagu_exchange::read_all_with(format, &body, &opts)
         .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.reason)]))?;
     let total = rows.len();
     let (mut good, mut good_rows) = (Vec::new(), Vec::new());
@@ -86,6 +100,10 @@ async fn import(
     // Every row is put to the key's authorisation decision by the store, against what it holds
     // under the row's id, inside the import's transaction. A dry run does the same and rolls back.
     let mut tx = s.directory.store.begin_import(&who.actor(), Arc::new(who.policy(&s))).await?;
+    let is_official = format.official().is_some();
+    if is_official {
+        tx.merge_with(Arc::new(official::merge));
+    }
     let refused = match tx.put(&good).await {
         Ok(r) => r,
         Err(e) => {
@@ -103,10 +121,20 @@ async fn import(
         "all_or_nothing" => bad_rows.is_empty(),
         _ => true,
     };
+    // A full official list marks the records of its source it no longer has.
+    if let Some(coverage) = info.findings.coverage.as_ref().filter(|_| is_official && !partial && bad_rows.is_empty()) {
+        let seen: std::collections::HashSet<_> = good.iter().map(|r| r.id).collect();
+        let mark = official::not_listed(coverage, s.gazetteer);
+        if let Err(e) = tx.sweep(&coverage.source_name, &seen, &mark).await {
+            tx.finish(false).await?;
+            return Err(e.into());
+        }
+    }
     let summary = tx.finish(write).await?;
     let written = write && summary.seq > summary.prev_seq;
     if written {
         s.directory.catch_up().await.map_err(|e| Problem::internal(e.to_string()))?;
+        s.directory.relink().await.map_err(|e| Problem::internal(e.to_string()))?;
     }
     let status = if bad_rows.is_empty() || write { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     // Counts are what was written, or (dry run, refused file) what would have been.
@@ -122,6 +150,10 @@ async fn import(
         "created": summary.created,
         "updated": summary.updated,
         "restored": summary.restored,
+        "not_listed": summary.not_listed,
+        "skipped": info.findings.skipped.values().sum::<u64>(),
+        "skipped_reasons": info.findings.skipped,
+        "notes": info.findings.notes,
         "unchanged": summary.unchanged,
         "errors": errors.iter().map(|e| json!({"row": e.row, "field": e.field, "reason": e.reason})).collect::<Vec<_>>(),
     });
@@ -130,7 +162,7 @@ async fn import(
 
 async fn export(State(s): State<AppState>, _who: Editor, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
     let mut p = Params::parse(raw.as_deref(), &["format", "headers"])?;
-    let format = format_param(&mut p).unwrap_or(Format::Jsonl);
+    let format = format_param(&mut p, &Format::ALL).unwrap_or(Format::Jsonl);
     let heads = match p.one("headers").as_deref() {
         None | Some("ja") => csv::Headers::Japanese,
         Some("en") => csv::Headers::English,

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
 use tsunagu_places::{Boundaries, GeocodeError, Geocoder, Place, Precision};
-use tsunagu_search::{Covers, MAX_LIMIT, MAX_OFFSET, Recognized, SearchRequest, Sort, understand};
+use tsunagu_search::{Covers, Listing, MAX_LIMIT, MAX_OFFSET, Recognized, SearchRequest, Sort, understand};
 
 use crate::AppState;
 use crate::params::Params;
@@ -41,6 +41,8 @@ pub const PARAMS: &[&str] = &[
     "age",
     "include_sample",
     "include_unconfirmed",
+    "listing",
+    "group_sites",
     "sort",
     "limit",
     "offset",
@@ -70,6 +72,8 @@ pub struct QueryEcho {
     pub nurse_on: Option<Weekday>,
     pub age: Option<u8>,
     pub include_sample: bool,
+    pub listing: Listing,
+    pub group_sites: bool,
 }
 
 /// What free text was understood to mean, for chips such as 「たん吸引 × 保育所 × 松本市」.
@@ -117,8 +121,19 @@ pub struct ResultItem {
     pub matched_care_types: CareSet,
     /// Requested care types whose acceptance is not known (対応未確認).
     pub unconfirmed_care_types: CareSet,
+    /// The other services at this result's site.
+    pub site_services: Vec<SiteService>,
     /// Present when some requested care type is not confirmed.
     pub care_notice: Option<CareNotice>,
+}
+
+/// Another service at a result's site.
+#[derive(Debug, Serialize)]
+pub struct SiteService {
+    pub id: tsunagu_model::ResourceId,
+    pub name: String,
+    pub kind: Kind,
+    pub kind_label: crate::views::LabelView,
 }
 
 /// 「対応未確認 — 事前にお問い合わせください」 for results whose care types are not confirmed.
@@ -151,6 +166,8 @@ pub struct SearchResponse {
     pub total: usize,
     /// Of `total`, results confirming every requested care type; they come first.
     pub confirmed_total: usize,
+    /// Matches folded into another result of their site.
+    pub collapsed: usize,
     pub offset: usize,
     pub limit: usize,
     pub next_offset: Option<usize>,
@@ -359,6 +376,24 @@ fn parse(
     let include_sample = p.bool("include_sample").unwrap_or(true);
     req.include_sample = include_sample && s.config.serve_sample_data;
     req.include_unconfirmed = p.bool("include_unconfirmed").unwrap_or(true);
+    if let Some(l) = p.one("listing") {
+        req.listing = match l.trim() {
+            "listed" => Listing::Listed,
+            "all" => Listing::All,
+            "delisted" => Listing::Delisted,
+            other => {
+                p.error(
+                    InvalidParam::param(
+                        "listing",
+                        format!("unknown listing `{}`", tsunagu_model::codes::truncate(other, 20)),
+                    )
+                    .with_allowed(["listed", "all", "delisted"]),
+                );
+                Listing::Listed
+            }
+        };
+    }
+    let group_sites = p.bool("group_sites").unwrap_or(true);
     if let Some(sort) = p.one("sort") {
         req.sort = match sort.trim() {
             "relevance" => Some(Sort::Relevance),
@@ -395,6 +430,8 @@ fn parse(
         req.offset = offset;
     }
     req.facets = p.bool("facets").unwrap_or(true);
+    // One card per site, unless the family asked for one kind of service.
+    req.collapse_sites = group_sites && req.kinds.len() != 1;
     p.finish()?;
 
     let interpretation = it.map(|it| {
@@ -448,6 +485,8 @@ fn parse(
         nurse_on: req.nurse_on,
         age: req.age,
         include_sample: req.include_sample,
+        listing: req.listing,
+        group_sites: req.collapse_sites,
     };
     Ok((req, echo, interpretation, Relaxable { named_municipality, region }))
 }
@@ -573,6 +612,12 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
     };
     let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
     let mut resources = s.directory.store.get_many(&ids).await?.into_iter();
+    // The other services at each result's site, read in one go.
+    let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
+    mate_ids.sort();
+    mate_ids.dedup();
+    let mates: std::collections::HashMap<_, _> =
+        s.directory.store.get_many(&mate_ids).await?.into_iter().map(|r| (r.id, r)).collect();
     let mut results = Vec::with_capacity(found.hits.len());
     // get_many keeps the order asked and leaves out records deleted since the index saw them.
     let mut next = resources.next();
@@ -585,6 +630,18 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
                 matched_care_types: hit.matched_care_types,
                 unconfirmed_care_types: hit.unconfirmed_care_types,
                 care_notice: CareNotice::of(hit.unconfirmed_care_types),
+                site_services: hit
+                    .site_mates
+                    .iter()
+                    .filter_map(|id| mates.get(id))
+                    .filter(|m| s.config.serves(m))
+                    .map(|m| SiteService {
+                        id: m.id,
+                        name: m.name.clone(),
+                        kind: m.kind,
+                        kind_label: m.kind.labels().into(),
+                    })
+                    .collect(),
             });
             next = resources.next();
         }
@@ -596,6 +653,7 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
         relaxed,
         total: found.total,
         confirmed_total: found.confirmed_total,
+        collapsed: found.collapsed,
         offset: req.offset,
         limit: req.limit,
         next_offset: (end < found.total && end <= MAX_OFFSET).then_some(end),

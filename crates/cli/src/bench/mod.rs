@@ -21,7 +21,7 @@ use tsunagu_model::{CareSet, LatLon, MunicipalityCode, RadiusKm};
 use tsunagu_search::{Covers, SearchIndex, SearchRequest, Sort, TextScope};
 use tsunagu_store::{SqliteStore, Store};
 
-use crate::import::{Mode, RowReader, import_rows};
+use crate::import::{Mode, Plan, RowReader, import_rows};
 use workload::Queries;
 
 /// The query types, in the peer's order.
@@ -365,13 +365,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let reader =
             std::io::BufReader::with_capacity(1 << 16, tsunagu_exchange::json_stream::Counting::new(input, pos));
         tsunagu_exchange::read_lines(reader, &workload::parse_line, each).map_err(|e| e.reason)?;
-        Ok("UTF-8".to_string())
+        Ok(("UTF-8".to_string(), Default::default()))
     });
     let imported = import_rows(
         &store,
         &args.data,
         total_bytes,
-        Mode::AllOrNothing,
+        &Plan { mode: Mode::AllOrNothing, official: false, sweep: false },
         &tsunagu_store::Actor::system("bench:import"),
         read,
     )

@@ -21,12 +21,14 @@ pub fn resource(source_id: &str, name: String, kind: Kind, municipality: &str, l
         capacity: None,
         nurse_schedule: Default::default(),
         opening_hours: Default::default(),
+        hours_note: None,
         contact: Default::default(),
+        operator: None,
         languages: vec![],
         accessibility: vec![],
         departments: vec![],
         transport: None,
-        source: Source { name: "test".into(), id: None, url: None, date: None, licence: None },
+        source: Source { name: "test".into(), id: None, url: None, date: None, licence: None, not_listed_since: None },
         verified_at: None,
         accepting_new_children: None,
         availability_updated_at: None,
@@ -34,5 +36,6 @@ pub fn resource(source_id: &str, name: String, kind: Kind, municipality: &str, l
         sample: false,
         created_at: None,
         updated_at: None,
+        site: None,
     }
 }
