@@ -138,3 +138,21 @@ fn the_wam_file_re_imports_and_a_record_it_no_longer_lists_is_marked_and_hidden_
     let back = importing().get(&format!("/v1/resources/{}", marked["id"].as_str().unwrap()));
     assert!(back.body["source"].get("not_listed_since").is_none(), "{}", back.body);
 }
+
+#[test]
+fn the_detail_page_lists_the_other_services_of_the_site_with_fax_and_operator() {
+    let q = format!("/v1/search?q={}&interpret=false&kinds=short_stay", enc("福祉医療センター太陽の園"));
+    let found = server().get(&q);
+    let id = results(&found)[0]["id"].as_str().unwrap().to_string();
+    let page = server().get(&format!("/resources/{id}"));
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("この施設の他のサービス"), "{html}");
+    for kind in ["居宅訪問型児童発達支援", "保育所等訪問支援", "医療型障害児入所施設", "療養介護"]
+    {
+        assert!(html.contains(kind), "{kind} missing");
+    }
+    assert!(html.contains("FAX") && html.contains("運営法人") && html.contains("定員"), "{html}");
+    let en = server().get(&format!("/resources/{id}?lang=en"));
+    assert!(en.body.as_str().unwrap().contains("Other services at this site"));
+}

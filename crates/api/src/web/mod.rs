@@ -367,6 +367,20 @@ fn card(lang: Lang, item: &ResultItem) -> Markup {
             }
             @if let Some(n) = &item.care_notice {
                 p.notice { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (if lang.en { &n.en } else { &n.ja }) }
+            } @else if !v.care_status.known {
+                p.notice { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (lang.t("医療的ケアへの対応はわかっていません。事前にお問い合わせください", "Which medical care it takes is not known: call first")) }
+            }
+            @if let Some(n) = &v.provenance.listing_notice {
+                p.notice { span.badge.unconfirmed { (lang.t("掲載なし", "Not listed")) } (if lang.en { &n.en } else { &n.ja }) }
+            }
+            @if !item.site_services.is_empty() {
+                p.meta {
+                    (lang.t("同じ場所のサービス：", "Also at this site: "))
+                    @for (i, o) in item.site_services.iter().enumerate() {
+                        @if i > 0 { (lang.t("、", ", ")) }
+                        a href=(format!("/resources/{}{}", o.id, lang_suffix(lang))) { (if lang.en { o.kind_label.en } else { o.kind_label.ja }) }
+                    }
+                }
             }
             @if !nurse.is_empty() { p.meta { (lang.t("看護師がいる日：", "Nurse on: ")) (nurse) } }
             @if let Some(phone) = &r.contact.phone {
@@ -399,6 +413,18 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
             page(lang, lang.t("見つかりませんでした", "Not found"), &here, body),
         );
     };
+    let others: Vec<Resource> = match &v.resource.site {
+        Some(site) => s
+            .directory
+            .store
+            .site_members(&site.id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.id != v.resource.id && s.config.serves(m))
+            .collect(),
+        None => Vec::new(),
+    };
     let view = crate::views::ResourceView::of(s.gazetteer, v.resource, &s.config);
     let r = &view.resource;
     let nurse = days(r, lang);
@@ -414,6 +440,9 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
             @if r.sample {
                 p.notice { (lang.t("これは架空のサンプルデータです。実在の施設ではありません。", "This is synthetic sample data, not a real facility.")) }
             }
+            @if let Some(n) = &view.provenance.listing_notice {
+                p.notice { span.badge.unconfirmed { (lang.t("掲載なし", "Not listed")) } (if lang.en { &n.en } else { &n.ja }) }
+            }
             dl.facts {
                 dt { (lang.t("種類", "Kind")) } dd { (if lang.en { view.kind_label.en } else { view.kind_label.ja }) }
                 @if let Some(a) = &r.address { dt { (lang.t("住所", "Address")) } dd { (a) } }
@@ -421,7 +450,10 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                     dt { (lang.t("市区町村", "Municipality")) } dd { (m.prefecture) (m.name) @if let Some(g) = &m.region { " (" (g.name) (lang.t("圏域", " region")) ")" } }
                 }
                 @if let Some(phone) = &r.contact.phone { dt { (lang.t("電話", "Phone")) } dd { a.tel href=(format!("tel:{}", tel(phone))) { (phone) } } }
+                @if let Some(fax) = &r.contact.fax { dt { "FAX" } dd { (fax) } }
                 @if let Some(u) = &r.contact.url { dt { "URL" } dd { a href=(u) rel="noopener" { (u) } } }
+                @if let Some(h) = &r.hours_note { dt { (lang.t("営業日・時間", "Hours")) } dd { (h) } }
+                @if let Some(o) = &r.operator { dt { (lang.t("運営法人", "Operated by")) } dd { (o.name) } }
                 dt { (lang.t("対応できるケア", "Care it accepts")) }
                 dd {
                     @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
@@ -432,12 +464,26 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 @if !nurse.is_empty() { dt { (lang.t("看護師がいる日", "Nurse on")) } dd { (nurse) @if view.availability_stale { " " span.badge.unconfirmed { (lang.t("情報が古い可能性", "may be out of date")) } } } }
                 @if let Some(a) = r.ages { dt { (lang.t("対象年齢", "Ages")) } dd { (a.min_years) "–" (a.max_years) (lang.t("歳", " years")) } }
                 @if let Some(c) = r.capacity {
+                    @if let Some(total) = c.total { dt { (lang.t("定員", "Capacity")) } dd { (total) (lang.t("人", "")) } }
                     @if let Some(vac) = c.vacancies { dt { (lang.t("空き", "Vacancies")) } dd { (vac) } }
                 }
                 dt { (lang.t("出典", "Source")) } dd { (r.source.name) @if let Some(d) = r.source.date { " (" (d) ")" } }
                 dt { (lang.t("最終確認日", "Last verified")) } dd { @if let Some(d) = r.verified_at { (d) " · " } (freshness_line(lang, &view.provenance)) }
             }
             @if !r.description.is_empty() { p { (r.description) } }
+            @if !others.is_empty() {
+                section.site {
+                    h2 { (lang.t("この施設の他のサービス", "Other services at this site")) }
+                    ul {
+                        @for o in &others {
+                            li {
+                                a href=(format!("/resources/{}{}", o.id, lang_suffix(lang))) { (o.name) }
+                                " — " (if lang.en { o.kind.labels().en } else { o.kind.labels().ja })
+                            }
+                        }
+                    }
+                }
+            }
             p { a href=(format!("/{}", lang_suffix(lang))) { (lang.t("さがすページへ戻る", "Back to search")) } }
         }
     };
