@@ -49,6 +49,10 @@ pub struct ApiConfig {
     pub stale_days: u32,
     /// Public reports accepted per client per 10 minutes.
     pub reports_per_client: usize,
+    /// The address providers reach this server at (for survey letters and their QR codes).
+    pub public_url: String,
+    /// The centre's contact line printed on survey letters.
+    pub centre_contact: String,
 }
 
 impl ApiConfig {
@@ -68,6 +72,8 @@ impl Default for ApiConfig {
             fresh_days: 365,
             stale_days: 730,
             reports_per_client: routes::reports::PER_CLIENT,
+            public_url: "http://127.0.0.1:8080".into(),
+            centre_contact: "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）".into(),
         }
     }
 }
@@ -80,12 +86,20 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Rate limits of public reports.
     pub report_limits: Arc<routes::reports::ReportLimits>,
+    /// Failed survey-token lookups per client.
+    pub token_limits: Arc<web::survey::TokenLimits>,
 }
 
 impl AppState {
     pub fn new(directory: Arc<Directory>, config: ApiConfig) -> AppState {
         let report_limits = Arc::new(routes::reports::ReportLimits::new(config.reports_per_client));
-        AppState { directory, gazetteer: Gazetteer::bundled(), config: Arc::new(config), report_limits }
+        AppState {
+            directory,
+            gazetteer: Gazetteer::bundled(),
+            config: Arc::new(config),
+            report_limits,
+            token_limits: Arc::default(),
+        }
     }
 
     /// A record by id, live or deleted, unless this server does not serve it (see
@@ -116,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::places::router())
         .merge(routes::reports::router())
         .merge(routes::sources::router())
+        .merge(routes::survey::router())
         .merge(web::router())
         .merge(routes::health::router())
         .fallback(not_found)

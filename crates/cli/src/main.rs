@@ -16,6 +16,9 @@ use tsunagu_store::{SqliteStore, Store};
 
 mod bench;
 mod import;
+mod survey;
+
+const DEFAULT_CENTRE: &str = "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）";
 
 #[derive(Parser)]
 #[command(
@@ -145,9 +148,21 @@ enum Command {
         /// Public reports ("this is wrong") accepted per client per 10 minutes.
         #[arg(long, env = "TSUNAGU_REPORTS_PER_CLIENT", default_value_t = 5)]
         reports_per_client: usize,
+        /// The address providers reach this server at, printed on survey letters (default: the
+        /// listening address).
+        #[arg(long, env = "TSUNAGU_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// The centre's contact line on survey letters (name, phone, FAX, hours).
+        #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = DEFAULT_CENTRE)]
+        centre_contact: String,
         /// Stop when standard input closes (used by tests that own the process).
         #[arg(long, hide = true)]
         stop_on_stdin_eof: bool,
+    },
+    /// Survey providers about the medical care they take (see README "Surveying providers").
+    Survey {
+        #[command(subcommand)]
+        action: survey::SurveyAction,
     },
     /// Manage API keys (writing needs a key; reading does not).
     Keys {
@@ -261,6 +276,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             fresh_days,
             stale_days,
             reports_per_client,
+            public_url,
+            centre_contact,
             stop_on_stdin_eof,
         } => {
             if fresh_days > stale_days {
@@ -273,8 +290,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 fresh_days,
                 stale_days,
                 reports_per_client,
+                public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
+                centre_contact,
             };
             serve(&cli.data_dir, addr, config, stop_on_stdin_eof).await
+        }
+        Command::Survey { action } => {
+            let store = open_store(&cli.data_dir).await?;
+            survey::run(store.as_ref(), action).await
         }
         Command::Keys { action } => {
             let store = open_store(&cli.data_dir).await?;
@@ -421,9 +444,14 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
         IndexReadiness::Rebuilt { reason } => tracing::info!(%reason, "index rebuilt"),
     }
     let directory = Arc::new(directory);
-    let state = AppState::new(directory.clone(), config);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
+    let mut config = config;
+    // Port 0 picks a free port: letters then carry the one chosen.
+    if config.public_url == format!("http://{addr}") {
+        config.public_url = format!("http://{local}");
+    }
+    let state = AppState::new(directory.clone(), config);
     let count = directory.index.len();
     println!(
         "tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)",

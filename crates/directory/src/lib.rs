@@ -5,11 +5,13 @@
 //!   catch-up from the change log.
 //! - [`authz`]: the one authorisation decision every write path reaches through the store.
 //! - [`keys`]: API keys — making them, and checking a presented key.
+//! - [`survey`]: the centre's survey of providers — campaigns, invitations, answers, review.
 //! - [`sites`]: records of one site (one address, one 法人, several services) linked, not merged.
 
 pub mod authz;
 pub mod keys;
 pub mod sites;
+pub mod survey;
 pub mod sync;
 
 pub use authz::Policy;

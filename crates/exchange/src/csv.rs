@@ -10,6 +10,8 @@
 //! | kind | 種別 | code (`daycare`) or Japanese (保育所, 訪問看護 …) |
 //! | care_types | 医療的ケア対応 | codes or Japanese terms separated by `;`, `、` or `,` |
 //! | care_types_declined | 医療的ケア非対応 | same |
+//! | care_types_conditional | 医療的ケア条件つき | same: 条件つきでできる（要相談） |
+//! | care_statements | 医療的ケアの回答記録 | JSON: who said each care type's state, and who verified it |
 //! | description | 説明 | |
 //! | address | 住所 | |
 //! | postal_code | 郵便番号 | |
@@ -52,6 +54,8 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("kind", &["種別", "施設種別", "サービス種別"]),
     ("care_types", &["医療的ケア対応", "対応可能な医療的ケア"]),
     ("care_types_declined", &["医療的ケア非対応", "対応不可の医療的ケア"]),
+    ("care_types_conditional", &["医療的ケア条件つき", "条件つきで対応可能な医療的ケア"]),
+    ("care_statements", &["医療的ケアの回答記録"]),
     ("description", &["説明", "概要", "備考"]),
     ("address", &["住所", "所在地"]),
     ("postal_code", &["郵便番号"]),
@@ -281,6 +285,7 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
     let mut contact = Map::new();
     let mut capacity = Map::new();
     let mut operator = Map::new();
+    let mut v_statements = None;
     for (col, cell) in cells {
         let cell = *cell;
         match *col {
@@ -297,7 +302,13 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
                 }
                 Err(e) => err(col, e),
             },
-            "care_types" | "care_types_declined" => match parse_care(cell) {
+            "care_statements" => match serde_json::from_str::<Value>(cell) {
+                Ok(v) => {
+                    v_statements = Some(v);
+                }
+                Err(e) => err(col, format!("not JSON: {e}")),
+            },
+            "care_types" | "care_types_declined" | "care_types_conditional" => match parse_care(cell) {
                 Ok(cs) => {
                     v.insert(col.to_string(), json!(cs.iter().map(|c| c.code()).collect::<Vec<_>>()));
                 }
@@ -508,6 +519,9 @@ fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
     if !contact.is_empty() {
         v.insert("contact".into(), Value::Object(contact));
     }
+    if let Some(st) = v_statements {
+        v.insert("care_statements".into(), st);
+    }
     if !operator.is_empty() {
         if !operator.contains_key("name") {
             return Err(vec![RowError {
@@ -562,6 +576,13 @@ pub fn place_address(addr: &str) -> Result<(String, Option<(f64, f64)>), String>
     }
 }
 
+/// A cell as written for spreadsheets: text that starts with `=`, `+`, `-`, `@` (or a tab or
+/// carriage return) is prefixed with `'`, so that Excel shows it instead of running it as a
+/// formula.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
 /// Headers to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Headers {
@@ -604,6 +625,10 @@ pub fn record_line(r: &Resource) -> String {
                 "kind" => r.kind.code().to_string(),
                 "care_types" => r.care_types.iter().map(|c| c.code()).collect::<Vec<_>>().join(";"),
                 "care_types_declined" => r.care_types_declined.iter().map(|c| c.code()).collect::<Vec<_>>().join(";"),
+                "care_types_conditional" => {
+                    r.care_types_conditional.iter().map(|c| c.code()).collect::<Vec<_>>().join(";")
+                }
+                "care_statements" if !r.care_statements.is_empty() => json_cell(&r.care_statements),
                 "description" => r.description.clone(),
                 "address" => opt(r.address.clone()),
                 "postal_code" => opt(r.postal_code.map(|p| p.to_string())),

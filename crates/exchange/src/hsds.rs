@@ -35,6 +35,8 @@ const FIELDS: &[&str] = &[
     "service_area",
     "capacity",
     "nurse_schedule",
+    "care_types_conditional",
+    "care_statements",
     "hours_note",
     "operator",
     "accessibility",

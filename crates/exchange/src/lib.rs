@@ -405,6 +405,20 @@ mod tests {
         });
         odd.hours_note = Some("平日 09:00-17:00／定休日：土日祝".into());
         odd.source.not_listed_since = Some("2025-03-31".parse().unwrap());
+        odd.care_types.remove(tsunagu_model::CareType::Oxygen);
+        odd.care_types_conditional = [tsunagu_model::CareType::Oxygen].into_iter().collect();
+        odd.care_statements.insert(
+            tsunagu_model::CareType::Oxygen,
+            tsunagu_model::survey::CareStatement {
+                by: tsunagu_model::survey::Reporter::Provider,
+                reported_on: "2027-01-10".parse().unwrap(),
+                verified_by: None,
+                verified_on: None,
+                performers: Vec::new(),
+                note: Some("ボンベは持参してください, \"引用\"".into()),
+                campaign: Some("令和9年度 調査".into()),
+            },
+        );
         all.push(odd);
         all
     }

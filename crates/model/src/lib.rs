@@ -10,6 +10,7 @@ pub mod error;
 pub mod geo;
 pub mod resource;
 pub mod schedule;
+pub mod survey;
 pub mod vocab;
 
 pub use codes::{MunicipalityCode, PostalCode, ResourceId};

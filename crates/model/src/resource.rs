@@ -231,6 +231,13 @@ pub struct Resource {
     /// unknown (未確認).
     #[serde(default)]
     pub care_types_declined: CareSet,
+    /// Care types it takes only under conditions (条件つきでできる・要相談); the condition is in
+    /// the care type's statement.
+    #[serde(default, skip_serializing_if = "no_care")]
+    pub care_types_conditional: CareSet,
+    /// Who said what about each care type, and who verified it (absent: entered by the centre).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub care_statements: std::collections::BTreeMap<crate::vocab::CareType, crate::survey::CareStatement>,
     #[serde(default)]
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,6 +300,10 @@ pub struct Resource {
     /// The site this record shares with other records (store-managed, like the timestamps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<SiteLink>,
+}
+
+fn no_care(c: &CareSet) -> bool {
+    c.is_empty()
 }
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -371,6 +382,28 @@ impl Resource {
         }
         text("source/name", &self.source.name, MAX_NAME_CHARS, true);
 
+        for (set, name) in [(self.care_types, "care_types"), (self.care_types_declined, "care_types_declined")] {
+            let both = set.intersection(self.care_types_conditional);
+            if !both.is_empty() {
+                let codes: Vec<_> = both.iter().map(|c| c.code()).collect();
+                errs.push(FieldError::new(
+                    "care_types_conditional",
+                    format!("{} cannot be both conditional and in {name}", codes.join(", ")),
+                ));
+            }
+        }
+        let stated = self.care_types.union(self.care_types_conditional).union(self.care_types_declined);
+        for (c, s) in &self.care_statements {
+            if !stated.contains(*c) {
+                errs.push(FieldError::new(
+                    format!("care_statements/{}", c.code()),
+                    "a statement is about a care type the record accepts, takes under conditions or declines",
+                ));
+            }
+            if s.note.as_deref().is_some_and(|n| n.chars().count() > crate::survey::MAX_ANSWER_CHARS) {
+                errs.push(FieldError::new(format!("care_statements/{}/note", c.code()), "too long"));
+            }
+        }
         let both = self.care_types.intersection(self.care_types_declined);
         if !both.is_empty() {
             let codes: Vec<_> = both.iter().map(|c| c.code()).collect();
@@ -491,6 +524,16 @@ pub const SAMPLE_MARK: &str = "【サンプル】";
 
 /// Dash-like characters people type in phone numbers and host names.
 const DASHES: &[char] = &['‐', '‑', '‒', '–', '—', '―', '−', '－', 'ー', 'ｰ'];
+
+/// Whether text is a phone number once normalised (full-width digits, any dash).
+pub fn is_phone_number(s: &str) -> bool {
+    is_phone(&normalize_phone(s))
+}
+
+/// A phone number as stored.
+pub fn normalize_phone_number(s: &str) -> String {
+    normalize_phone(s.trim())
+}
 
 /// Full-width digits and any dash become ASCII: 「０４８－５７９－５８２１」 → 048-579-5821.
 fn normalize_phone(s: &str) -> String {

@@ -697,6 +697,8 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         kind,
         care_types: care,
         care_types_declined: declined,
+        care_types_conditional: Default::default(),
+        care_statements: Default::default(),
         description,
         address: Some(address),
         postal_code: None,

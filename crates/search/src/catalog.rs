@@ -19,6 +19,15 @@ use tsunagu_places::service::{polygon_of, served_codes};
 use crate::analysis::normalize;
 use crate::area::AreaCounts;
 
+/// The care types a record can take whose statement is the provider's, not yet verified.
+pub fn unverified_of(r: &Resource) -> CareSet {
+    r.care_statements
+        .iter()
+        .filter(|(c, s)| s.unverified() && (r.care_types.contains(**c) || r.care_types_conditional.contains(**c)))
+        .map(|(c, _)| *c)
+        .collect()
+}
+
 /// A site id as a number (FNV-1a, never 0: 0 means "no site").
 pub fn site_key(id: &str) -> u64 {
     let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
@@ -81,8 +90,13 @@ pub struct Entry {
     pub id: ResourceId,
     pub version: u32,
     pub kind: Kind,
+    /// Care types it can take: confirmed, or under conditions.
     pub care: CareSet,
     pub declined: CareSet,
+    /// Of `care`, those taken only under conditions (条件つき).
+    pub conditional: CareSet,
+    /// Of `care`, those the provider stated and the centre has not verified yet.
+    pub unverified: CareSet,
     pub municipality: MunicipalityCode,
     pub point: Option<LatLon>,
     pub reach: Reach,
@@ -112,8 +126,10 @@ impl Entry {
             id: r.id,
             version,
             kind: r.kind,
-            care: r.care_types,
+            care: r.care_types.union(r.care_types_conditional),
             declined: r.care_types_declined,
+            conditional: r.care_types_conditional,
+            unverified: unverified_of(r),
             municipality: r.municipality_code,
             point: r.location,
             reach,

@@ -271,10 +271,14 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     d.add_u64(f.id_hi, (uuid >> 64) as u64);
     d.add_u64(f.id_lo, uuid as u64);
     d.add_u64(f.kind, r.kind.index() as u64);
-    d.add_u64(f.care, u64::from(r.care_types.bits()));
-    for c in r.care_types.iter() {
+    // "Can" includes "can under conditions": both match a care-type search.
+    let stated = r.care_types.union(r.care_types_conditional);
+    d.add_u64(f.care, u64::from(stated.bits()));
+    for c in stated.iter() {
         d.add_u64(f.care_term, c.index() as u64);
     }
+    d.add_u64(f.conditional, u64::from(r.care_types_conditional.bits()));
+    d.add_u64(f.unverified, u64::from(crate::catalog::unverified_of(r).bits()));
     d.add_u64(f.declined, u64::from(r.care_types_declined.bits()));
     d.add_u64(f.municipality, u64::from(r.municipality_code.as_u32()));
     if let Some(p) = r.location {
@@ -349,6 +353,7 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
         let key = ff.u64(&name(f.key))?;
         let (id_hi, id_lo) = (ff.u64(&name(f.id_hi))?, ff.u64(&name(f.id_lo))?);
         let (kind, care, declined) = (ff.u64(&name(f.kind))?, ff.u64(&name(f.care))?, ff.u64(&name(f.declined))?);
+        let (conditional, unverified) = (ff.u64(&name(f.conditional))?, ff.u64(&name(f.unverified))?);
         let muni = ff.u64(&name(f.municipality))?;
         let (lat, lon) = (ff.f64(&name(f.lat))?, ff.f64(&name(f.lon))?);
         let radius = ff.f64(&name(f.service_radius))?;
@@ -419,6 +424,8 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 kind: Kind::from_index(kind.first(doc).ok_or_else(corrupt)? as usize).ok_or_else(corrupt)?,
                 care: tsunagu_model::CareSet::from_bits(care.first(doc).unwrap_or(0) as u32),
                 declined: tsunagu_model::CareSet::from_bits(declined.first(doc).unwrap_or(0) as u32),
+                conditional: tsunagu_model::CareSet::from_bits(conditional.first(doc).unwrap_or(0) as u32),
+                unverified: tsunagu_model::CareSet::from_bits(unverified.first(doc).unwrap_or(0) as u32),
                 municipality,
                 point,
                 reach,

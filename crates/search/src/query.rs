@@ -151,6 +151,11 @@ pub struct Hit {
     pub matched_care_types: CareSet,
     /// The requested care types whose acceptance is unknown (対応未確認): call first.
     pub unconfirmed_care_types: CareSet,
+    /// Of the requested care types it can take, those only under conditions (条件つき・要相談).
+    pub conditional_care_types: CareSet,
+    /// Of the requested care types it can take, those the provider stated and the centre has not
+    /// verified yet (事業所の回答・未確認).
+    pub reported_care_types: CareSet,
     /// The other records linked to this one's site (its other services), matching or not.
     pub site_mates: Vec<ResourceId>,
 }
@@ -170,6 +175,10 @@ pub struct SearchResults {
     /// Of `total`, matches that confirm every requested care type (all of them without a care
     /// filter); they are ranked before the unconfirmed ones.
     pub confirmed_total: usize,
+    /// Of `total`, matches that can take every requested care type by the provider's own word
+    /// (not yet verified) or under conditions: ranked after the confirmed ones and before the
+    /// unknown.
+    pub reported_total: usize,
     pub sort: Sort,
     pub hits: Vec<Hit>,
     pub facets: Option<Facets>,
@@ -184,8 +193,9 @@ struct Candidate {
     ord: u32,
     score: f32,
     distance_km: Option<f64>,
-    /// Every requested care type is confirmed (true without a care filter).
-    confirmed: bool,
+    /// 0: every requested care type confirmed (always without a care filter); 1: every one
+    /// stated by the provider or taken under conditions; 2: some unknown.
+    tier: u8,
 }
 
 /// Everything a candidate must satisfy, precomputed for speed.
@@ -228,8 +238,8 @@ impl Filter {
         }
     }
 
-    /// `Some((distance, confirmed))` (distance `None` without a point) when the entry passes.
-    fn check(&self, e: &Entry) -> Option<(Option<f64>, bool)> {
+    /// `Some((distance, tier))` (distance `None` without a point) when the entry passes.
+    fn check(&self, e: &Entry) -> Option<(Option<f64>, u8)> {
         if self.kinds != 0 && self.kinds & (1 << e.kind.index()) == 0 {
             return None;
         }
@@ -237,8 +247,14 @@ impl Filter {
         if !e.declined.intersection(self.care).is_empty() {
             return None;
         }
-        let confirmed = e.care.contains_all(self.care);
-        if !confirmed && !self.include_unconfirmed {
+        let tier = if !e.care.contains_all(self.care) {
+            2
+        } else if !e.conditional.union(e.unverified).intersection(self.care).is_empty() {
+            1
+        } else {
+            0
+        };
+        if tier == 2 && !self.include_unconfirmed {
             return None;
         }
         if !self.include_sample && e.sample {
@@ -269,13 +285,13 @@ impl Filter {
             return None;
         }
         match self.point {
-            None => Some((None, confirmed)),
+            None => Some((None, tier)),
             Some(p) => {
                 let d = e.point.map(|q| p.distance_km(q));
                 match (self.radius_km, d) {
                     (Some(_), None) => None,
                     (Some(r), Some(d)) if d > r => None,
-                    _ => Some((d, confirmed)),
+                    _ => Some((d, tier)),
                 }
             }
         }
@@ -317,8 +333,8 @@ impl SearchIndex {
         let filter = Filter::new(req);
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut push = |ord: u32, score: f32, e: &Entry| {
-            if let Some((distance_km, confirmed)) = filter.check(e) {
-                candidates.push(Candidate { ord, score, distance_km, confirmed });
+            if let Some((distance_km, tier)) = filter.check(e) {
+                candidates.push(Candidate { ord, score, distance_km, tier });
             }
         };
 
@@ -406,8 +422,9 @@ impl SearchIndex {
                     key(a).cmp(&key(b))
                 }
             };
-            // Confirmed matches first, whatever the order within each group.
-            b.confirmed.cmp(&a.confirmed).then(primary).then_with(|| id(a).cmp(&id(b)))
+            // Confirmed matches first, then the provider's word, then unknown, whatever the order
+            // within each group.
+            a.tier.cmp(&b.tier).then(primary).then_with(|| id(a).cmp(&id(b)))
         };
         let mut collapsed = 0;
         if req.collapse_sites && catalog.has_sites() {
@@ -420,7 +437,8 @@ impl SearchIndex {
             collapsed = before - candidates.len();
         }
         let total = candidates.len();
-        let confirmed_total = candidates.iter().filter(|c| c.confirmed).count();
+        let confirmed_total = candidates.iter().filter(|c| c.tier == 0).count();
+        let reported_total = candidates.iter().filter(|c| c.tier == 1).count();
         let want = req.offset.saturating_add(req.limit).min(candidates.len());
         if want > 0 && want < candidates.len() {
             candidates.select_nth_unstable_by(want - 1, cmp);
@@ -439,11 +457,13 @@ impl SearchIndex {
                     distance_km: c.distance_km,
                     matched_care_types: e.care.intersection(req.care_types),
                     unconfirmed_care_types: req.care_types.difference(e.care.union(e.declined)),
+                    conditional_care_types: e.conditional.intersection(req.care_types),
+                    reported_care_types: e.unverified.intersection(req.care_types),
                     site_mates: mates(&catalog, c.ord),
                 })
             })
             .collect();
-        Ok(SearchResults { total, confirmed_total, sort, hits, facets, collapsed })
+        Ok(SearchResults { total, confirmed_total, reported_total, sort, hits, facets, collapsed })
     }
 }
 
@@ -455,6 +475,7 @@ fn empty(req: &SearchRequest) -> SearchResults {
     SearchResults {
         total: 0,
         confirmed_total: 0,
+        reported_total: 0,
         sort: req.sort.unwrap_or(Sort::Relevance),
         hits: Vec::new(),
         facets: req.facets.then(Facets::default),
@@ -545,6 +566,8 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: 
             distance_km: Some(*d),
             matched_care_types: CareSet::EMPTY,
             unconfirmed_care_types: CareSet::EMPTY,
+            conditional_care_types: CareSet::EMPTY,
+            reported_care_types: CareSet::EMPTY,
             site_mates: catalog.ord_of(*id).map(|o| mates(catalog, o)).unwrap_or_default(),
         })
         .collect();
@@ -552,6 +575,7 @@ fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: 
     Some(SearchResults {
         total,
         confirmed_total: total,
+        reported_total: 0,
         sort,
         hits,
         facets: req.facets.then(|| facets_of_tally(tally)),

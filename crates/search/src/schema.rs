@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,10 @@ pub struct Fields {
     pub kind: Field,
     pub care: Field,
     pub declined: Field,
+    /// Care types taken only under conditions (a subset of `care`).
+    pub conditional: Field,
+    /// Care types stated by the provider and not yet verified by the centre (a subset of `care`).
+    pub unverified: Field,
     pub municipality: Field,
     pub lat: Field,
     pub lon: Field,
@@ -93,6 +97,8 @@ pub fn build() -> (Schema, Fields) {
         kind: b.add_u64_field("kind", FAST | INDEXED),
         care: b.add_u64_field("care", FAST),
         declined: b.add_u64_field("declined", FAST),
+        conditional: b.add_u64_field("conditional", FAST),
+        unverified: b.add_u64_field("unverified", FAST),
         municipality: b.add_u64_field("municipality", FAST | INDEXED),
         lat: b.add_f64_field("lat", FAST),
         lon: b.add_f64_field("lon", FAST),
@@ -134,6 +140,8 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         kind: f("kind")?,
         care: f("care")?,
         declined: f("declined")?,
+        conditional: f("conditional")?,
+        unverified: f("unverified")?,
         municipality: f("municipality")?,
         lat: f("lat")?,
         lon: f("lon")?,

@@ -376,6 +376,85 @@ pub struct Remembered {
     pub headers: Vec<(String, String)>,
 }
 
+/// A survey campaign: the centre asks providers what medical care they take.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Campaign {
+    pub id: String,
+    /// e.g. 「令和9年度 医療的ケア受入状況調査」
+    pub name: String,
+    /// What it targets (kinds, regions, municipalities, resource ids), as given.
+    pub target: serde_json::Value,
+    /// Invitations expire at the end of this day (JST).
+    pub deadline: chrono::NaiveDate,
+    /// `review`: the centre reviews every answer; `publish`: answers show at once as the
+    /// provider's, not yet verified.
+    pub mode: String,
+    pub created_by: String,
+    pub created_by_key_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Counts taken when the campaign was made, to show what it changed.
+    pub baseline: serde_json::Value,
+}
+
+/// One invitation: a targeted record's link to its form. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub id: String,
+    pub campaign_id: String,
+    pub resource_id: ResourceId,
+    /// The short code for phone and FAX follow-up, e.g. `K7QM-3XPA-9C`.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+/// A provider's response to an invitation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyResponse {
+    pub invitation_id: String,
+    pub campaign_id: String,
+    pub resource_id: ResourceId,
+    /// `draft`, `submitted`, `accepted` or `rejected`.
+    pub status: String,
+    /// `web` or `paper`.
+    pub channel: String,
+    pub answers: serde_json::Value,
+    /// The record as it was when the answers were given (to tell a newer edit from an answer).
+    pub base: serde_json::Value,
+    /// Each save adds one.
+    pub revision: i64,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Who entered a paper answer.
+    pub entered_by: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_by_key_id: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_note: Option<String>,
+    pub accepted_fields: Vec<String>,
+}
+
+/// A response save: what to write.
+#[derive(Debug, Clone)]
+pub struct ResponseSave {
+    pub invitation_id: String,
+    pub answers: serde_json::Value,
+    pub base: serde_json::Value,
+    pub submit: bool,
+    pub channel: &'static str,
+    pub entered_by: Option<String>,
+}
+
+/// Why a response was not saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveRefused {
+    /// The centre has already reviewed it: the answers can no longer change.
+    Reviewed,
+    NoInvitation,
+}
+
 /// Which reports to list.
 #[derive(Debug, Clone, Default)]
 pub struct ReportQuery<'a> {
@@ -440,6 +519,40 @@ pub trait Store: Send + Sync + 'static {
     async fn set_site_links(&self, links: &[(ResourceId, Option<tsunagu_model::SiteLink>)]) -> Result<(i64, i64)>;
     /// The live records of a site.
     async fn site_members(&self, site_id: &str) -> Result<Vec<Resource>>;
+
+    async fn insert_campaign(&self, c: &Campaign) -> Result<()>;
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>>;
+    async fn campaigns(&self) -> Result<Vec<Campaign>>;
+    /// Store invitations with their token hashes, all or none.
+    async fn insert_invitations(&self, invitations: &[(Invitation, String)]) -> Result<()>;
+    /// The invitation a token hash opens (live or not: the caller tells expired and revoked apart).
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>>;
+    async fn invitation_by_code(&self, code: &str) -> Result<Option<Invitation>>;
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>>;
+    async fn invitations(&self, campaign_id: &str) -> Result<Vec<Invitation>>;
+    /// Give an invitation a new token (the old one stops working) and expiry.
+    async fn reissue_invitation(&self, id: &str, token_hash: &str, expires_at: DateTime<Utc>) -> Result<bool>;
+    async fn revoke_invitation(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn mark_opened(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Save a draft or a submission (one response per invitation; a later save replaces the
+    /// answers until the centre has reviewed them), atomically.
+    async fn save_response(&self, save: &ResponseSave) -> Result<std::result::Result<SurveyResponse, SaveRefused>>;
+    async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>>;
+    async fn responses(&self, campaign_id: &str) -> Result<Vec<SurveyResponse>>;
+    /// Mark a submitted response reviewed (`accepted` or `rejected`), only if it is still
+    /// `submitted` at `revision`: of two reviewers at once, one wins. Returns the response.
+    #[allow(clippy::too_many_arguments)]
+    async fn mark_reviewed(
+        &self,
+        invitation_id: &str,
+        revision: i64,
+        status: &str,
+        reviewer: &Actor,
+        note: Option<&str>,
+        accepted_fields: &[String],
+    ) -> Result<Option<SurveyResponse>>;
+    /// Put a reviewed response back to `submitted` (its review could not be applied).
+    async fn unmark_reviewed(&self, invitation_id: &str) -> Result<()>;
 
     /// Store a new key; false (nothing stored) when a live key already has its name.
     async fn insert_key(&self, key: &ApiKey) -> Result<bool>;

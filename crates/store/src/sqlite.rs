@@ -13,9 +13,10 @@ use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
 use crate::{
-    Actor, ApiKey, AuditEntry, Authorize, Change, ImportTx, Proposal, Refusal, Remembered, Report, ReportQuery, Result,
-    Role, RowRefused, SourceCount, Store, StoreError, StoreState, Unrestricted, Versioned, Write, WriteOp,
-    WriteOutcome, WriteRefused, WriteSummary, Written, json_diff,
+    Actor, ApiKey, AuditEntry, Authorize, Campaign, Change, ImportTx, Invitation, Proposal, Refusal, Remembered,
+    Report, ReportQuery, ResponseSave, Result, Role, RowRefused, SaveRefused, SourceCount, Store, StoreError,
+    StoreState, SurveyResponse, Unrestricted, Versioned, Write, WriteOp, WriteOutcome, WriteRefused, WriteSummary,
+    Written, json_diff,
 };
 
 /// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
@@ -546,6 +547,236 @@ impl Store for SqliteStore {
         rows.iter().map(decode_row).collect()
     }
 
+    async fn insert_campaign(&self, c: &Campaign) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO survey_campaigns (id, name, target, deadline, mode, created_by, created_by_key_id, created_at, baseline) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(c.target.to_string())
+        .bind(c.deadline.to_string())
+        .bind(&c.mode)
+        .bind(&c.created_by)
+        .bind(&c.created_by_key_id)
+        .bind(ts(c.created_at))
+        .bind(c.baseline.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        let row =
+            sqlx::query("SELECT * FROM survey_campaigns WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(campaign_of).transpose()
+    }
+
+    async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        let rows =
+            sqlx::query("SELECT * FROM survey_campaigns ORDER BY created_at DESC, id").fetch_all(&self.pool).await?;
+        rows.iter().map(campaign_of).collect()
+    }
+
+    async fn insert_invitations(&self, invitations: &[(Invitation, String)]) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (i, hash) in invitations {
+            sqlx::query(
+                "INSERT INTO survey_invitations (id, campaign_id, resource_id, token_hash, code, expires_at, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&i.id)
+            .bind(&i.campaign_id)
+            .bind(i.resource_id.to_string())
+            .bind(hash)
+            .bind(&i.code)
+            .bind(ts(i.expires_at))
+            .bind(ts(i.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>> {
+        let row = sqlx::query("SELECT * FROM survey_invitations WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(invitation_of).transpose()
+    }
+
+    async fn invitation_by_code(&self, code: &str) -> Result<Option<Invitation>> {
+        let row = sqlx::query("SELECT * FROM survey_invitations WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(invitation_of).transpose()
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
+        let row =
+            sqlx::query("SELECT * FROM survey_invitations WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(invitation_of).transpose()
+    }
+
+    async fn invitations(&self, campaign_id: &str) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query("SELECT * FROM survey_invitations WHERE campaign_id = ? ORDER BY code")
+            .bind(campaign_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(invitation_of).collect()
+    }
+
+    async fn reissue_invitation(&self, id: &str, token_hash: &str, expires_at: DateTime<Utc>) -> Result<bool> {
+        let n =
+            sqlx::query("UPDATE survey_invitations SET token_hash = ?, expires_at = ?, revoked_at = NULL WHERE id = ?")
+                .bind(token_hash)
+                .bind(ts(expires_at))
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn revoke_invitation(&self, id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let n = sqlx::query("UPDATE survey_invitations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ts(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn mark_opened(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE survey_invitations SET opened_at = coalesce(opened_at, ?) WHERE id = ?")
+            .bind(ts(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn save_response(&self, save: &ResponseSave) -> Result<std::result::Result<SurveyResponse, SaveRefused>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let inv: Option<(String, String)> =
+            sqlx::query_as("SELECT campaign_id, resource_id FROM survey_invitations WHERE id = ?")
+                .bind(&save.invitation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((campaign, resource)) = inv else {
+            tx.rollback().await?;
+            return Ok(Err(SaveRefused::NoInvitation));
+        };
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM survey_responses WHERE invitation_id = ?")
+            .bind(&save.invitation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if matches!(status.as_deref(), Some("accepted" | "rejected")) {
+            tx.rollback().await?;
+            return Ok(Err(SaveRefused::Reviewed));
+        }
+        let now = ts(Utc::now());
+        let new_status = if save.submit || status.as_deref() == Some("submitted") { "submitted" } else { "draft" };
+        let submitted_at = save.submit.then(|| now.clone());
+        sqlx::query(
+            "INSERT INTO survey_responses (invitation_id, campaign_id, resource_id, status, channel, answers, base, \
+             updated_at, submitted_at, entered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (invitation_id) DO UPDATE SET status = excluded.status, channel = excluded.channel, \
+             answers = excluded.answers, base = excluded.base, updated_at = excluded.updated_at, \
+             submitted_at = coalesce(excluded.submitted_at, survey_responses.submitted_at), \
+             entered_by = coalesce(excluded.entered_by, survey_responses.entered_by), revision = revision + 1",
+        )
+        .bind(&save.invitation_id)
+        .bind(&campaign)
+        .bind(&resource)
+        .bind(new_status)
+        .bind(save.channel)
+        .bind(save.answers.to_string())
+        .bind(save.base.to_string())
+        .bind(&now)
+        .bind(&submitted_at)
+        .bind(&save.entered_by)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM survey_responses WHERE invitation_id = ?")
+            .bind(&save.invitation_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let saved = response_of(&row)?;
+        tx.commit().await?;
+        Ok(Ok(saved))
+    }
+
+    async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>> {
+        let row = sqlx::query("SELECT * FROM survey_responses WHERE invitation_id = ?")
+            .bind(invitation_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(response_of).transpose()
+    }
+
+    async fn responses(&self, campaign_id: &str) -> Result<Vec<SurveyResponse>> {
+        let rows =
+            sqlx::query("SELECT * FROM survey_responses WHERE campaign_id = ? ORDER BY updated_at, invitation_id")
+                .bind(campaign_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(response_of).collect()
+    }
+
+    async fn mark_reviewed(
+        &self,
+        invitation_id: &str,
+        revision: i64,
+        status: &str,
+        reviewer: &Actor,
+        note: Option<&str>,
+        accepted_fields: &[String],
+    ) -> Result<Option<SurveyResponse>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let n = sqlx::query(
+            "UPDATE survey_responses SET status = ?, reviewed_by = ?, reviewed_by_key_id = ?, reviewed_at = ?, \
+             review_note = ?, accepted_fields = ? WHERE invitation_id = ? AND status = 'submitted' AND revision = ?",
+        )
+        .bind(status)
+        .bind(&reviewer.name)
+        .bind(&reviewer.key_id)
+        .bind(ts(Utc::now()))
+        .bind(note)
+        .bind(serde_json::to_string(accepted_fields).expect("strings serialise"))
+        .bind(invitation_id)
+        .bind(revision)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT * FROM survey_responses WHERE invitation_id = ?")
+            .bind(invitation_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let r = response_of(&row)?;
+        tx.commit().await?;
+        Ok(Some(r))
+    }
+
+    async fn unmark_reviewed(&self, invitation_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE survey_responses SET status = 'submitted', reviewed_by = NULL, reviewed_by_key_id = NULL, \
+             reviewed_at = NULL, review_note = NULL, accepted_fields = '[]' WHERE invitation_id = ?",
+        )
+        .bind(invitation_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_key(&self, key: &ApiKey) -> Result<bool> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = ? AND revoked_at IS NULL")
@@ -773,6 +1004,81 @@ async fn log_change(conn: &mut sqlx::SqliteConnection, id: &str, op: &str, at: &
         .execute(conn)
         .await?;
     Ok(())
+}
+
+fn opt_ts(row: &sqlx::sqlite::SqliteRow, col: &str, id: &str) -> Result<Option<DateTime<Utc>>> {
+    let v: Option<String> = row.try_get(col)?;
+    v.map(|t| parse_ts(&t).map_err(|e| StoreError::Corrupt { id: id.to_string(), message: format!("{col}: {e}") }))
+        .transpose()
+}
+
+fn req_ts(row: &sqlx::sqlite::SqliteRow, col: &str, id: &str) -> Result<DateTime<Utc>> {
+    opt_ts(row, col, id)?.ok_or_else(|| StoreError::Corrupt { id: id.to_string(), message: format!("{col} missing") })
+}
+
+fn json_col(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<serde_json::Value> {
+    let v: String = row.try_get(col)?;
+    Ok(parse_json(&v))
+}
+
+fn rid(row: &sqlx::sqlite::SqliteRow, id: &str) -> Result<ResourceId> {
+    let r: String = row.try_get("resource_id")?;
+    r.parse().map_err(|e: tsunagu_model::FieldError| StoreError::Corrupt { id: id.to_string(), message: e.reason })
+}
+
+fn campaign_of(row: &sqlx::sqlite::SqliteRow) -> Result<Campaign> {
+    let id: String = row.try_get("id")?;
+    let deadline: String = row.try_get("deadline")?;
+    Ok(Campaign {
+        name: row.try_get("name")?,
+        target: json_col(row, "target")?,
+        deadline: deadline
+            .parse()
+            .map_err(|_| StoreError::Corrupt { id: id.clone(), message: format!("deadline {deadline}") })?,
+        mode: row.try_get("mode")?,
+        created_by: row.try_get("created_by")?,
+        created_by_key_id: row.try_get("created_by_key_id")?,
+        created_at: req_ts(row, "created_at", &id)?,
+        baseline: json_col(row, "baseline")?,
+        id,
+    })
+}
+
+fn invitation_of(row: &sqlx::sqlite::SqliteRow) -> Result<Invitation> {
+    let id: String = row.try_get("id")?;
+    Ok(Invitation {
+        campaign_id: row.try_get("campaign_id")?,
+        resource_id: rid(row, &id)?,
+        code: row.try_get("code")?,
+        expires_at: req_ts(row, "expires_at", &id)?,
+        revoked_at: opt_ts(row, "revoked_at", &id)?,
+        created_at: req_ts(row, "created_at", &id)?,
+        opened_at: opt_ts(row, "opened_at", &id)?,
+        id,
+    })
+}
+
+fn response_of(row: &sqlx::sqlite::SqliteRow) -> Result<SurveyResponse> {
+    let id: String = row.try_get("invitation_id")?;
+    let fields: String = row.try_get("accepted_fields")?;
+    Ok(SurveyResponse {
+        campaign_id: row.try_get("campaign_id")?,
+        resource_id: rid(row, &id)?,
+        status: row.try_get("status")?,
+        channel: row.try_get("channel")?,
+        answers: json_col(row, "answers")?,
+        base: json_col(row, "base")?,
+        revision: row.try_get("revision")?,
+        updated_at: req_ts(row, "updated_at", &id)?,
+        submitted_at: opt_ts(row, "submitted_at", &id)?,
+        entered_by: row.try_get("entered_by")?,
+        reviewed_by: row.try_get("reviewed_by")?,
+        reviewed_by_key_id: row.try_get("reviewed_by_key_id")?,
+        reviewed_at: opt_ts(row, "reviewed_at", &id)?,
+        review_note: row.try_get("review_note")?,
+        accepted_fields: serde_json::from_str(&fields).unwrap_or_default(),
+        invitation_id: id,
+    })
 }
 
 const REPORT_COLUMNS: &str = "p.id, p.resource_id, p.kind, p.message, p.contact, p.created_at, p.status, \

@@ -8,5 +8,6 @@ pub mod resources;
 pub mod search;
 pub mod sources;
 pub mod suggest;
+pub mod survey;
 pub mod vocabulary;
 pub mod write;

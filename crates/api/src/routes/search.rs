@@ -121,10 +121,77 @@ pub struct ResultItem {
     pub matched_care_types: CareSet,
     /// Requested care types whose acceptance is not known (対応未確認).
     pub unconfirmed_care_types: CareSet,
+    /// Of the requested care types it can take, those only under conditions (条件つき).
+    pub conditional_care_types: CareSet,
+    /// Of the requested care types it can take, those only the provider has said (not yet verified).
+    pub reported_care_types: CareSet,
+    /// What is known of each requested care type, and who said it.
+    pub care_answers: Vec<CareAnswerView>,
     /// The other services at this result's site.
     pub site_services: Vec<SiteService>,
     /// Present when some requested care type is not confirmed.
     pub care_notice: Option<CareNotice>,
+}
+
+/// What a result says about one requested care type: 「事業所の回答（2027-01-10）・センター確認済み」,
+/// 「事業所の回答・未確認」, 「条件つきでできる（要相談）」 or 「対応未確認」.
+#[derive(Debug, Serialize)]
+pub struct CareAnswerView {
+    pub code: CareType,
+    /// `confirmed`, `provider_reported`, `conditional` or `unknown`.
+    pub state: &'static str,
+    pub ja: String,
+    pub en: String,
+    /// The condition, for `conditional`.
+    pub note: Option<String>,
+    pub reported_on: Option<chrono::NaiveDate>,
+    pub verified_on: Option<chrono::NaiveDate>,
+}
+
+impl CareAnswerView {
+    pub fn of(r: &tsunagu_model::Resource, c: CareType) -> CareAnswerView {
+        let st = r.care_statements.get(&c);
+        let reported = st.map(|s| s.reported_on);
+        let verified = st.and_then(|s| s.verified_on);
+        let label = c.labels();
+        let (state, ja, en) = if r.care_types_conditional.contains(c) {
+            let note = st.and_then(|s| s.note.as_deref()).unwrap_or("");
+            (
+                "conditional",
+                format!("{}：条件つきでできる（要相談）{note}", label.ja),
+                format!("{}: possible under conditions (ask) {note}", label.en),
+            )
+        } else if r.care_types.contains(c) {
+            match (st, reported, verified) {
+                (Some(s), Some(d), None) if s.unverified() => (
+                    "provider_reported",
+                    format!("{}：事業所の回答（{d}）・未確認", label.ja),
+                    format!("{}: the provider's answer ({d}), not yet verified", label.en),
+                ),
+                (Some(_), Some(d), Some(v)) => (
+                    "confirmed",
+                    format!("{}：事業所の回答（{d}）・センター確認済み（{v}）", label.ja),
+                    format!("{}: the provider's answer ({d}), verified by the centre ({v})", label.en),
+                ),
+                _ => ("confirmed", format!("{}：対応可", label.ja), format!("{}: accepted", label.en)),
+            }
+        } else {
+            (
+                "unknown",
+                format!("{}：対応未確認 — 事前にお問い合わせください", label.ja),
+                format!("{}: not confirmed — call first", label.en),
+            )
+        };
+        CareAnswerView {
+            code: c,
+            state,
+            ja: ja.trim_end().to_string(),
+            en: en.trim_end().to_string(),
+            note: st.and_then(|s| s.note.clone()).filter(|_| state == "conditional"),
+            reported_on: reported,
+            verified_on: verified,
+        }
+    }
 }
 
 /// Another service at a result's site.
@@ -166,6 +233,9 @@ pub struct SearchResponse {
     pub total: usize,
     /// Of `total`, results confirming every requested care type; they come first.
     pub confirmed_total: usize,
+    /// Of `total`, results that can take every requested care type by the provider's own word or
+    /// under conditions; they follow the confirmed ones.
+    pub reported_total: usize,
     /// Matches folded into another result of their site.
     pub collapsed: usize,
     pub offset: usize,
@@ -623,7 +693,11 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
     let mut next = resources.next();
     for hit in &found.hits {
         if let Some(r) = next.take_if(|r| r.id == hit.id) {
+            let care_answers = req.care_types.iter().map(|c| CareAnswerView::of(&r, c)).collect();
             results.push(ResultItem {
+                conditional_care_types: hit.conditional_care_types,
+                reported_care_types: hit.reported_care_types,
+                care_answers,
                 resource: ResourceView::of(s.gazetteer, r, &s.config),
                 distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
                 score: hit.score,
@@ -653,6 +727,7 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
         relaxed,
         total: found.total,
         confirmed_total: found.confirmed_total,
+        reported_total: found.reported_total,
         collapsed: found.collapsed,
         offset: req.offset,
         limit: req.limit,

@@ -18,6 +18,7 @@ use maud::{DOCTYPE, Markup, html};
 use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
 
 mod regions;
+pub mod survey;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/regions/{id}", get(regions::detail))
         .route("/regions/{id}/gaps.csv", get(regions::gaps_csv))
         .route("/regions/{id}/transport.csv", get(regions::transport_csv))
+        .merge(survey::router())
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
 }

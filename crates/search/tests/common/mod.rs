@@ -11,6 +11,8 @@ pub fn resource(source_id: &str, name: String, kind: Kind, municipality: &str, l
         kind,
         care_types: Default::default(),
         care_types_declined: Default::default(),
+        care_types_conditional: Default::default(),
+        care_statements: Default::default(),
         description: String::new(),
         address: None,
         postal_code: None,
