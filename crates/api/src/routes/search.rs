@@ -149,6 +149,10 @@ pub struct CareAnswerView {
 }
 
 impl CareAnswerView {
+    pub fn ja_or_en(&self, en: bool) -> &str {
+        if en { &self.en } else { &self.ja }
+    }
+
     pub fn of(r: &tsunagu_model::Resource, c: CareType) -> CareAnswerView {
         let st = r.care_statements.get(&c);
         let reported = st.map(|s| s.reported_on);

@@ -530,7 +530,7 @@ async fn answers_csv(State(s): State<AppState>, who: Editor, Path(id): Path<Stri
                     r.status.clone(),
                     r.channel.clone(),
                     f.field.clone(),
-                    f.after.to_string(),
+                    f.after.as_str().map_or_else(|| f.after.to_string(), str::to_string),
                     r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
                 ]
                 .map(|c| tsunagu_exchange::csv::neutralise(&c)),

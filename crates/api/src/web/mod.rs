@@ -367,6 +367,20 @@ fn card(lang: Lang, item: &ResultItem) -> Markup {
                     @for l in &v.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } }
                 }
             }
+            @if item.care_answers.iter().any(|a| a.state != "unknown") {
+                ul.answers aria-label=(lang.t("さがしているケアについて", "About the care you asked for")) {
+                    @for a in item.care_answers.iter().filter(|a| a.state != "unknown") {
+                        li {
+                            @match a.state {
+                                "confirmed" => span.badge.kind { (lang.t("確認済み", "Verified")) },
+                                "conditional" => span.badge.unconfirmed { (lang.t("条件つき", "Conditional")) },
+                                _ => span.badge.unconfirmed { (lang.t("事業所の回答・未確認", "Provider's answer")) },
+                            }
+                            (if lang.en { &a.en } else { &a.ja })
+                        }
+                    }
+                }
+            }
             @if let Some(n) = &item.care_notice {
                 p.notice { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (if lang.en { &n.en } else { &n.ja }) }
             } @else if !v.care_status.known {
@@ -461,7 +475,19 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                     @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
                     @else { ul.care { @for l in &view.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } } } }
                 }
-                @if !declined.is_empty() { dt { (lang.t("対応できないケア", "Care it does not accept")) } dd { (declined.join(", ")) } }
+                @if !r.care_types_conditional.is_empty() {
+                    dt { (lang.t("条件つきでできるケア（要相談）", "Care possible under conditions (ask)")) }
+                    dd { ul.care { @for c in r.care_types_conditional.iter() {
+                        li { (if lang.en { c.labels().en } else { c.labels().ja }) @if let Some(n) = r.care_statements.get(&c).and_then(|s| s.note.as_deref()) { "：" (n) } }
+                    } } }
+                }
+                @if !declined.is_empty() { dt { (lang.t("対応できないケア", "Care it does not accept")) } dd { (declined.join(lang.t("、", ", "))) } }
+                @if !r.care_statements.is_empty() {
+                    dt { (lang.t("回答の記録", "Who said so")) }
+                    dd { ul { @for c in r.care_types.union(r.care_types_conditional).iter() {
+                        li { (crate::routes::search::CareAnswerView::of(r, c).ja_or_en(lang.en)) }
+                    } } }
+                }
                 @if !r.departments.is_empty() { dt { (lang.t("診療科目", "Departments")) } dd { (r.departments.join("・")) } }
                 @if !nurse.is_empty() { dt { (lang.t("看護師がいる日", "Nurse on")) } dd { (nurse) @if view.availability_stale { " " span.badge.unconfirmed { (lang.t("情報が古い可能性", "may be out of date")) } } } }
                 @if let Some(a) = r.ages { dt { (lang.t("対象年齢", "Ages")) } dd { (a.min_years) "–" (a.max_years) (lang.t("歳", " years")) } }
