@@ -215,3 +215,91 @@ fn a_parent_on_a_phone_finds_a_suction_daycare_near_matsumoto_and_the_pages_are_
     println!("screenshots in {}", shot.parent().unwrap().display());
     assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
 }
+
+#[test]
+fn a_provider_answers_the_survey_on_a_phone_with_two_taps_per_care_type() {
+    let server = common::start(&[]);
+    let axe = axe_source();
+    let out = Command::new(common::BIN)
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .args(["keys", "create", "--role", "editor", "--name", "ブラウザ試験 調査"])
+        .output()
+        .unwrap();
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let http = reqwest::blocking::Client::new();
+    let c: Value = http
+        .post(format!("{}/v1/surveys", server.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .json(&json!({"name": "ブラウザ試験 調査", "target": {"kinds": ["short_stay"], "regions": ["20-07"]}, "deadline": "2099-01-31"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = c["id"].as_str().unwrap();
+    let inv: Value = http
+        .post(format!("{}/v1/surveys/{id}/invitations", server.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let url = inv["invitations"][0]["form_url"].as_str().unwrap().to_string();
+
+    let d = Driver::start();
+    d.size(375, 900);
+    d.go(&url);
+    let timing = d.js("const n = performance.getEntriesByType('navigation')[0]; \
+         return {ms: n.domComplete - n.startTime, bytes: n.encodedBodySize};");
+    println!(
+        "survey form at 375 px: rendered in {:.0} ms, {} bytes of HTML",
+        timing["ms"].as_f64().unwrap(),
+        timing["bytes"]
+    );
+    let width = d.js("return document.documentElement.scrollWidth;").as_u64().unwrap();
+    assert!(width <= 375, "no horizontal scrolling at 375 px (page is {width} px wide)");
+    let mut problems: Vec<String> = d.serious_violations(&axe).into_iter().map(|v| format!("form: {v}")).collect();
+    d.screenshot("survey-form-375");
+    // Two taps per care type: the answer, then who does it.
+    for care in ["suction_oral_nasal", "gastrostomy", "ventilator"] {
+        let fs = format!("fieldset[id='f-care.{care}']");
+        let e = d.find(&format!("{fs} input[value=can]"));
+        d.post(&format!("/element/{e}/click"), json!({}));
+        let e = d.find(&format!("{fs} input[value=nurse]"));
+        d.post(&format!("/element/{e}/click"), json!({}));
+    }
+    d.click("button[value=submit]");
+    let notices = d.texts("p.notice");
+    assert!(notices.iter().any(|n| n.contains("提出しました")), "{notices:?}");
+    d.screenshot("survey-submitted-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("submitted: {v}")));
+    let q: Value = http
+        .get(format!("{}/v1/surveys/{id}/responses", server.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let care = &q["responses"][0]["answers"]["care"];
+    for c in ["suction_oral_nasal", "gastrostomy", "ventilator"] {
+        assert_eq!(care[c], json!({"answer": "can", "by": ["nurse"]}), "{q}");
+    }
+    // やさしい日本語 and English; the letters print at desk width.
+    d.go(&format!("{url}?lang=easy"));
+    assert!(d.texts("h1").iter().any(|h| h.contains("しらべ")));
+    d.screenshot("survey-form-easy-375");
+    d.size(1280, 1000);
+    d.go(&format!("{url}?lang=en"));
+    assert_eq!(d.js("return document.documentElement.lang;"), "en");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("form en: {v}")));
+    d.screenshot("survey-form-en-1280");
+    // The centre signs in and sees the dashboard with the answer to review.
+    d.go(&format!("{}/login", server.base));
+    d.type_into("#key", &key);
+    d.click("form.search button[type=submit]");
+    d.go(&format!("{}/surveys/{id}", server.base));
+    assert!(d.texts("h2").iter().any(|h| h.contains("確認待ちの回答 (1)")), "{:?}", d.texts("h2"));
+    d.screenshot("survey-dashboard-1280");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("dashboard: {v}")));
+    assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
+}

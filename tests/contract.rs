@@ -272,6 +272,66 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
         let body: Value = res.json().unwrap();
         covered.insert(validate(&spec, "post", "/v1/imports", status, &ct, &body));
     }
+    // The survey: a campaign, its invitations and papers, a provider's answer, review, dashboard.
+    let (op, status, _, bad) = send(&spec, "post", "/v1/surveys", Some(&editor), &[], Some(&json!({"name": ""})));
+    assert_eq!(status, 400, "{bad}");
+    covered.insert(op);
+    let campaign = json!({"name": "契約テスト調査", "target": {"kinds": ["short_stay"], "regions": ["20-07"]}, "deadline": "2099-12-31"});
+    let (op, status, _, c) = send(&spec, "post", "/v1/surveys", Some(&editor), &[], Some(&campaign));
+    assert_eq!(status, 201, "{c}");
+    covered.insert(op);
+    let sid = c["id"].as_str().unwrap().to_string();
+    let (op, status, _, inv) = send(&spec, "post", &format!("/v1/surveys/{sid}/invitations"), Some(&editor), &[], None);
+    assert_eq!(status, 201, "{inv}");
+    covered.insert(op);
+    let first = inv["invitations"][0].clone();
+    let (inv_id, token, code) = (
+        first["id"].as_str().unwrap().to_string(),
+        first["token"].as_str().unwrap().to_string(),
+        first["code"].as_str().unwrap().to_string(),
+    );
+    // The provider answers on the form (a page, not an API operation).
+    let form = reqwest::blocking::get(format!("{}/survey/{token}", server().base)).unwrap().text().unwrap();
+    let at = form.find("name=\"form_key\" value=\"").unwrap() + 23;
+    let res = reqwest::blocking::Client::new()
+        .post(format!("{}/survey/{token}", server().base))
+        .form(&[("care.ventilator", "can"), ("action", "submit"), ("form_key", &form[at..at + 64])])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let second = inv["invitations"][1]["code"].as_str().unwrap().to_string();
+    let third = inv["invitations"][2]["id"].as_str().unwrap().to_string();
+    for (method, path, b) in [
+        ("get", "/v1/surveys".to_string(), None),
+        ("get", format!("/v1/surveys/{sid}"), None),
+        ("get", "/v1/surveys/nope".to_string(), None),
+        ("get", format!("/v1/surveys/{sid}/invitations"), None),
+        ("post", format!("/v1/surveys/{sid}/letters?which=all&lang=easy"), None),
+        ("post", format!("/v1/surveys/{sid}/letters?which=some"), None),
+        ("get", format!("/v1/surveys/{sid}/questionnaires"), None),
+        ("get", format!("/v1/surveys/{sid}/responses"), None),
+        ("get", format!("/v1/surveys/{sid}/responses?status=maybe"), None),
+        ("post", format!("/v1/surveys/{sid}/responses/{inv_id}/review"), Some(json!({"decision": "accept_all"}))),
+        ("post", format!("/v1/surveys/{sid}/responses/{inv_id}/review"), Some(json!({"decision": "accept_all"}))),
+        ("post", format!("/v1/surveys/{sid}/responses/{inv_id}/review"), Some(json!({"decision": "maybe"}))),
+        (
+            "post",
+            format!("/v1/surveys/{sid}/paper"),
+            Some(json!({"code": second, "answers": {"care": {"oxygen": {"answer": "cannot"}}}})),
+        ),
+        ("post", format!("/v1/surveys/{sid}/paper"), Some(json!({"code": "NONE-NONE-NONE", "answers": {}}))),
+        ("get", format!("/v1/surveys/{sid}/dashboard"), None),
+        ("get", format!("/v1/surveys/{sid}/non_responders.csv"), None),
+        ("get", format!("/v1/surveys/{sid}/answers.csv"), None),
+        ("post", format!("/v1/invitations/{third}/revoke"), None),
+        ("post", "/v1/invitations/none/revoke".to_string(), None),
+    ] {
+        let (op, _, _, _) = send(&spec, method, &path, Some(&editor), &[], b.as_ref());
+        covered.insert(op);
+    }
+    let (_, status, _, _) = send(&spec, "get", "/v1/surveys", None, &[], None);
+    assert_eq!(status, 401);
+    let _ = code;
     let documented: BTreeSet<(String, String)> = spec["paths"]
         .as_object()
         .unwrap()

@@ -457,3 +457,54 @@ fn paper_answers_private_fields_and_the_dashboard() {
     assert!([403, 404, 400].contains(&st), "{st} {v}");
     let _ = enc;
 }
+
+#[test]
+fn the_centre_signs_in_and_reviews_on_the_page() {
+    let s = server();
+    let picked: Vec<String> = campaign().invitations[14..16].iter().map(|i| i.0.clone()).collect();
+    let (_, c) = api(
+        s,
+        "POST",
+        "/v1/surveys",
+        editor(),
+        Some(json!({"name": "画面での確認", "target": {"resources": picked}, "deadline": "2099-03-31"})),
+    );
+    let cid = c["id"].as_str().unwrap().to_string();
+    let (_, inv) = api(s, "POST", &format!("/v1/surveys/{cid}/invitations"), editor(), None);
+    let first = &inv["invitations"][0];
+    let (st, _) = post_form(s, first["token"].as_str().unwrap(), &[("care.nebulizer", "can"), ("action", "submit")]);
+    assert_eq!(st, 200);
+    // Without signing in the page sends you to sign in; a wrong key is refused.
+    let res = http().get(format!("{}/surveys/{cid}", s.base)).send().unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let res = http().post(format!("{}/login", s.base)).form(&[("key", "tsu_nope_nope")]).send().unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let res = http().post(format!("{}/login", s.base)).form(&[("key", editor())]).send().unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    let html =
+        http().get(format!("{}/surveys/{cid}", s.base)).header("Cookie", &cookie).send().unwrap().text().unwrap();
+    assert!(html.contains("画面での確認") && html.contains("確認待ちの回答 (1)"), "{html}");
+    // A review posted from another site with the cookie is refused; from the page it is applied.
+    let path = format!("{}/surveys/{cid}/review/{}", s.base, first["id"].as_str().unwrap());
+    let res = http()
+        .post(&path)
+        .header("Cookie", &cookie)
+        .header("Origin", "https://evil.example")
+        .form(&[("decision", "accept_all")])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401, "the cookie does not count cross-site");
+    let host = s.base.trim_start_matches("http://").to_string();
+    let res = http()
+        .post(&path)
+        .header("Cookie", &cookie)
+        .header("Origin", format!("http://{host}"))
+        .form(&[("decision", "accept_all")])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let r = record(s, first["resource_id"].as_str().unwrap());
+    assert!(r["care_types"].as_array().unwrap().contains(&json!("nebulizer")), "{r}");
+}

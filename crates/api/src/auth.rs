@@ -45,6 +45,29 @@ fn presented(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     }
 }
 
+/// The cookie a coordinator's browser carries after signing in on `/login`.
+pub const KEY_COOKIE: &str = "tsunagu_key";
+
+/// The key in the sign-in cookie, for a browser: on any GET, and on other methods only from a
+/// page of this server (its Origin, or Sec-Fetch-Site: same-origin); the cookie is
+/// SameSite=Strict and HttpOnly besides.
+fn from_cookie(parts: &Parts) -> Option<String> {
+    let h = &parts.headers;
+    let cookie =
+        h.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == KEY_COOKIE).then(|| v.trim().to_string())
+        })?;
+    let safe = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let same_origin = h
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| o.split_once("://").is_some_and(|(_, rest)| rest == host))
+        || h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin");
+    (safe || same_origin).then_some(cookie)
+}
+
 /// Whoever is asking: `Some(key)` with a valid key, `None` without one.
 pub struct Caller(pub Option<ApiKey>);
 
@@ -52,7 +75,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let Some(text) = presented(&parts.headers)? else { return Ok(Caller(None)) };
+        let Some(text) = presented(&parts.headers)?.or_else(|| from_cookie(parts)) else { return Ok(Caller(None)) };
         match keys::check(s.directory.store.as_ref(), &text).await {
             Ok(key) => Ok(Caller(Some(key))),
             Err(KeyError::Store(e)) => Err(e.into()),

@@ -17,6 +17,7 @@ use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
 
+mod coordinator;
 mod regions;
 pub mod survey;
 
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/regions/{id}/gaps.csv", get(regions::gaps_csv))
         .route("/regions/{id}/transport.csv", get(regions::transport_csv))
         .merge(survey::router())
+        .merge(coordinator::router())
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
 }

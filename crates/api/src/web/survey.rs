@@ -91,7 +91,7 @@ fn shell(lang: FormLang, title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { (title) " — つなぐ tsunagu" }
                 link rel="stylesheet" href="/assets/site.css";
             }
