@@ -508,3 +508,58 @@ fn the_centre_signs_in_and_reviews_on_the_page() {
     let r = record(s, first["resource_id"].as_str().unwrap());
     assert!(r["care_types"].as_array().unwrap().contains(&json!("nebulizer")), "{r}");
 }
+
+#[test]
+fn in_publish_mode_an_answer_shows_at_once_as_the_providers_and_ranks_between_confirmed_and_unknown() {
+    let s = server();
+    let picked: Vec<String> = campaign().invitations[16..18].iter().map(|i| i.0.clone()).collect();
+    let (st, c) = api(
+        s,
+        "POST",
+        "/v1/surveys",
+        editor(),
+        Some(
+            json!({"name": "公開モード調査", "target": {"resources": picked}, "deadline": "2099-03-31", "mode": "publish"}),
+        ),
+    );
+    assert_eq!(st, 201, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    let (_, inv) = api(s, "POST", &format!("/v1/surveys/{cid}/invitations"), editor(), None);
+    let first = inv["invitations"][0].clone();
+    let rid = first["resource_id"].as_str().unwrap().to_string();
+    let (st, html) = post_form(
+        s,
+        first["token"].as_str().unwrap(),
+        &[("care.dialysis", "can"), ("by.dialysis", "nurse"), ("action", "submit")],
+    );
+    assert_eq!(st, 200);
+    assert!(html.contains("未確認"), "the provider is told how it shows");
+    let r = s.get("/v1/search?care_types=dialysis&region=20-07&include_sample=false&limit=100");
+    let rs = results(&r);
+    let mine = rs.iter().find(|x| x["id"] == rid.as_str()).expect("shown at once");
+    assert_eq!(mine["care_answers"][0]["state"], "provider_reported", "{mine}");
+    assert!(mine["care_answers"][0]["ja"].as_str().unwrap().contains("事業所の回答"));
+    assert_eq!(mine["reported_care_types"], json!(["dialysis"]));
+    // It comes after every confirmed match and before every unknown one.
+    let tiers: Vec<u8> = rs
+        .iter()
+        .map(|x| match x["care_answers"][0]["state"].as_str().unwrap() {
+            "confirmed" => 0,
+            "provider_reported" | "conditional" => 1,
+            _ => 2,
+        })
+        .collect();
+    assert!(tiers.windows(2).all(|w| w[0] <= w[1]), "{tiers:?}");
+    // The centre's review then verifies it.
+    let (st, _) = api(
+        s,
+        "POST",
+        &format!("/v1/surveys/{cid}/responses/{}/review", first["id"].as_str().unwrap()),
+        editor(),
+        Some(json!({"decision": "accept_all"})),
+    );
+    assert_eq!(st, 200);
+    let r = s.get("/v1/search?care_types=dialysis&region=20-07&include_sample=false&limit=100");
+    let mine = results(&r).iter().find(|x| x["id"] == rid.as_str()).cloned().unwrap();
+    assert_eq!(mine["care_answers"][0]["state"], "confirmed", "{mine}");
+}

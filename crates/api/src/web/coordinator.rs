@@ -125,7 +125,10 @@ async fn dashboard(
     let d = match sv::dashboard(s.directory.store.as_ref(), s.gazetteer, &c, Some(&key)).await {
         Ok(d) => d,
         Err(_) => {
-            return html_response(StatusCode::SERVICE_UNAVAILABLE, page(lang, "503", "/surveys", html! { p { "503" } }));
+            return html_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                page(lang, "503", "/surveys", html! { p { "503" } }),
+            );
         }
     };
     let who = Editor(key);

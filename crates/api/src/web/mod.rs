@@ -374,7 +374,7 @@ fn card(lang: Lang, item: &ResultItem) -> Markup {
                     @for a in item.care_answers.iter().filter(|a| a.state != "unknown") {
                         li {
                             @match a.state {
-                                "confirmed" => span.badge.kind { (lang.t("確認済み", "Verified")) },
+                                "confirmed" => span.badge.confirmed { (lang.t("確認済み", "Verified")) },
                                 "conditional" => span.badge.unconfirmed { (lang.t("条件つき", "Conditional")) },
                                 _ => span.badge.unconfirmed { (lang.t("事業所の回答・未確認", "Provider's answer")) },
                             }
