@@ -108,14 +108,20 @@ fn sigterm_stops_the_server_gracefully() {
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
     assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
     let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
-    let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E5%90%B8%E5%BC%95")).unwrap();
+    let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E5%90%B8%E5%BC%95&near=390-0811")).unwrap();
     assert_eq!(ok.status().as_u16(), 200, "answers searches right after start");
+    let request_id = ok.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap().to_string();
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit status {:?}", out.status);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    // The request is logged by id, method and path; the family's words and place are not.
+    assert!(log.contains(&request_id) && log.contains("/v1/search"), "{log}");
+    for private in ["%E5%90%B8", "吸引", "390-0811", "q="] {
+        assert!(!log.contains(private), "{private} in the log: {log}");
+    }
 }
 
 fn cp932(text: &str) -> Vec<u8> {

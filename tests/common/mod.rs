@@ -124,7 +124,11 @@ pub fn in_process() -> InProcess {
         let (d, _) = tsunagu_api::Directory::open(Arc::new(store), &dir.path().join("index")).await.expect("directory");
         Arc::new(d)
     });
-    let state = tsunagu_api::AppState::new(directory.clone(), tsunagu_api::ApiConfig::default());
+    let state = tsunagu_api::AppState::new(
+        directory.clone(),
+        tsunagu_places::Places::bundled(),
+        tsunagu_api::ApiConfig::default(),
+    );
     InProcess { router: tsunagu_api::router(state), directory, runtime, _dir: dir }
 }
 

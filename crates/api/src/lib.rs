@@ -28,8 +28,9 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tsunagu_places::Gazetteer;
+use tower_http::trace::TraceLayer;
+use tsunagu_directory::Planner;
+use tsunagu_places::{Gazetteer, Places};
 
 use problem::Problem;
 pub use tsunagu_directory::{self as directory, Directory};
@@ -83,6 +84,8 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub directory: Arc<Directory>,
     pub gazetteer: &'static Gazetteer,
+    /// Plans searches (understanding, places, regions) for the API and the page alike.
+    pub planner: Planner,
     pub config: Arc<ApiConfig>,
     /// Rate limits of public reports.
     pub report_limits: Arc<routes::reports::ReportLimits>,
@@ -91,11 +94,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(directory: Arc<Directory>, config: ApiConfig) -> AppState {
+    pub fn new(directory: Arc<Directory>, places: Places, config: ApiConfig) -> AppState {
         let report_limits = Arc::new(routes::reports::ReportLimits::new(config.reports_per_client));
         AppState {
             directory,
-            gazetteer: Gazetteer::bundled(),
+            gazetteer: places.gazetteer,
+            planner: Planner::new(places),
             config: Arc::new(config),
             report_limits,
             token_limits: Arc::default(),
@@ -142,11 +146,14 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal("the server failed on this request").into_response()
         }))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        // Logs name the method, the path and the request id, never the query string: a
+        // family's care needs and place travel in it.
+        .layer(TraceLayer::new_for_http().make_span_with(|_: &Request| tracing::Span::none()).on_response(
+            |res: &Response, latency: Duration, _: &tracing::Span| {
+                tracing::info!(status = res.status().as_u16(), ms = latency.as_millis() as u64, "served");
+            },
+        ))
+        .layer(middleware::from_fn(problem::with_request_id))
 }
 
 async fn not_found(req: Request) -> Problem {

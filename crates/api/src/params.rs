@@ -71,6 +71,17 @@ impl Params {
         Ok(p)
     }
 
+    /// Parameters already decoded (a page's form fields), keeping only `allowed` names.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>, allowed: &[&str]) -> Params {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            if allowed.contains(&k.as_str()) {
+                p.values.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+        p
+    }
+
     /// The single value of a parameter (an error is recorded when it is given twice).
     pub fn one(&mut self, name: &str) -> Option<String> {
         let vs = self.values.get(name)?;

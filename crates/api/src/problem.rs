@@ -45,6 +45,41 @@ pub struct Problem {
     /// Close matches for something not found (e.g. a place name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<String>,
+    /// For a failure on the server's side: the request's id, under which the cause is logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Box<str>>,
+}
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served (set by [`with_request_id`]), if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// A request id: the client's `X-Request-Id` when it is short and plain, else a new one.
+fn request_id_of(req: &axum::extract::Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_string)
+}
+
+/// Middleware: give every request an id, serve it with that id in scope (so a server-side
+/// problem carries it) and return it as `X-Request-Id`.
+pub async fn with_request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id = request_id_of(&req);
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let mut res = tracing::Instrument::instrument(REQUEST_ID.scope(id.clone(), next.run(req)), span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
 }
 
 impl Problem {
@@ -56,6 +91,7 @@ impl Problem {
             detail: detail.into(),
             invalid: Vec::new(),
             suggestions: Vec::new(),
+            request_id: None,
         }
     }
 
@@ -92,8 +128,20 @@ impl Problem {
         }
     }
 
-    pub fn internal(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error", detail)
+    /// A failure on the server's side. The cause goes to the log under the request's id; the
+    /// client gets that id and nothing of the cause.
+    pub fn internal(cause: impl Into<String>) -> Problem {
+        let id = current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        tracing::error!(request_id = %id, cause = %cause.into(), "internal error");
+        Problem {
+            request_id: Some(id.as_str().into()),
+            ..Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "/problems/internal",
+                "Internal error",
+                format!("the server failed on this request / サーバー側の問題で処理できませんでした (request id {id})"),
+            )
+        }
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Problem {
@@ -104,7 +152,7 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if status.is_server_error() {
+        if status.is_server_error() && self.request_id.is_none() {
             tracing::error!(status = self.status, detail = %self.detail, "request failed");
         }
         let body = serde_json::to_vec(&self).unwrap_or_else(|_| b"{}".to_vec());
@@ -123,8 +171,44 @@ impl From<tsunagu_store::StoreError> for Problem {
     }
 }
 
+impl From<tsunagu_directory::DirectoryError> for Problem {
+    fn from(e: tsunagu_directory::DirectoryError) -> Problem {
+        Problem::internal(format!("directory: {e}"))
+    }
+}
+
 impl From<tsunagu_search::SearchError> for Problem {
     fn from(e: tsunagu_search::SearchError) -> Problem {
         Problem::internal(format!("search: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_internal_problem_carries_the_request_id_and_none_of_the_cause() {
+        let p = REQUEST_ID
+            .scope("req-42".to_string(), async { Problem::internal("store: database is locked at /var/lib/x") })
+            .await;
+        assert_eq!(p.status, 500);
+        assert_eq!(p.request_id.as_deref(), Some("req-42"));
+        assert!(p.detail.contains("req-42"), "{}", p.detail);
+        assert!(!p.detail.contains("locked") && !p.detail.contains("/var/lib"), "{}", p.detail);
+        let body = serde_json::to_value(&p).unwrap();
+        assert_eq!(body["request_id"], "req-42");
+    }
+
+    #[test]
+    fn a_client_request_id_is_kept_only_when_plain() {
+        let req =
+            |v: &str| axum::http::Request::builder().header("x-request-id", v).body(axum::body::Body::empty()).unwrap();
+        assert_eq!(request_id_of(&req("abc-123_X")), "abc-123_X");
+        for bad in ["", "a b", "<script>", &"x".repeat(65)] {
+            let id = request_id_of(&req(bad));
+            assert_ne!(id, bad);
+            assert_eq!(id.len(), 32, "a fresh uuid for {bad:?}");
+        }
     }
 }

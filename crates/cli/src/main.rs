@@ -451,7 +451,7 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
     if config.public_url == format!("http://{addr}") {
         config.public_url = format!("http://{local}");
     }
-    let state = AppState::new(directory.clone(), config);
+    let state = AppState::new(directory.clone(), tsunagu_places::Places::bundled(), config);
     let count = directory.index.len();
     println!(
         "tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)",

@@ -146,7 +146,8 @@ impl Geocoder {
         G.get_or_init(|| Geocoder::new(Gazetteer::bundled()))
     }
 
-    fn municipality_place(&self, code: MunicipalityCode) -> Option<Place> {
+    /// The place of a municipality: its office, at municipality precision.
+    pub fn municipality_place(&self, code: MunicipalityCode) -> Option<Place> {
         let m = self.g.municipality(code)?;
         Some(Place {
             precision: Precision::Municipality,

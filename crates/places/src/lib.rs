@@ -19,6 +19,27 @@ pub mod service;
 pub use boundaries::{Boundaries, Located, Method};
 pub use geocode::{GeocodeError, Geocoded, Geocoder, Place, Precision};
 
+/// The place services one server uses, made once at start-up and passed to whoever needs them.
+#[derive(Clone, Copy)]
+pub struct Places {
+    pub gazetteer: &'static Gazetteer,
+    pub geocoder: &'static Geocoder,
+    pub boundaries: &'static Boundaries,
+}
+
+impl Places {
+    /// The places bundled in the binary.
+    pub fn bundled() -> Places {
+        Places { gazetteer: Gazetteer::bundled(), geocoder: Geocoder::bundled(), boundaries: Boundaries::bundled() }
+    }
+}
+
+impl std::fmt::Debug for Places {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Places").field("municipalities", &self.gazetteer.municipalities().len()).finish()
+    }
+}
+
 /// How a municipality is organised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +111,23 @@ impl Gazetteer {
     pub fn bundled() -> &'static Gazetteer {
         static G: OnceLock<Gazetteer> = OnceLock::new();
         G.get_or_init(|| load::bundled().expect("bundled place data is valid (checked by tests)"))
+    }
+
+    /// The prefectures the data covers, by code: (code, name), e.g. (20, 長野県).
+    pub fn prefectures(&self) -> Vec<(u8, &str)> {
+        let mut out: Vec<(u8, &str)> = Vec::new();
+        for m in &self.municipalities {
+            if !out.iter().any(|(c, _)| *c == m.prefecture_code) {
+                out.push((m.prefecture_code, m.prefecture.as_str()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The names of [`Gazetteer::prefectures`], e.g. `["長野県", "埼玉県"]`.
+    pub fn prefecture_names_ja(&self) -> Vec<&str> {
+        self.prefectures().into_iter().map(|(_, n)| n).collect()
     }
 
     pub fn municipalities(&self) -> &[Municipality] {

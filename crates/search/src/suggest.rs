@@ -11,7 +11,7 @@ use tsunagu_places::Gazetteer;
 
 use crate::analysis::normalize;
 use crate::index::SearchIndex;
-use crate::understand::{Concept, Vocabulary, labels};
+use crate::understand::{Concept, ConceptLabel, Vocabulary, labels};
 
 /// One suggestion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +57,8 @@ impl SearchIndex {
         let mut out: Vec<Suggestion> = Vec::new();
         let concept_limit = limit.div_ceil(2).max(1);
         let push_concept = |c: &Concept, text: &str, out: &mut Vec<Suggestion>| {
-            let (kind, code, ja, en) = labels(c, g);
+            let ConceptLabel { kind, code, ja, en } = labels(c, g);
+            let kind = kind.code();
             if out.iter().any(|s| s.kind == kind && s.code == code) {
                 return;
             }

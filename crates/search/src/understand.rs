@@ -247,12 +247,50 @@ impl Vocabulary {
     }
 }
 
+/// What sort of thing a recognised phrase names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConceptKind {
+    CareType,
+    Kind,
+    Transport,
+    /// A municipality, 圏域, address or postal code.
+    Place,
+    Prefecture,
+    NearMe,
+    /// Words that carry no condition (「できる」, "near").
+    Filler,
+}
+
+impl ConceptKind {
+    /// The name used in JSON (`care_type`, `kind`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            ConceptKind::CareType => "care_type",
+            ConceptKind::Kind => "kind",
+            ConceptKind::Transport => "transport",
+            ConceptKind::Place => "place",
+            ConceptKind::Prefecture => "prefecture",
+            ConceptKind::NearMe => "near_me",
+            ConceptKind::Filler => "filler",
+        }
+    }
+}
+
+/// How a concept is shown: its sort, its code and its names.
+pub(crate) struct ConceptLabel {
+    pub kind: ConceptKind,
+    /// Vocabulary code, municipality code, region id or prefecture code; empty for near_me.
+    pub code: String,
+    pub ja: String,
+    pub en: String,
+}
+
 /// One recognised phrase.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recognized {
-    /// `care_type`, `kind`, `place`, `near_me`
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: ConceptKind,
     /// Vocabulary code (care type, kind), municipality code or region id; empty for near_me.
     pub code: String,
     pub ja: String,
@@ -284,25 +322,27 @@ pub struct Interpretation {
     pub remaining_text: String,
 }
 
-pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> (&'static str, String, String, String) {
+pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
+    let label = |kind, code: String, ja: &str, en: &str| ConceptLabel { kind, code, ja: ja.into(), en: en.into() };
     match c {
-        Concept::Care(t) => ("care_type", t.code().into(), t.labels().ja.into(), t.labels().en.into()),
-        Concept::Kind(k) => ("kind", k.code().into(), k.labels().ja.into(), k.labels().en.into()),
-        Concept::Transport(f) => ("transport", f.code().into(), f.labels().ja.into(), f.labels().en.into()),
+        Concept::Care(t) => label(ConceptKind::CareType, t.code().into(), t.labels().ja, t.labels().en),
+        Concept::Kind(k) => label(ConceptKind::Kind, k.code().into(), k.labels().ja, k.labels().en),
+        Concept::Transport(f) => label(ConceptKind::Transport, f.code().into(), f.labels().ja, f.labels().en),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
-            ("place", m.to_string(), name.clone(), g.municipality(*m).map(english_name).unwrap_or(name))
+            let en = g.municipality(*m).map(english_name).unwrap_or_else(|| name.clone());
+            label(ConceptKind::Place, m.to_string(), &name, &en)
         }
         Concept::Region(id) => {
             let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
-            ("place", id.clone(), name.clone(), name)
+            label(ConceptKind::Place, id.clone(), &name, &name)
         }
         Concept::Prefecture(p) => {
             let (ja, en) = if *p == 20 { ("長野県", "Nagano") } else { ("埼玉県", "Saitama") };
-            ("prefecture", format!("{p:02}"), ja.into(), en.into())
+            label(ConceptKind::Prefecture, format!("{p:02}"), ja, en)
         }
-        Concept::NearMe => ("near_me", String::new(), "現在地の近く".into(), "Near me".into()),
-        Concept::Filler => ("filler", String::new(), String::new(), String::new()),
+        Concept::NearMe => label(ConceptKind::NearMe, String::new(), "現在地の近く", "Near me"),
+        Concept::Filler => label(ConceptKind::Filler, String::new(), "", ""),
     }
 }
 
@@ -393,7 +433,7 @@ pub fn understand(text: &str) -> Interpretation {
             }
             _ => return,
         }
-        let (kind, code, ja, en) = labels(c, g);
+        let ConceptLabel { kind, code, ja, en } = labels(c, g);
         let matched = v.written.get(&matched).cloned().unwrap_or(matched);
         it.recognized.push(Recognized { kind, code, ja, en, matched, corrected_from });
     };
@@ -409,7 +449,7 @@ pub fn understand(text: &str) -> Interpretation {
             && geo.alternatives.iter().all(|a| a.municipality_code == geo.place.municipality_code)
         {
             it.recognized.push(Recognized {
-                kind: "place",
+                kind: ConceptKind::Place,
                 code: geo.place.municipality_code.map(|m| m.to_string()).unwrap_or_default(),
                 ja: geo.place.name.clone(),
                 en: geo.place.name.clone(),

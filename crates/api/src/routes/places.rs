@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tsunagu_directory::SearchIntent;
 use tsunagu_model::LatLon;
 use tsunagu_places::{Boundaries, Gazetteer, GeocodeError, Geocoder, Municipality, Region};
-use tsunagu_search::SearchRequest;
 
 use crate::AppState;
 use crate::params::Params;
@@ -120,17 +120,18 @@ async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejectio
         p.suggestions = g.regions().iter().map(|r| format!("{} ({})", r.id, r.name)).collect();
         p
     })?;
-    let codes = g.region_codes(r);
-    let req = SearchRequest {
-        municipalities: Some(codes.clone()),
+    let intent = SearchIntent {
+        region: Some(r.id.clone()),
         include_sample: s.config.serve_sample_data,
+        group_sites: false,
+        relax: false,
         limit: 1,
-        ..SearchRequest::default()
+        ..SearchIntent::default()
     };
-    let index = s.directory.index.clone();
-    let found = tokio::task::spawn_blocking(move || index.search(&req))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    let found = match s.directory.find(&s.planner, intent).await {
+        Ok(answer) => answer.found,
+        Err(e) => return Err(crate::routes::search::problem_of(Vec::new(), e)),
+    };
     let facets = found.facets.unwrap_or_default();
     let count_in = |code: tsunagu_model::MunicipalityCode| -> usize {
         let all = g.expand(code);

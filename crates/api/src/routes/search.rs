@@ -1,27 +1,24 @@
 //! `GET /v1/search`: free text, a point with a radius (or nearest first), and filters →
 //! ranked results with distances and facet counts.
 
-use std::collections::BTreeSet;
+//!
+//! The handler only translates: parameters → a [`SearchIntent`] (syntax: types, vocabularies,
+//! ranges), the directory plans and runs it (`tsunagu_directory::plan`), and the answer becomes
+//! a [`SearchResponse`].
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use tsunagu_directory::plan::{FieldIssue, InterpretationView, QueryEcho, Relaxation};
+use tsunagu_directory::{Answer, FindError, PlaceAsked, PlanError, SearchIntent};
 use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
-use tsunagu_places::{Boundaries, GeocodeError, Geocoder, Place, Precision};
-use tsunagu_search::{Covers, Listing, MAX_LIMIT, MAX_OFFSET, Recognized, SearchRequest, Sort, understand};
+use tsunagu_search::{Listing, MAX_LIMIT, MAX_OFFSET, Sort};
 
 use crate::AppState;
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::places::region_param;
 use crate::views::{FacetsView, ResourceView};
-
-/// Radius around a municipality named as the place (near=松本市, or 松本 in the text), km.
-pub const NAMED_PLACE_RADIUS_KM: f64 = 20.0;
-
-/// Longest free-text query, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
 
 pub const PARAMS: &[&str] = &[
     "q",
@@ -51,64 +48,6 @@ pub const PARAMS: &[&str] = &[
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/search", get(search))
-}
-
-/// The request as understood, echoed back so a client can show what was searched.
-#[derive(Debug, Serialize)]
-pub struct QueryEcho {
-    pub q: Option<String>,
-    /// The place `near=` resolved to.
-    pub near: Option<NearEcho>,
-    pub covers: bool,
-    pub transport: Vec<TransportFeature>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub radius_km: Option<f64>,
-    pub kinds: Vec<Kind>,
-    pub care_types: CareSet,
-    pub municipalities: Vec<MunicipalityCode>,
-    pub region: Option<String>,
-    pub has_vacancy: bool,
-    pub nurse_on: Option<Weekday>,
-    pub age: Option<u8>,
-    pub include_sample: bool,
-    pub listing: Listing,
-    pub group_sites: bool,
-}
-
-/// What free text was understood to mean, for chips such as 「たん吸引 × 保育所 × 松本市」.
-#[derive(Debug, Serialize)]
-pub struct InterpretationView {
-    /// Every recognised phrase, in query order; `applied` is false where an explicit parameter
-    /// overrode it.
-    pub recognized: Vec<RecognizedView>,
-    pub near_me: bool,
-    /// Text searched as words after the recognised phrases were taken out.
-    pub remaining_text: String,
-    pub summary_ja: String,
-    pub summary_en: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RecognizedView {
-    #[serde(flatten)]
-    pub recognized: Recognized,
-    pub applied: bool,
-}
-
-/// One relaxation applied because the search found nothing.
-#[derive(Debug, Serialize)]
-pub struct Relaxation {
-    /// `widen_radius`, `drop_text` or `neighbouring_regions`
-    pub step: &'static str,
-    pub detail_ja: String,
-    pub detail_en: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct NearEcho {
-    pub text: String,
-    pub place: Place,
 }
 
 #[derive(Debug, Serialize)]
@@ -267,174 +206,60 @@ fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, 
     out
 }
 
-/// What the handler may relax when a search finds nothing.
-struct Relaxable {
-    /// The municipality filter came from a named municipality (near= or the text).
-    named_municipality: Option<MunicipalityCode>,
-    region: Option<&'static tsunagu_places::Region>,
-}
+/// Read the search parameters into an intent, recording every syntax error in `p`: a value
+/// that does not parse is left out of the intent (and reported), so planning can still report
+/// what does not fit together.
+pub fn intent_of(p: &mut Params, serve_sample_data: bool) -> SearchIntent {
+    let mut intent =
+        SearchIntent { q: p.one("q"), interpret: p.bool("interpret").unwrap_or(true), ..SearchIntent::default() };
 
-/// Parse and validate every parameter, collecting all problems; understand `q` unless
-/// `interpret=false`. Explicit parameters override what the text was understood to mean.
-fn parse(
-    s: &AppState,
-    raw: Option<&str>,
-) -> Result<(SearchRequest, QueryEcho, Option<InterpretationView>, Relaxable), Problem> {
-    let g = s.gazetteer;
-    let mut p = Params::parse(raw, PARAMS)?;
-    let mut req = SearchRequest::default();
-
-    let q = p.one("q").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    if let Some(q) = &q
-        && q.chars().count() > MAX_QUERY_CHARS
-    {
-        p.error(InvalidParam::param("q", format!("is longer than {MAX_QUERY_CHARS} characters")));
-    }
-    let interpret = p.bool("interpret").unwrap_or(true);
-    let it = q.as_deref().filter(|_| interpret).map(understand);
-    req.text = match &it {
-        Some(it) => Some(it.remaining_text.clone()).filter(|t| !t.is_empty()),
-        None => q.clone(),
-    };
-
-    let near_text = p.one("near").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let near = match &near_text {
-        Some(t) => Some(resolve_near(t)?),
-        None => None,
-    };
-
+    let near = p.one("near").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let lat: Option<f64> = p.parsed("lat", "is not a number");
     let lon: Option<f64> = p.parsed("lon", "is not a number");
     if near.is_some() && (lat.is_some() || lon.is_some()) {
         p.error(InvalidParam::param("near", "give either near or lat and lon, not both"));
     }
+    intent.place = near.map(PlaceAsked::Named);
     match (lat, lon) {
         (Some(a), Some(o)) => match LatLon::new(a, o) {
-            Ok(pt) => req.point = Some(pt),
+            Ok(pt) => {
+                if intent.place.is_none() {
+                    intent.place = Some(PlaceAsked::Point(pt));
+                }
+            }
             Err(e) => p.error(InvalidParam::param(e.field, e.reason)),
         },
         (Some(_), None) => p.error(InvalidParam::param("lon", "is required with lat")),
         (None, Some(_)) => p.error(InvalidParam::param("lat", "is required with lon")),
         (None, None) => {}
     }
-    // The place: explicit near=, else explicit lat/lon, else one named in the text.
-    let explicit_point = near.is_some() || lat.is_some() || lon.is_some();
-    let text_place = if explicit_point { None } else { it.as_ref().and_then(|i| i.place.clone()) };
-    let place = near.clone().or(text_place.clone());
-    if let Some(pl) = &place {
-        req.point = Some(pl.point);
-    }
-    let radius: Option<f64> = p.parsed("radius_km", "is not a number");
-    if let Some(r) = radius {
+    if let Some(r) = p.parsed::<f64>("radius_km", "is not a number") {
         match RadiusKm::new(r) {
-            Ok(r) => req.radius = Some(r),
+            Ok(r) => intent.radius = Some(r),
             Err(e) => p.error(InvalidParam::param("radius_km", e.reason)),
         }
-        if req.point.is_none() && lat.is_none() && lon.is_none() {
-            p.error(InvalidParam::param("radius_km", "needs a point: give near, or lat and lon"));
+    }
+    if !p.list(&["kinds"]).is_empty() {
+        intent.kinds = Some(list::<Kind>(p, "kinds"));
+    }
+    if !p.list(&["care_types"]).is_empty() {
+        intent.care_types = Some(list::<CareType>(p, "care_types").into_iter().collect());
+    }
+    if !p.list(&["transport"]).is_empty() {
+        intent.transport = Some(list::<TransportFeature>(p, "transport"));
+    }
+    for (_, v) in p.list(&["municipalities"]) {
+        match v.parse::<MunicipalityCode>() {
+            Ok(c) => intent.municipalities.push(c),
+            Err(e) => p.error(InvalidParam::param("municipalities", e.reason)),
         }
     }
-
-    let kinds = list::<Kind>(&mut p, "kinds");
-    let care: CareSet = list::<CareType>(&mut p, "care_types").into_iter().collect();
-    let explicit_kinds = !p.list(&["kinds"]).is_empty();
-    let explicit_care = !p.list(&["care_types"]).is_empty();
-    req.kinds = if explicit_kinds { kinds } else { it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default() };
-    req.care_types = if explicit_care {
-        care
-    } else {
-        it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default()
-    };
-
-    let covers = p.bool("covers").unwrap_or(false);
-    let mut munis: Option<BTreeSet<MunicipalityCode>> = None;
-    let mut echo_munis = Vec::new();
-    let codes = p.list(&["municipalities"]);
-    if !codes.is_empty() {
-        let mut set = BTreeSet::new();
-        for (_, v) in codes {
-            match v.parse::<MunicipalityCode>() {
-                Ok(c) if g.municipality(c).is_some() => {
-                    echo_munis.push(c);
-                    set.extend(g.expand(c));
-                }
-                Ok(c) => p.error(InvalidParam::param(
-                    "municipalities",
-                    format!("{c} is not a municipality tsunagu has data for (長野県・埼玉県)"),
-                )),
-                Err(e) => p.error(InvalidParam::param("municipalities", e.reason)),
-            }
-        }
-        munis = Some(set);
-    }
-    let mut region = region_param(g, &mut p);
-    let mut named_municipality = None;
-    if let Some(pl) = &place {
-        match pl.precision {
-            // A 圏域 given as the place means "in this region", measured from its middle.
-            Precision::Region => {
-                if covers {
-                    p.error(InvalidParam::param(
-                        "covers",
-                        "needs an address, postal code or municipality as near, not a region",
-                    ));
-                }
-                if region.is_none() {
-                    region = pl.region_id.as_deref().and_then(|id| g.region(id));
-                }
-            }
-            // A municipality named as the place means "in or near it": within 20 km of its office
-            // unless a radius was given (widened when nothing is there); a family near a border
-            // is served from the next town too. "Who comes to me" keeps its own rule.
-            Precision::Municipality if !covers && munis.is_none() && req.radius.is_none() => {
-                named_municipality = pl.municipality_code;
-                req.radius = RadiusKm::new(NAMED_PLACE_RADIUS_KM).ok();
-            }
-            _ => {}
-        }
-    }
-    if munis.is_none()
-        && region.is_none()
-        && let Some(pref) = it.as_ref().and_then(|i| i.prefecture)
-    {
-        munis = Some(g.municipalities().iter().filter(|m| m.prefecture_code == pref).map(|m| m.code).collect());
-    }
-    if let Some(r) = region {
-        let in_region: BTreeSet<_> = g.region_codes(r).into_iter().collect();
-        munis = Some(match munis {
-            Some(m) => m.intersection(&in_region).copied().collect(),
-            None => in_region,
-        });
-    }
-    req.municipalities = munis.map(|m| m.into_iter().collect());
-
-    if covers {
-        match req.point {
-            Some(point) => {
-                let municipality = match &place {
-                    Some(pl) => pl.municipality_code,
-                    None => Boundaries::bundled().locate(point).map(|l| l.municipality),
-                };
-                req.covers = Some(Covers { point, municipality });
-            }
-            None => p.error(InvalidParam::param("covers", "needs a place: give near, or lat and lon")),
-        }
-    }
-    req.transport = list::<TransportFeature>(&mut p, "transport");
-    let explicit_transport = !p.list(&["transport"]).is_empty();
-    // Features named in the text narrow a search for transport (and only that).
-    if !explicit_transport
-        && let Some(i) = &it
-        && !i.transport.is_empty()
-        && req.kinds == [Kind::Transport]
-    {
-        req.transport = i.transport.clone();
-    }
-
-    req.has_vacancy = p.bool("has_vacancy").unwrap_or(false);
+    intent.region = p.one("region");
+    intent.covers = p.bool("covers").unwrap_or(false);
+    intent.has_vacancy = p.bool("has_vacancy").unwrap_or(false);
     if let Some(d) = p.one("nurse_on") {
         match d.parse::<Weekday>() {
-            Ok(d) => req.nurse_on = Some(d),
+            Ok(d) => intent.nurse_on = Some(d),
             Err(e) => p.error(
                 InvalidParam::param("nurse_on", format!("unknown weekday `{}`", e.given))
                     .with_allowed(e.allowed.iter().copied()),
@@ -445,13 +270,12 @@ fn parse(
         if age > 40 {
             p.error(InvalidParam::param("age", "must be at most 40"));
         }
-        req.age = Some(age);
+        intent.age = Some(age);
     }
-    let include_sample = p.bool("include_sample").unwrap_or(true);
-    req.include_sample = include_sample && s.config.serve_sample_data;
-    req.include_unconfirmed = p.bool("include_unconfirmed").unwrap_or(true);
+    intent.include_sample = p.bool("include_sample").unwrap_or(true) && serve_sample_data;
+    intent.include_unconfirmed = p.bool("include_unconfirmed").unwrap_or(true);
     if let Some(l) = p.one("listing") {
-        req.listing = match l.trim() {
+        intent.listing = match l.trim() {
             "listed" => Listing::Listed,
             "all" => Listing::All,
             "delisted" => Listing::Delisted,
@@ -467,9 +291,9 @@ fn parse(
             }
         };
     }
-    let group_sites = p.bool("group_sites").unwrap_or(true);
+    intent.group_sites = p.bool("group_sites").unwrap_or(true);
     if let Some(sort) = p.one("sort") {
-        req.sort = match sort.trim() {
+        intent.sort = match sort.trim() {
             "relevance" => Some(Sort::Relevance),
             "distance" => Some(Sort::Distance),
             "name" => Some(Sort::Name),
@@ -484,15 +308,12 @@ fn parse(
                 None
             }
         };
-        if req.sort == Some(Sort::Distance) && req.point.is_none() && lat.is_none() {
-            p.error(InvalidParam::param("sort", "sorting by distance needs a point: give near, or lat and lon"));
-        }
     }
     if let Some(limit) = p.parsed::<usize>("limit", &format!("is not a whole number from 1 to {MAX_LIMIT}")) {
         if !(1..=MAX_LIMIT).contains(&limit) {
             p.error(InvalidParam::param("limit", format!("must be from 1 to {MAX_LIMIT}")));
         }
-        req.limit = limit;
+        intent.limit = limit.clamp(1, MAX_LIMIT);
     }
     if let Some(offset) = p.parsed::<usize>("offset", &format!("is not a whole number from 0 to {MAX_OFFSET}")) {
         if offset > MAX_OFFSET {
@@ -501,231 +322,85 @@ fn parse(
                 format!("must be at most {MAX_OFFSET}; narrow the search instead of paging further"),
             ));
         }
-        req.offset = offset;
+        intent.offset = offset.min(MAX_OFFSET);
     }
-    req.facets = p.bool("facets").unwrap_or(true);
-    // One card per site, unless the family asked for one kind of service.
-    req.collapse_sites = group_sites && req.kinds.len() != 1;
-    p.finish()?;
-
-    let interpretation = it.map(|it| {
-        let recognized: Vec<RecognizedView> = it
-            .recognized
-            .into_iter()
-            .map(|r| {
-                let applied = match r.kind {
-                    "care_type" => !explicit_care,
-                    "kind" => !explicit_kinds,
-                    "place" => !explicit_point,
-                    "transport" => !explicit_transport && req.kinds == [Kind::Transport],
-                    _ => true,
-                };
-                RecognizedView { recognized: r, applied }
-            })
-            .collect();
-        let chips: Vec<&RecognizedView> =
-            recognized.iter().filter(|r| r.applied && r.recognized.kind != "near_me").collect();
-        let mut ja: Vec<String> = chips.iter().map(|r| r.recognized.ja.clone()).collect();
-        let mut en: Vec<String> = chips.iter().map(|r| r.recognized.en.clone()).collect();
-        if !it.remaining_text.is_empty() {
-            ja.push(format!("「{}」", it.remaining_text));
-            en.push(format!("\"{}\"", it.remaining_text));
-        }
-        InterpretationView {
-            summary_ja: if ja.is_empty() {
-                String::new()
-            } else {
-                format!("{} で検索しました", ja.join(" × "))
-            },
-            summary_en: if en.is_empty() { String::new() } else { format!("Searched for {}", en.join(" × ")) },
-            recognized,
-            near_me: it.near_me,
-            remaining_text: it.remaining_text,
-        }
-    });
-    let echo = QueryEcho {
-        q,
-        near: near_text.zip(near).map(|(text, place)| NearEcho { text, place }),
-        covers,
-        transport: req.transport.clone(),
-        lat: req.point.map(|p| p.lat()),
-        lon: req.point.map(|p| p.lon()),
-        radius_km: req.radius.map(|r| r.km()),
-        kinds: req.kinds.clone(),
-        care_types: req.care_types,
-        municipalities: echo_munis,
-        region: region.map(|r| r.id.clone()),
-        has_vacancy: req.has_vacancy,
-        nurse_on: req.nurse_on,
-        age: req.age,
-        include_sample: req.include_sample,
-        listing: req.listing,
-        group_sites: req.collapse_sites,
-    };
-    Ok((req, echo, interpretation, Relaxable { named_municipality, region }))
+    intent.facets = p.bool("facets").unwrap_or(true);
+    intent
 }
 
-/// The next looser request, in the documented order: widen the radius (or turn a named
-/// municipality into 15 km, then 30 km around it) → drop the words → add neighbouring 圏域.
-fn relax(g: &'static tsunagu_places::Gazetteer, req: &mut SearchRequest, ctx: &mut Relaxable) -> Option<Relaxation> {
-    if let Some(r) = req.radius
-        && r.km() < 120.0
-    {
-        let wider = RadiusKm::new((r.km() * 2.0).min(RadiusKm::MAX)).ok()?;
-        req.radius = Some(wider);
-        let around = ctx.named_municipality.and_then(|c| g.municipality(c)).map(|m| m.name.clone());
-        return Some(Relaxation {
-            step: "widen_radius",
-            detail_ja: match &around {
-                Some(name) => {
-                    format!("{name}から {} km 以内に広げました（{} km 以内にはありません）", wider.km(), r.km())
-                }
-                None => format!("範囲を {} km から {} km に広げました", r.km(), wider.km()),
-            },
-            detail_en: match &around {
-                Some(name) => format!("widened to {} km around {name} (nothing within {} km)", wider.km(), r.km()),
-                None => format!("widened the radius from {} km to {} km", r.km(), wider.km()),
-            },
-        });
-    }
-    // Dropping the words only makes sense when something else still says what is wanted;
-    // otherwise it would return the whole directory.
-    let other_conditions = !req.kinds.is_empty()
-        || !req.care_types.is_empty()
-        || req.point.is_some()
-        || req.municipalities.is_some()
-        || req.covers.is_some();
-    if other_conditions && let Some(text) = req.text.take() {
-        return Some(Relaxation {
-            step: "drop_text",
-            detail_ja: format!("「{text}」を条件から外しました"),
-            detail_en: format!("dropped the words \"{text}\""),
-        });
-    }
-    if let Some(region) = ctx.region.take() {
-        let c = g.region_centre(region)?;
-        let mut others: Vec<(f64, &tsunagu_places::Region)> = g
-            .regions()
-            .iter()
-            .filter(|r| r.prefecture_code == region.prefecture_code && r.id != region.id)
-            .filter_map(|r| Some((g.region_centre(r)?.distance_km(c), r)))
-            .collect();
-        others.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let near: Vec<&tsunagu_places::Region> = others.into_iter().take(2).map(|(_, r)| r).collect();
-        let mut codes = g.region_codes(region);
-        for r in &near {
-            codes.extend(g.region_codes(r));
-        }
-        req.municipalities = Some(codes);
-        let names: Vec<String> = near.iter().map(|r| format!("{}圏域", r.name)).collect();
-        return Some(Relaxation {
-            step: "neighbouring_regions",
-            detail_ja: format!("近くの{}も含めました", names.join("・")),
-            detail_en: format!("included the nearby {}", names.join(", ")),
-        });
-    }
-    None
+fn issue(i: FieldIssue) -> InvalidParam {
+    InvalidParam::param(i.field, i.reason).with_allowed(i.allowed)
 }
 
-/// Resolve `near=` to one place: unknown → 404 with suggestions; several places in different
-/// municipalities → 400 listing them. Never a silent guess.
-fn resolve_near(text: &str) -> Result<Place, Problem> {
-    match Geocoder::bundled().geocode(text) {
-        Ok(g) => {
-            let settled = g
-                .alternatives
-                .iter()
-                .all(|a| a.municipality_code == g.place.municipality_code && a.region_id == g.place.region_id);
-            if settled {
-                Ok(g.place)
-            } else {
-                let mut problem = Problem::invalid(vec![InvalidParam::param(
-                    "near",
-                    format!(
-                        "`{}` matches {} places; add the municipality",
-                        tsunagu_model::codes::truncate(text, 40),
-                        g.alternatives.len() + 1
-                    ),
-                )]);
-                problem.suggestions =
-                    std::iter::once(&g.place).chain(&g.alternatives).map(|p| p.name.clone()).take(20).collect();
-                Err(problem)
-            }
-        }
-        Err(GeocodeError::NotFound { suggestions, .. }) => {
-            let mut problem = Problem::unknown_place(text, suggestions);
+/// A search that could not be run, as a problem: the parameters' syntax errors and the plan's
+/// issues together; an unknown place is a 404 of its own.
+pub fn problem_of(syntax: Vec<InvalidParam>, e: FindError) -> Problem {
+    match e {
+        FindError::Plan(PlanError::UnknownPlace { text, suggestions }) => {
+            let mut problem = Problem::unknown_place(&text, suggestions);
             problem.invalid = vec![InvalidParam::param("near", "unknown place")];
-            Err(problem)
+            problem
         }
-        Err(e) => Err(Problem::invalid(vec![InvalidParam::param("near", e.to_string())])),
+        FindError::Plan(PlanError::Invalid { issues, suggestions }) => {
+            let mut problem = Problem::invalid(syntax.into_iter().chain(issues.into_iter().map(issue)).collect());
+            problem.suggestions = suggestions;
+            problem
+        }
+        FindError::Directory(e) => Problem::from(e),
     }
 }
 
 async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, Problem> {
-    execute(&s, raw.as_deref()).await.map(Json)
+    let mut p = Params::parse(raw.as_deref(), PARAMS)?;
+    let intent = intent_of(&mut p, s.config.serve_sample_data);
+    find(&s, p, intent).await.map(Json)
 }
 
-/// Run a search given its query string, as `GET /v1/search` does (the page uses it too).
-pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, Problem> {
-    let (mut req, echo, interpretation, mut ctx) = parse(s, raw)?;
-    let mut relaxed = Vec::new();
-    let found = loop {
-        let index = s.directory.index.clone();
-        let attempt = req.clone();
-        let found = tokio::task::spawn_blocking(move || index.search(&attempt))
-            .await
-            .map_err(|e| Problem::internal(format!("search task: {e}")))??;
-        // Relax only a search that found nothing at all, at most a few steps.
-        if found.total > 0 || req.offset > 0 || relaxed.len() >= 5 {
-            break found;
-        }
-        match relax(s.gazetteer, &mut req, &mut ctx) {
-            Some(step) => relaxed.push(step),
-            None => break found,
-        }
-    };
-    let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
-    let mut resources = s.directory.store.get_many(&ids).await?.into_iter();
-    // The other services at each result's site, read in one go.
-    let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
-    mate_ids.sort();
-    mate_ids.dedup();
-    let mates: std::collections::HashMap<_, _> =
-        s.directory.store.get_many(&mate_ids).await?.into_iter().map(|r| (r.id, r)).collect();
-    let mut results = Vec::with_capacity(found.hits.len());
-    // get_many keeps the order asked and leaves out records deleted since the index saw them.
-    let mut next = resources.next();
-    for hit in &found.hits {
-        if let Some(r) = next.take_if(|r| r.id == hit.id) {
-            let care_answers = req.care_types.iter().map(|c| CareAnswerView::of(&r, c)).collect();
-            results.push(ResultItem {
-                conditional_care_types: hit.conditional_care_types,
-                reported_care_types: hit.reported_care_types,
-                care_answers,
-                resource: ResourceView::of(s.gazetteer, r, &s.config),
-                distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
-                score: hit.score,
-                matched_care_types: hit.matched_care_types,
-                unconfirmed_care_types: hit.unconfirmed_care_types,
-                care_notice: CareNotice::of(hit.unconfirmed_care_types),
-                site_services: hit
-                    .site_mates
-                    .iter()
-                    .filter_map(|id| mates.get(id))
-                    .filter(|m| s.config.serves(m))
-                    .map(|m| SiteService {
-                        id: m.id,
-                        name: m.name.clone(),
-                        kind: m.kind,
-                        kind_label: m.kind.labels().into(),
-                    })
-                    .collect(),
-            });
-            next = resources.next();
-        }
+/// Plan and run an intent read from `p`; `p`'s syntax errors, if any, are reported with the
+/// plan's (the page uses this too).
+pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<SearchResponse, Problem> {
+    let answer = s.directory.find(&s.planner, intent).await;
+    if !p.errors.is_empty() {
+        return Err(match answer {
+            Err(e) => problem_of(p.errors, e),
+            Ok(_) => Problem::invalid(p.errors),
+        });
     }
+    let answer = answer.map_err(|e| problem_of(Vec::new(), e))?;
+    Ok(response(s, answer))
+}
+
+/// The answer as the API shows it.
+fn response(s: &AppState, answer: Answer) -> SearchResponse {
+    let Answer { request: req, echo, interpretation, relaxed, found, records, site_mates } = answer;
+    let results = records
+        .into_iter()
+        .map(|(hit, r)| ResultItem {
+            conditional_care_types: hit.conditional_care_types,
+            reported_care_types: hit.reported_care_types,
+            care_answers: req.care_types.iter().map(|c| CareAnswerView::of(&r, c)).collect(),
+            site_services: hit
+                .site_mates
+                .iter()
+                .filter_map(|id| site_mates.get(id))
+                .filter(|m| s.config.serves(m))
+                .map(|m| SiteService {
+                    id: m.id,
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    kind_label: m.kind.labels().into(),
+                })
+                .collect(),
+            resource: ResourceView::of(s.gazetteer, r, &s.config),
+            distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
+            score: hit.score,
+            matched_care_types: hit.matched_care_types,
+            unconfirmed_care_types: hit.unconfirmed_care_types,
+            care_notice: CareNotice::of(hit.unconfirmed_care_types),
+        })
+        .collect();
     let end = req.offset + req.limit;
-    Ok(SearchResponse {
+    SearchResponse {
         query: echo,
         interpretation,
         relaxed,
@@ -739,5 +414,5 @@ pub async fn execute(s: &AppState, raw: Option<&str>) -> Result<SearchResponse, 
         sort: found.sort,
         results,
         facets: found.facets.as_ref().map(|f| FacetsView::of(s.gazetteer, f)),
-    })
+    }
 }

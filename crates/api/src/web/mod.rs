@@ -22,8 +22,9 @@ mod regions;
 pub mod survey;
 
 use crate::AppState;
+use crate::params::Params;
 use crate::problem::Problem;
-use crate::routes::search::{self, ResultItem, SearchResponse, execute};
+use crate::routes::search::{self, ResultItem, SearchResponse};
 use crate::views::{Freshness, Provenance};
 
 const CSS: &str = include_str!("site.css");
@@ -161,11 +162,13 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let lang = lang_of(&p);
     let here = format!("/?{}", encode(&p));
     // The search's own parameters, except facets (the page shows none).
-    let asked: Vec<(String, String)> =
-        p.iter().filter(|(k, _)| k != "facets" && search::PARAMS.contains(&k.as_str())).cloned().collect();
+    let asked: Vec<&(String, String)> =
+        p.iter().filter(|(k, _)| k != "facets" && search::PARAMS.contains(&k.as_str())).collect();
     let searching = !asked.iter().all(|(k, _)| matches!(k.as_str(), "sort" | "offset" | "limit"));
     let (status, outcome) = if searching {
-        match execute(&s, Some(&encode(&asked))).await {
+        let mut params = Params::from_pairs(asked, search::PARAMS);
+        let intent = search::intent_of(&mut params, s.config.serve_sample_data);
+        match search::find(&s, params, intent).await {
             Ok(r) => (StatusCode::OK, Ok(r)),
             Err(problem) => {
                 (StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST), Err(problem_text(&problem)))
@@ -560,7 +563,9 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         };
         return html_response(StatusCode::OK, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
     }
-    let found = match execute(&s, Some(&encode(&asked))).await {
+    let mut params = Params::from_pairs(&asked, search::PARAMS);
+    let intent = search::intent_of(&mut params, s.config.serve_sample_data);
+    let found = match search::find(&s, params, intent).await {
         Ok(r) => r,
         Err(problem) => {
             let body = html! { p.error role="alert" { (problem_text(&problem)) } };

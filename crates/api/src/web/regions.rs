@@ -11,12 +11,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
+use tsunagu_directory::{PlaceAsked, SearchIntent};
 use tsunagu_model::{CareType, Kind, MunicipalityCode, Resource};
 use tsunagu_places::{Boundaries, Gazetteer, Region};
-use tsunagu_search::{Covers, SearchRequest};
 
 use super::{Lang, encode, html_response, lang_of, page, pairs, value};
 use crate::AppState;
+use crate::problem::Problem;
 
 /// Colours for kinds on the map (cycled), chosen to stay apart for common colour-vision types.
 const PALETTE: [&str; 8] = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442"];
@@ -54,52 +55,38 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
     html_response(StatusCode::OK, page(lang, lang.t("圏域", "Regions"), &format!("/regions?{}", encode(&p)), body))
 }
 
+/// The records a region page's intent finds, every one of them (no paging, no relaxation).
+async fn every(s: &AppState, intent: SearchIntent) -> Result<Vec<Resource>, Problem> {
+    let intent = SearchIntent {
+        include_sample: s.config.serve_sample_data,
+        group_sites: false,
+        facets: false,
+        relax: false,
+        ..intent
+    };
+    let plan = s.planner.plan(intent).map_err(|e| Problem::internal(format!("region page plan: {e:?}")))?;
+    let found = s.directory.run_all(&plan.request).await?;
+    let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
+    Ok(s.directory.store.get_many(&ids).await?)
+}
+
 /// Every live, served resource located in the region.
 async fn resources_in(s: &AppState, codes: &[MunicipalityCode]) -> Result<Vec<Resource>, Response> {
-    let mut ids = Vec::new();
-    let mut offset = 0;
-    loop {
-        let req = SearchRequest {
-            municipalities: Some(codes.to_vec()),
-            include_sample: s.config.serve_sample_data,
-            limit: 100,
-            offset,
-            facets: false,
-            ..SearchRequest::default()
-        };
-        let index = s.directory.index.clone();
-        let found = tokio::task::spawn_blocking(move || index.search(&req))
-            .await
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
-        ids.extend(found.hits.iter().map(|h| h.id));
-        offset += 100;
-        if offset >= found.total || offset > tsunagu_search::MAX_OFFSET {
-            break;
-        }
-    }
-    s.directory
-        .store
-        .get_many(&ids)
+    every(s, SearchIntent { municipalities: codes.to_vec(), ..SearchIntent::default() })
         .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+        .map_err(|p| (StatusCode::INTERNAL_SERVER_ERROR, p.detail).into_response())
 }
 
 /// Transport services whose service area covers a municipality's office.
 async fn transport_covering(s: &AppState, code: MunicipalityCode) -> Vec<Resource> {
-    let Some(m) = s.gazetteer.municipality(code) else { return Vec::new() };
-    let req = SearchRequest {
-        covers: Some(Covers { point: m.point, municipality: Some(code) }),
-        kinds: vec![Kind::Transport],
-        include_sample: s.config.serve_sample_data,
-        limit: 100,
-        facets: false,
-        ..SearchRequest::default()
+    let Some(place) = s.planner.places().geocoder.municipality_place(code) else { return Vec::new() };
+    let intent = SearchIntent {
+        place: Some(PlaceAsked::Resolved(place)),
+        covers: true,
+        kinds: Some(vec![Kind::Transport]),
+        ..SearchIntent::default()
     };
-    let index = s.directory.index.clone();
-    let Ok(Ok(found)) = tokio::task::spawn_blocking(move || index.search(&req)).await else { return Vec::new() };
-    let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
-    s.directory.store.get_many(&ids).await.unwrap_or_default()
+    every(s, intent).await.unwrap_or_default()
 }
 
 /// Members of a region as shown in its tables: wards instead of their designated city.

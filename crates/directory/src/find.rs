@@ -1,0 +1,97 @@
+//! Running a planned search: the engine's answer, loosened step by step when it finds nothing,
+//! and the records it names read from the store in one go.
+
+use std::collections::HashMap;
+
+use tsunagu_model::{Resource, ResourceId};
+use tsunagu_search::{Hit, SearchRequest, SearchResults};
+
+use crate::plan::{InterpretationView, Plan, PlanError, Planner, QueryEcho, Relaxation, SearchIntent};
+use crate::sync::{Directory, DirectoryError};
+
+/// A search's answer, with the records behind it.
+#[derive(Debug)]
+pub struct Answer {
+    /// The request as finally run (after any relaxation).
+    pub request: SearchRequest,
+    pub echo: QueryEcho,
+    pub interpretation: Option<InterpretationView>,
+    /// What was loosened, in order, because the search as asked found nothing.
+    pub relaxed: Vec<Relaxation>,
+    pub found: SearchResults,
+    /// Each hit with its record, in rank order; a hit whose record was deleted since the index
+    /// saw it is left out.
+    pub records: Vec<(Hit, Resource)>,
+    /// The other services at the results' sites, by id.
+    pub site_mates: HashMap<ResourceId, Resource>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("the search cannot be planned")]
+    Plan(PlanError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+impl From<PlanError> for FindError {
+    fn from(e: PlanError) -> FindError {
+        FindError::Plan(e)
+    }
+}
+
+impl Directory {
+    /// Run a search on the index (on a blocking thread: scoring is CPU work).
+    pub async fn run(&self, req: &SearchRequest) -> Result<SearchResults, DirectoryError> {
+        let index = self.index.clone();
+        let req = req.clone();
+        Ok(tokio::task::spawn_blocking(move || index.search(&req)).await??)
+    }
+
+    /// Every match of a search, ignoring its page (for a region's tables and exports).
+    pub async fn run_all(&self, req: &SearchRequest) -> Result<SearchResults, DirectoryError> {
+        let index = self.index.clone();
+        let req = req.clone();
+        Ok(tokio::task::spawn_blocking(move || index.search_all(&req)).await??)
+    }
+
+    /// Plan and run a search, relaxing it while it finds nothing, and read its records.
+    pub async fn find(&self, planner: &Planner, intent: SearchIntent) -> Result<Answer, FindError> {
+        let mut plan = planner.plan(intent)?;
+        let mut relaxed = Vec::new();
+        let found = loop {
+            let found = self.run(&plan.request).await?;
+            if !Planner::may_relax(&plan, found.total, relaxed.len()) {
+                break found;
+            }
+            match planner.relax(&mut plan) {
+                Some(step) => relaxed.push(step),
+                None => break found,
+            }
+        };
+        let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
+        let mut resources = self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter();
+        let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
+        mate_ids.sort();
+        mate_ids.dedup();
+        let site_mates = self
+            .store
+            .get_many(&mate_ids)
+            .await
+            .map_err(DirectoryError::from)?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        // get_many keeps the order asked and leaves out records deleted since the index saw them.
+        let mut records = Vec::with_capacity(found.hits.len());
+        let mut next = resources.next();
+        for hit in &found.hits {
+            if let Some(r) = next.take_if(|r| r.id == hit.id) {
+                records.push((hit.clone(), r));
+                next = resources.next();
+            }
+        }
+        let Plan { request, echo, interpretation, .. } = plan;
+        Ok(Answer { request, echo, interpretation, relaxed, found, records, site_mates })
+    }
+}
