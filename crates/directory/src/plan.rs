@@ -228,39 +228,64 @@ impl Planner {
 
     /// Turn an intent into a plan, or say every field that stands in the way.
     pub fn plan(&self, intent: SearchIntent) -> Result<Plan, PlanError> {
+        // Every field named, none skipped: a new field does not compile until it is planned.
+        let SearchIntent {
+            q,
+            interpret,
+            place,
+            radius,
+            covers,
+            kinds,
+            care_types,
+            transport,
+            municipalities,
+            region,
+            has_vacancy,
+            nurse_on,
+            age,
+            include_sample,
+            include_unconfirmed,
+            listing,
+            group_sites,
+            sort,
+            offset,
+            limit,
+            facets,
+            relax,
+        } = intent;
         let mut d = Draft::default();
-        let q = intent.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+        let q = q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
         if let Some(q) = &q
             && q.chars().count() > MAX_QUERY_CHARS
         {
             d.issue("q", format!("is longer than {MAX_QUERY_CHARS} characters"));
         }
-        let it = q.as_deref().filter(|_| intent.interpret).map(understand);
+        let it = q.as_deref().filter(|_| interpret).map(understand);
         d.req.text = match &it {
             Some(it) => Some(it.remaining_text.clone()).filter(|t| !t.is_empty()),
             None => q.clone(),
         };
         let explicit = Explicit {
-            place: intent.place.is_some(),
-            kinds: intent.kinds.is_some(),
-            care: intent.care_types.is_some(),
-            transport: intent.transport.is_some(),
+            place: place.is_some(),
+            kinds: kinds.is_some(),
+            care: care_types.is_some(),
+            transport: transport.is_some(),
         };
-        let (place, near) = self.place(&mut d, intent.place, it.as_ref())?;
-        if let Some(r) = intent.radius {
+        let (place, near) = self.place(&mut d, place, it.as_ref())?;
+        if let Some(r) = radius {
             d.req.radius = Some(r);
             if d.req.point.is_none() {
                 d.issue("radius_km", "needs a point: give near, or lat and lon");
             }
         }
-        d.req.kinds = intent.kinds.unwrap_or_else(|| it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default());
+        d.req.kinds = kinds.unwrap_or_else(|| it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default());
         d.req.care_types = intent
             .care_types
             .unwrap_or_else(|| it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default());
-        let area = self.area(&mut d, &intent.municipalities, intent.region.as_deref(), intent.covers, place.as_ref());
+        let area = self.area(&mut d, &municipalities, region.as_deref(), covers, place.as_ref());
         self.prefecture_in_text(&mut d, &area, it.as_ref());
-        self.covers(&mut d, intent.covers, place.as_ref());
-        d.req.transport = intent.transport.unwrap_or_default();
+        self.covers(&mut d, covers, place.as_ref());
+        d.req.transport = transport.unwrap_or_default();
         // Features named in the text narrow a search for transport (and only that).
         if !explicit.transport
             && let Some(i) = &it
@@ -270,18 +295,18 @@ impl Planner {
             d.req.transport = i.transport.clone();
         }
         let req = &mut d.req;
-        req.has_vacancy = intent.has_vacancy;
-        req.nurse_on = intent.nurse_on;
-        req.age = intent.age;
-        req.include_sample = intent.include_sample;
-        req.include_unconfirmed = intent.include_unconfirmed;
-        req.listing = intent.listing;
-        req.sort = intent.sort;
-        req.limit = intent.limit;
-        req.offset = intent.offset;
-        req.facets = intent.facets;
+        req.has_vacancy = has_vacancy;
+        req.nurse_on = nurse_on;
+        req.age = age;
+        req.include_sample = include_sample;
+        req.include_unconfirmed = include_unconfirmed;
+        req.listing = listing;
+        req.sort = sort;
+        req.limit = limit;
+        req.offset = offset;
+        req.facets = facets;
         // One card per site, unless the family asked for one kind of service.
-        req.collapse_sites = intent.group_sites && req.kinds.len() != 1;
+        req.collapse_sites = group_sites && req.kinds.len() != 1;
         if req.sort == Some(Sort::Distance) && req.point.is_none() {
             d.issue("sort", "sorting by distance needs a point: give near, or lat and lon");
         }
@@ -289,11 +314,11 @@ impl Planner {
             return Err(PlanError::Invalid { issues: d.issues, suggestions: Vec::new() });
         }
         let req = d.req;
-        let interpretation = it.map(|it| interpret(it, explicit, &req));
+        let interpretation = it.map(|it| interpretation_of(it, explicit, &req));
         let echo = QueryEcho {
             q,
             near,
-            covers: intent.covers,
+            covers,
             transport: req.transport.clone(),
             lat: req.point.map(|p| p.lat()),
             lon: req.point.map(|p| p.lon()),
@@ -313,7 +338,7 @@ impl Planner {
             request: req,
             echo,
             interpretation,
-            relax: intent.relax,
+            relax,
             named_municipality: area.named_municipality,
             region: area.region,
         })
@@ -593,7 +618,7 @@ struct Area {
 }
 
 /// What the text was understood to mean, each phrase marked applied or overridden.
-fn interpret(it: Interpretation, explicit: Explicit, req: &SearchRequest) -> InterpretationView {
+fn interpretation_of(it: Interpretation, explicit: Explicit, req: &SearchRequest) -> InterpretationView {
     let recognized: Vec<RecognizedView> = it
         .recognized
         .into_iter()

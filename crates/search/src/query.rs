@@ -113,6 +113,46 @@ pub struct SearchRequest {
     pub facets: bool,
 }
 
+impl SearchRequest {
+    /// No condition but a point, a radius and the sample flag: an area overview, which the
+    /// per-cell counts can answer without visiting every entry. Every field is named, so a new
+    /// filter does not compile until it is decided here whether it keeps a request plain.
+    pub fn is_plain(&self) -> bool {
+        let SearchRequest {
+            text,
+            text_scope: _,
+            point: _,
+            radius: _,
+            kinds,
+            care_types,
+            include_unconfirmed: _,
+            municipalities,
+            has_vacancy,
+            nurse_on,
+            age,
+            transport,
+            covers,
+            include_sample: _,
+            listing,
+            collapse_sites: _,
+            sort: _,
+            offset: _,
+            limit: _,
+            facets: _,
+        } = self;
+        text.as_deref().is_none_or(|t| t.trim().is_empty())
+            && kinds.is_empty()
+            && care_types.is_empty()
+            && municipalities.is_none()
+            && !has_vacancy
+            && nurse_on.is_none()
+            && age.is_none()
+            && transport.is_empty()
+            && covers.is_none()
+            && *listing == Listing::Listed
+    }
+}
+
 impl Default for SearchRequest {
     fn default() -> Self {
         SearchRequest {
@@ -216,79 +256,118 @@ struct Filter {
 
 impl Filter {
     fn new(req: &SearchRequest) -> Filter {
+        // Every field named, none skipped: a new filter field does not compile until it is
+        // decided here whether (and how) candidates are checked against it.
+        let SearchRequest {
+            text: _,
+            text_scope: _,
+            point,
+            radius,
+            kinds,
+            care_types,
+            include_unconfirmed,
+            municipalities,
+            has_vacancy,
+            nurse_on,
+            age,
+            transport,
+            covers: _,
+            include_sample,
+            listing,
+            collapse_sites: _,
+            sort: _,
+            offset: _,
+            limit: _,
+            facets: _,
+        } = req;
         let mut municipalities: Option<Vec<u32>> =
-            req.municipalities.as_ref().map(|m| m.iter().map(|c| c.as_u32()).collect());
+            municipalities.as_ref().map(|m| m.iter().map(|c| c.as_u32()).collect());
         if let Some(m) = &mut municipalities {
             m.sort_unstable();
             m.dedup();
         }
         Filter {
-            kinds: req.kinds.iter().fold(0u64, |m, k| m | (1 << k.index())),
-            care: req.care_types,
-            include_unconfirmed: req.include_unconfirmed,
+            kinds: kinds.iter().fold(0u64, |m, k| m | (1 << k.index())),
+            care: *care_types,
+            include_unconfirmed: *include_unconfirmed,
             municipalities,
-            has_vacancy: req.has_vacancy,
-            nurse_on: req.nurse_on.map_or(0, |d| 1 << d.index()),
-            age: req.age,
-            transport: req.transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
-            include_sample: req.include_sample,
-            listing: req.listing,
-            point: req.point,
-            radius_km: req.radius.map(|r| r.km()),
+            has_vacancy: *has_vacancy,
+            nurse_on: nurse_on.map_or(0, |d| 1 << d.index()),
+            age: *age,
+            transport: transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
+            include_sample: *include_sample,
+            listing: *listing,
+            point: *point,
+            radius_km: radius.map(|r| r.km()),
         }
     }
 
     /// `Some((distance, tier))` (distance `None` without a point) when the entry passes.
     fn check(&self, e: &Entry) -> Option<(Option<f64>, u8)> {
-        if self.kinds != 0 && self.kinds & (1 << e.kind.index()) == 0 {
+        let Filter {
+            kinds,
+            care,
+            include_unconfirmed,
+            municipalities,
+            has_vacancy,
+            nurse_on,
+            age,
+            transport,
+            include_sample,
+            listing,
+            point,
+            radius_km,
+        } = self;
+        let (kinds, care, nurse_on, transport) = (*kinds, *care, *nurse_on, *transport);
+        if kinds != 0 && kinds & (1 << e.kind.index()) == 0 {
             return None;
         }
         // Declining any requested care type rules a resource out; not saying is "unconfirmed".
-        if !e.declined.intersection(self.care).is_empty() {
+        if !e.declined.intersection(care).is_empty() {
             return None;
         }
-        let tier = if !e.care.contains_all(self.care) {
+        let tier = if !e.care.contains_all(care) {
             2
-        } else if !e.conditional.union(e.unverified).intersection(self.care).is_empty() {
+        } else if !e.conditional.union(e.unverified).intersection(care).is_empty() {
             1
         } else {
             0
         };
-        if tier == 2 && !self.include_unconfirmed {
+        if tier == 2 && !*include_unconfirmed {
             return None;
         }
-        if !self.include_sample && e.sample {
+        if !*include_sample && e.sample {
             return None;
         }
-        match self.listing {
+        match listing {
             Listing::Listed if !e.listed => return None,
             Listing::Delisted if e.listed => return None,
             _ => {}
         }
-        if let Some(m) = &self.municipalities
+        if let Some(m) = municipalities
             && m.binary_search(&e.municipality.as_u32()).is_err()
         {
             return None;
         }
-        if self.has_vacancy && e.vacancies.is_none_or(|v| v == 0) {
+        if *has_vacancy && e.vacancies.is_none_or(|v| v == 0) {
             return None;
         }
-        if self.nurse_on != 0 && e.nurse_days & self.nurse_on == 0 {
+        if nurse_on != 0 && e.nurse_days & nurse_on == 0 {
             return None;
         }
-        if e.transport & self.transport != self.transport {
+        if e.transport & transport != transport {
             return None;
         }
-        if let (Some(age), Some((lo, hi))) = (self.age, e.ages)
+        if let (Some(age), Some((lo, hi))) = (*age, e.ages)
             && !(lo..=hi).contains(&age)
         {
             return None;
         }
-        match self.point {
+        match *point {
             None => Some((None, tier)),
             Some(p) => {
                 let d = e.point.map(|q| p.distance_km(q));
-                match (self.radius_km, d) {
+                match (*radius_km, d) {
                     (Some(_), None) => None,
                     (Some(r), Some(d)) if d > r => None,
                     _ => Some((d, tier)),
@@ -514,16 +593,7 @@ fn facets_of_tally(tally: Tally) -> Facets {
 /// the circle's edge rather than its contents. `None` when the request is not such an overview.
 fn area_overview(catalog: &Catalog, filter: &Filter, req: &SearchRequest, sort: Sort) -> Option<SearchResults> {
     let (p, r) = (req.point?, req.radius?);
-    let plain = req.covers.is_none()
-        && req.kinds.is_empty()
-        && req.care_types.is_empty()
-        && req.municipalities.is_none()
-        && !req.has_vacancy
-        && req.nurse_on.is_none()
-        && req.age.is_none()
-        && req.transport.is_empty()
-        && req.listing == Listing::Listed
-        && !(req.collapse_sites && catalog.has_sites());
+    let plain = req.is_plain() && !(req.collapse_sites && catalog.has_sites());
     let want = req.offset.saturating_add(req.limit);
     if !plain || (sort != Sort::Distance && want > 0) {
         return None;
