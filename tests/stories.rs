@@ -220,3 +220,34 @@ fn a_search_that_finds_nothing_is_relaxed_in_the_documented_order() {
     let ok = server().get(&format!("/v1/search?q={}", enc("保育園 松本")));
     assert!(ok.body["relaxed"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_family_needing_power_for_a_ventilator_finds_places_with_outlets() {
+    // 松本市中央, within 20 km: only places recorded as having power for medical devices.
+    let all = server().get("/v1/search?near=%E6%9D%BE%E6%9C%AC%E5%B8%82%E4%B8%AD%E5%A4%AE&radius_km=20&limit=100");
+    let r = server().get(
+        "/v1/search?near=%E6%9D%BE%E6%9C%AC%E5%B8%82%E4%B8%AD%E5%A4%AE&radius_km=20&accessibility=power_outlet,changing_bed&limit=100",
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(strs(&r.body["query"]["accessibility"]), ["changing_bed", "power_outlet"]);
+    let rs = results(&r);
+    assert!(!rs.is_empty(), "no place with an outlet and a changing bed near 松本");
+    for x in rs {
+        let a = strs(&x["accessibility"]);
+        assert!(a.contains(&"power_outlet".to_string()) && a.contains(&"changing_bed".to_string()), "{x}");
+    }
+    let (n, n_all) = (r.body["total"].as_u64().unwrap(), all.body["total"].as_u64().unwrap());
+    assert!(n < n_all, "the filter narrows: {n} of {n_all}");
+
+    let bad = server().get("/v1/search?accessibility=outlet");
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+    let e = &bad.body["errors"][0];
+    assert_eq!(e["name"], "accessibility");
+    assert!(strs(&e["allowed"]).contains(&"power_outlet".to_string()), "{e}");
+
+    let (status, page) =
+        common::in_process().get_raw("/?q=%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7&accessibility=power_outlet");
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("登録されているところだけ") && page.contains(r#"value="power_outlet" checked"#), "{page}");
+}

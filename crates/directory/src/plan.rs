@@ -14,7 +14,9 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use tsunagu_model::{CareSet, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday, codes::truncate};
+use tsunagu_model::{
+    Accessibility, CareSet, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday, codes::truncate,
+};
 use tsunagu_places::{GeocodeError, Place, Places, Precision, Region};
 use tsunagu_search::{ConceptKind, Covers, Interpretation, Listing, Recognized, SearchRequest, Sort, understand};
 
@@ -55,6 +57,8 @@ pub struct SearchIntent {
     pub care_types: Option<CareSet>,
     /// Vehicle features that must all be present (`None`: those named in the text, for transport).
     pub transport: Option<Vec<TransportFeature>>,
+    /// Accessibility features the place must all have (power for devices, a changing bed, …).
+    pub accessibility: Vec<Accessibility>,
     /// In any of these municipalities (a designated city includes its wards).
     pub municipalities: Vec<MunicipalityCode>,
     /// In this 圏域, by id or name.
@@ -87,6 +91,7 @@ impl Default for SearchIntent {
             kinds: None,
             care_types: None,
             transport: None,
+            accessibility: Vec::new(),
             municipalities: Vec::new(),
             region: None,
             has_vacancy: false,
@@ -138,6 +143,7 @@ pub struct QueryEcho {
     pub near: Option<NearEcho>,
     pub covers: bool,
     pub transport: Vec<TransportFeature>,
+    pub accessibility: Vec<Accessibility>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub radius_km: Option<f64>,
@@ -238,6 +244,7 @@ impl Planner {
             kinds,
             care_types,
             transport,
+            accessibility,
             municipalities,
             region,
             has_vacancy,
@@ -295,6 +302,9 @@ impl Planner {
             d.req.transport = i.transport.clone();
         }
         let req = &mut d.req;
+        req.accessibility = accessibility;
+        req.accessibility.sort();
+        req.accessibility.dedup();
         req.has_vacancy = has_vacancy;
         req.nurse_on = nurse_on;
         req.age = age;
@@ -320,6 +330,7 @@ impl Planner {
             near,
             covers,
             transport: req.transport.clone(),
+            accessibility: req.accessibility.clone(),
             lat: req.point.map(|p| p.lat()),
             lon: req.point.map(|p| p.lon()),
             radius_km: req.radius.map(|r| r.km()),

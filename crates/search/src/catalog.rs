@@ -12,7 +12,9 @@ use geo::{Contains, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{ParentNode, RTree, RTreeNode, RTreeObject};
 use tsunagu_model::geo::chord2_for_km;
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea};
+use tsunagu_model::{
+    Accessibility, CareSet, CareType, Kind, LatLon, MunicipalityCode, Resource, ResourceId, ServiceArea,
+};
 use tsunagu_places::Gazetteer;
 use tsunagu_places::service::{polygon_of, served_codes};
 
@@ -20,6 +22,11 @@ use crate::analysis::normalize;
 use crate::area::AreaCounts;
 
 /// The care types a record can take whose statement is the provider's, not yet verified.
+/// Accessibility features as a bitmask over `Accessibility::ALL`.
+pub fn accessibility_bits(features: &[Accessibility]) -> u8 {
+    features.iter().fold(0u8, |m, a| m | (1 << a.index()))
+}
+
 pub fn unverified_of(r: &Resource) -> CareSet {
     r.care_statements
         .iter()
@@ -104,6 +111,8 @@ pub struct Entry {
     pub nurse_days: u8,
     /// Transport features as a bitmask over `TransportFeature::ALL`.
     pub transport: u8,
+    /// Accessibility features as a bitmask over `Accessibility::ALL`.
+    pub accessibility: u8,
     pub vacancies: Option<u32>,
     pub ages: Option<(u8, u8)>,
     pub sample: bool,
@@ -135,6 +144,7 @@ impl Entry {
             reach,
             nurse_days: r.nurse_schedule.day_mask(),
             transport: r.transport.map_or(0, |t| t.bits()),
+            accessibility: accessibility_bits(&r.accessibility),
             vacancies: r.capacity.and_then(|c| c.vacancies),
             ages: r.ages.map(|a| (a.min_years, a.max_years)),
             sample: r.sample,

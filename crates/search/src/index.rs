@@ -302,6 +302,7 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     }
     d.add_u64(f.nurse_days, u64::from(r.nurse_schedule.day_mask()));
     d.add_u64(f.transport, u64::from(r.transport.map_or(0, |t| t.bits())));
+    d.add_u64(f.accessibility, u64::from(crate::catalog::accessibility_bits(&r.accessibility)));
     if let Some(v) = r.capacity.and_then(|c| c.vacancies) {
         d.add_u64(f.vacancies, u64::from(v));
     }
@@ -361,6 +362,7 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
         let polygon = ff.bytes(&name(f.service_polygon))?;
         let nurse = ff.u64(&name(f.nurse_days))?;
         let transport = ff.u64(&name(f.transport))?;
+        let accessibility = ff.u64(&name(f.accessibility))?;
         let vac = ff.u64(&name(f.vacancies))?;
         let (amin, amax) = (ff.u64(&name(f.age_min))?, ff.u64(&name(f.age_max))?);
         let sample = ff.bool(&name(f.sample))?;
@@ -431,6 +433,7 @@ fn load_catalog(reader: &IndexReader, f: &Fields) -> Result<Catalog> {
                 reach,
                 nurse_days: nurse.first(doc).unwrap_or(0) as u8,
                 transport: transport.first(doc).unwrap_or(0) as u8,
+                accessibility: accessibility.first(doc).unwrap_or(0) as u8,
                 vacancies: vac.first(doc).map(|v| v as u32),
                 ages: amin.first(doc).zip(amax.first(doc)).map(|(a, b)| (a as u8, b as u8)),
                 sample: sample.first(doc).unwrap_or(false),

@@ -17,7 +17,7 @@ use tantivy::{Searcher, Term};
 use tantivy_common::BitSet;
 use tsunagu_model::geo::chord2_for_km;
 use tsunagu_model::{
-    CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, TransportFeature, Weekday,
+    Accessibility, CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, ResourceId, TransportFeature, Weekday,
 };
 
 use crate::analysis::{normalize, tokens_of_normalized};
@@ -99,6 +99,9 @@ pub struct SearchRequest {
     pub age: Option<u8>,
     /// Transport features that must all be present.
     pub transport: Vec<TransportFeature>,
+    /// Accessibility features the place must all have said it has (not saying is not having,
+    /// for this filter: the answer says so).
+    pub accessibility: Vec<Accessibility>,
     /// Only resources whose service area covers this point.
     pub covers: Option<Covers>,
     pub include_sample: bool,
@@ -131,6 +134,7 @@ impl SearchRequest {
             nurse_on,
             age,
             transport,
+            accessibility,
             covers,
             include_sample: _,
             listing,
@@ -148,6 +152,7 @@ impl SearchRequest {
             && nurse_on.is_none()
             && age.is_none()
             && transport.is_empty()
+            && accessibility.is_empty()
             && covers.is_none()
             && *listing == Listing::Listed
     }
@@ -168,6 +173,7 @@ impl Default for SearchRequest {
             nurse_on: None,
             age: None,
             transport: Vec::new(),
+            accessibility: Vec::new(),
             covers: None,
             include_sample: true,
             listing: Listing::Listed,
@@ -248,6 +254,7 @@ struct Filter {
     nurse_on: u8,
     age: Option<u8>,
     transport: u8,
+    accessibility: u8,
     include_sample: bool,
     listing: Listing,
     point: Option<LatLon>,
@@ -271,6 +278,7 @@ impl Filter {
             nurse_on,
             age,
             transport,
+            accessibility,
             covers: _,
             include_sample,
             listing,
@@ -295,6 +303,7 @@ impl Filter {
             nurse_on: nurse_on.map_or(0, |d| 1 << d.index()),
             age: *age,
             transport: transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
+            accessibility: crate::catalog::accessibility_bits(accessibility),
             include_sample: *include_sample,
             listing: *listing,
             point: *point,
@@ -313,12 +322,13 @@ impl Filter {
             nurse_on,
             age,
             transport,
+            accessibility,
             include_sample,
             listing,
             point,
             radius_km,
         } = self;
-        let (kinds, care, nurse_on, transport) = (*kinds, *care, *nurse_on, *transport);
+        let (kinds, care, nurse_on, transport, accessibility) = (*kinds, *care, *nurse_on, *transport, *accessibility);
         if kinds != 0 && kinds & (1 << e.kind.index()) == 0 {
             return None;
         }
@@ -355,7 +365,7 @@ impl Filter {
         if nurse_on != 0 && e.nurse_days & nurse_on == 0 {
             return None;
         }
-        if e.transport & transport != transport {
+        if e.transport & transport != transport || e.accessibility & accessibility != accessibility {
             return None;
         }
         if let (Some(age), Some((lo, hi))) = (*age, e.ages)

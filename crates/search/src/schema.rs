@@ -8,7 +8,7 @@ use tantivy::schema::{
 use crate::analysis::{ANALYZER_NAME, WORDS_ANALYZER_NAME};
 
 /// Bump when the schema or the meaning of a field changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Handles to every field.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +44,8 @@ pub struct Fields {
     pub service_polygon: Field,
     pub nurse_days: Field,
     pub transport: Field,
+    /// Accessibility features as a bitmask over `Accessibility::ALL`.
+    pub accessibility: Field,
     pub vacancies: Field,
     pub age_min: Field,
     pub age_max: Field,
@@ -107,6 +109,7 @@ pub fn build() -> (Schema, Fields) {
         service_polygon: b.add_bytes_field("service_polygon", FAST),
         nurse_days: b.add_u64_field("nurse_days", FAST),
         transport: b.add_u64_field("transport", FAST),
+        accessibility: b.add_u64_field("accessibility", FAST),
         vacancies: b.add_u64_field("vacancies", FAST),
         age_min: b.add_u64_field("age_min", FAST),
         age_max: b.add_u64_field("age_max", FAST),
@@ -150,6 +153,7 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         service_polygon: f("service_polygon")?,
         nurse_days: f("nurse_days")?,
         transport: f("transport")?,
+        accessibility: f("accessibility")?,
         vacancies: f("vacancies")?,
         age_min: f("age_min")?,
         age_max: f("age_max")?,

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 mod common;
 
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, Resource, ResourceId};
-use tsunagu_search::{IndexedState, SearchIndex, SearchRequest, Sort};
+use tsunagu_model::{Accessibility, CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, Resource, ResourceId};
+use tsunagu_search::{IndexedState, Listing, SearchIndex, SearchRequest, Sort};
 
 /// A point near 松本, sometimes snapped onto a finest-cell edge (multiples of 0.02°).
 fn point() -> impl Strategy<Value = (f64, f64)> {
@@ -26,11 +26,19 @@ struct Item {
     care: Vec<usize>,
     town: usize,
     sample: bool,
+    access: Vec<usize>,
 }
 
 fn item() -> impl Strategy<Value = Item> {
-    (point(), 0..Kind::ALL.len(), prop::collection::vec(0..CareType::ALL.len(), 0..4), 0usize..5, any::<bool>())
-        .prop_map(|(at, kind, care, town, sample)| Item { at, kind, care, town, sample })
+    (
+        point(),
+        0..Kind::ALL.len(),
+        prop::collection::vec(0..CareType::ALL.len(), 0..4),
+        0usize..5,
+        any::<bool>(),
+        prop::collection::vec(0..Accessibility::ALL.len(), 0..3),
+    )
+        .prop_map(|(at, kind, care, town, sample, access)| Item { at, kind, care, town, sample, access })
 }
 
 const TOWNS: [&str; 5] = ["20202", "20203", "20204", "20205", "20206"];
@@ -40,6 +48,7 @@ fn make(i: usize, it: &Item) -> Resource {
     Resource {
         care_types: it.care.iter().map(|c| CareType::ALL[*c]).collect::<CareSet>(),
         sample: it.sample,
+        accessibility: it.access.iter().map(|a| Accessibility::ALL[*a]).collect(),
         ..common::resource(&format!("area-test:{i}"), format!("事業所 {i}"), Kind::ALL[it.kind], TOWNS[it.town], at)
     }
 }
@@ -113,6 +122,63 @@ proptest! {
             prop_assert_eq!(f.kinds.into_iter().collect::<HashMap<_, _>>(), kinds);
             prop_assert_eq!(f.care_types.into_iter().collect::<HashMap<_, _>>(), care);
             prop_assert_eq!(f.municipalities.into_iter().collect::<HashMap<_, _>>(), towns);
+        }
+    }
+}
+
+/// A random filter: maybe a kind, maybe a confirmed care type, some accessibility features.
+fn filter() -> impl Strategy<Value = (Option<usize>, Option<usize>, Vec<usize>)> {
+    (
+        prop::option::of(0..Kind::ALL.len()),
+        prop::option::of(0..CareType::ALL.len()),
+        prop::collection::vec(0..Accessibility::ALL.len(), 0..2),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Radius totals with random filters equal a brute-force count; and where the request is
+    /// plain, the cell-count fast path equals the full path (forced by `listing=all`, which
+    /// changes nothing when no record is delisted).
+    #[test]
+    fn radius_totals_with_random_filters_equal_the_full_path(
+        items in prop::collection::vec(item(), 50..300),
+        queries in prop::collection::vec((point(), 0.3f64..90.0, any::<bool>(), filter()), 25),
+    ) {
+        let resources: Vec<Resource> = items.iter().enumerate().map(|(i, it)| make(i, it)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let st = IndexedState { store_id: "t".into(), seq: 0 };
+        let mut builder = SearchIndex::builder(&dir.path().join("ix")).unwrap();
+        builder.add(&resources).unwrap();
+        let index = builder.finish(st).unwrap();
+        for ((lat, lon), km, include_sample, (kind, care, access)) in queries {
+            let p = LatLon::new(lat, lon).unwrap();
+            let access: Vec<Accessibility> = access.iter().map(|a| Accessibility::ALL[*a]).collect();
+            let care: CareSet = care.iter().map(|c| CareType::ALL[*c]).collect();
+            let want = resources
+                .iter()
+                .filter(|r| include_sample || !r.sample)
+                .filter(|r| kind.is_none_or(|k| r.kind == Kind::ALL[k]))
+                .filter(|r| r.care_types.contains_all(care))
+                .filter(|r| access.iter().all(|a| r.accessibility.contains(a)))
+                .filter(|r| r.location.is_some_and(|l| l.distance_km(p) <= km))
+                .count();
+            let req = SearchRequest {
+                point: Some(p),
+                radius: Some(RadiusKm::new(km).unwrap()),
+                include_sample,
+                kinds: kind.map(|k| vec![Kind::ALL[k]]).unwrap_or_default(),
+                care_types: care,
+                include_unconfirmed: false,
+                accessibility: access,
+                ..SearchRequest::default()
+            };
+            let fast = index.search(&req).unwrap();
+            let full = index.search(&SearchRequest { listing: Listing::All, ..req.clone() }).unwrap();
+            prop_assert_eq!(fast.total, want, "filtered total at {},{} within {} km", lat, lon, km);
+            prop_assert_eq!(full.total, want);
+            prop_assert_eq!(fast.facets, full.facets);
         }
     }
 }

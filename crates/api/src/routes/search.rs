@@ -12,7 +12,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tsunagu_directory::plan::{FieldIssue, InterpretationView, QueryEcho, Relaxation};
 use tsunagu_directory::{Answer, FindError, PlaceAsked, PlanError, SearchIntent};
-use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
+use tsunagu_model::{
+    Accessibility, CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday,
+};
 use tsunagu_search::{Listing, MAX_LIMIT, MAX_OFFSET, Sort};
 
 use crate::AppState;
@@ -26,6 +28,7 @@ pub const PARAMS: &[&str] = &[
     "near",
     "covers",
     "transport",
+    "accessibility",
     "lat",
     "lon",
     "radius_km",
@@ -248,6 +251,7 @@ pub fn intent_of(p: &mut Params, serve_sample_data: bool) -> SearchIntent {
     if !p.list(&["transport"]).is_empty() {
         intent.transport = Some(list::<TransportFeature>(p, "transport"));
     }
+    intent.accessibility = list::<Accessibility>(p, "accessibility");
     for (_, v) in p.list(&["municipalities"]) {
         match v.parse::<MunicipalityCode>() {
             Ok(c) => intent.municipalities.push(c),

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use tsunagu_model::{CareType, Kind, Resource, ResourceId, Weekday};
+use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, Weekday};
 
 mod coordinator;
 mod regions;
@@ -207,7 +207,8 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
     let kind = value(p, "kinds").unwrap_or("");
     let radius = value(p, "radius_km").unwrap_or("");
     let nurse = value(p, "nurse_on").unwrap_or("");
-    let open = !care.is_empty() || !kind.is_empty() || !radius.is_empty() || !nurse.is_empty();
+    let access: Vec<&str> = values(p, "accessibility");
+    let open = !care.is_empty() || !kind.is_empty() || !radius.is_empty() || !nurse.is_empty() || !access.is_empty();
     html! {
         form.search role="search" action="/" method="get" {
             label.main for="q" { (lang.t("さがしたいこと・場所", "What and where")) }
@@ -237,6 +238,20 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
                             @let id = format!("care-{}", l.code);
                             label for=(id) {
                                 input #(id) type="checkbox" name="care_types" value=(l.code) checked[care.contains(&l.code)];
+                                " " (if lang.en { l.en } else { l.easy_ja })
+                                small { (if lang.en { l.explain_en } else { l.explain_ja }) }
+                            }
+                        }
+                    }
+                }
+                fieldset {
+                    legend { (lang.t("設備・バリアフリー", "Facilities and access")) }
+                    div.care-options {
+                        @for a in Accessibility::ALL {
+                            @let l = a.labels();
+                            @let id = format!("access-{}", l.code);
+                            label for=(id) {
+                                input #(id) type="checkbox" name="accessibility" value=(l.code) checked[access.contains(&l.code)];
                                 " " (if lang.en { l.en } else { l.easy_ja })
                                 small { (if lang.en { l.explain_en } else { l.explain_ja }) }
                             }
@@ -311,6 +326,12 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
             @if r.query.care_types.iter().count() > 0 && r.confirmed_total < r.total {
                 " — " (lang.t("対応確認済み ", "confirmed: ")) (r.confirmed_total) (lang.t(" 件", ""))
             }
+        }
+        @if !r.query.accessibility.is_empty() {
+            p.notice { (lang.t(
+                "設備の条件は、その設備が「ある」と登録されているところだけを表示しています。登録のないところにもある場合があります。お問い合わせください。",
+                "The facility filters show only places recorded as having them. Others may have them too: call to ask."
+            )) }
         }
         ol.cards aria-labelledby="results-summary" {
             @for item in &r.results {
