@@ -28,8 +28,9 @@ for n in "${NS[@]}"; do
   [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || { echo "error: N must be a positive integer, not '$n'" >&2; exit 2; }
 done
 
-cargo build --release -p tsunagu
-BIN=target/release/tsunagu
+cargo build --release -p tsunagu --bins
+BIN=target/release/tsunagu          # the server, as a centre runs it
+DEV=target/release/tsunagu-dev      # the harness and the load driver
 mkdir -p "$OUT"
 python3 "$SHARED/gen.py" queries -o "$OUT/queries.json"
 
@@ -50,7 +51,7 @@ for N in "${NS[@]}"; do
     -o "$OUT/peer-check-$N.json" > /dev/null
 
   echo "-- tsunagu: import, index, queries"
-  "$BIN" bench run --data "$OUT/res-$N.jsonl" --queries "$OUT/queries.json" --work "$OUT/work-$N" \
+  "$DEV" bench run --data "$OUT/res-$N.jsonl" --queries "$OUT/queries.json" --work "$OUT/work-$N" \
     --count "$COUNT" --label "$N" --out "$OUT/tsunagu-$N.json" --check-out "$OUT/tsunagu-check-$N.json"
 
   echo "-- tsunagu: HTTP mix for ${HTTP_SECS} s"
@@ -64,7 +65,7 @@ for N in "${NS[@]}"; do
     sleep 0.5
   done
   [ -n "$addr" ] || { echo "error: the server did not start" >&2; exit 1; }
-  "$BIN" bench http --addr "$addr" --queries "$OUT/queries.json" --connections "$HTTP_CONNECTIONS" \
+  "$DEV" bench http --addr "$addr" --queries "$OUT/queries.json" --connections "$HTTP_CONNECTIONS" \
     --duration-secs "$HTTP_SECS" --label "$N" --out "$OUT/http-$N.json"
   grep -E '^(VmHWM|VmRSS)' "/proc/$server_pid/status" > "$OUT/serve-rss-$N.txt"
   kill "$server_pid"

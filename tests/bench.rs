@@ -1,4 +1,4 @@
-//! `tsunagu bench` end to end on a small copy of the shared workload (tests/data: 300 records
+//! `tsunagu-dev bench` end to end on a small copy of the shared workload (tests/data: 300 records
 //! and 20 parameter sets per query type from `../shared/bench/gen.py`): the report's shape, the
 //! answers checked against brute force over the workload file, the HTTP driver against the
 //! served result, and the guards (loopback only; never empty a directory it did not make).
@@ -8,7 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::BIN;
+/// The developer binary that holds the harness (not the production `tsunagu`).
+const DEV: &str = env!("CARGO_BIN_EXE_tsunagu-dev");
 use serde_json::Value;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/bench-workload-300.jsonl");
@@ -34,7 +35,7 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
     let dir = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let (report, check) = (out.path().join("report.json"), out.path().join("check.json"));
-    let run = Command::new(BIN)
+    let run = Command::new(DEV)
         .args(["bench", "run", "--data", DATA, "--queries", QUERIES, "--count", "20", "--threads", "2"])
         .arg("--work")
         .arg(dir.path())
@@ -113,7 +114,7 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
     // --reuse queries the same directory again without rebuilding; --only picks query types.
     let again = out.path().join("again.json");
     let reuse = |only: &str| {
-        Command::new(BIN)
+        Command::new(DEV)
             .args(["bench", "run", "--data", DATA, "--queries", QUERIES, "--count", "5", "--reuse", "--only", only])
             .arg("--work")
             .arg(dir.path())
@@ -133,7 +134,7 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown query type \"q9\""));
     let empty = tempfile::tempdir().unwrap();
-    let nothing = Command::new(BIN)
+    let nothing = Command::new(DEV)
         .args(["bench", "run", "--data", DATA, "--queries", QUERIES, "--reuse", "--work"])
         .arg(empty.path())
         .output()
@@ -145,7 +146,7 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
     let server = common::start_in(dir, &[]);
     let addr = server.base.trim_start_matches("http://").to_string();
     let http_out = out.path().join("http.json");
-    let load = Command::new(BIN)
+    let load = Command::new(DEV)
         .args(["bench", "http", "--addr", &addr, "--queries", QUERIES, "--connections", "2"])
         .args(["--duration-secs", "2", "--max-requests", "400", "--out"])
         .arg(&http_out)
@@ -161,7 +162,7 @@ fn the_bench_reports_every_query_type_with_answers_that_match_brute_force_and_dr
 
 #[test]
 fn the_load_driver_only_targets_this_machine() {
-    let out = Command::new(BIN)
+    let out = Command::new(DEV)
         .args(["bench", "http", "--addr", "10.1.2.3:8080", "--queries", QUERIES, "--duration-secs", "1"])
         .output()
         .unwrap();
@@ -173,13 +174,13 @@ fn the_load_driver_only_targets_this_machine() {
 fn the_bench_never_empties_a_directory_it_did_not_make() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
-    let out = Command::new(BIN)
+    let out = Command::new(DEV)
         .args(["bench", "run", "--data", DATA, "--queries", QUERIES])
         .arg("--work")
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("was not made by `tsunagu bench`"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not made by `tsunagu-dev bench`"), "{out:?}");
     assert_eq!(std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(), "keep me");
 }

@@ -241,3 +241,19 @@ fn an_import_killed_mid_way_leaves_none_or_all_rows_and_a_consistent_index() {
     }
     println!("SIGKILL outcomes (delay ms, finished, rows): {outcomes:?}");
 }
+
+#[test]
+fn the_centre_binary_shows_only_what_a_centre_uses() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for cmd in ["serve", "import", "export", "reindex", "keys", "survey"] {
+        assert!(text.contains(&format!("  {cmd} ")), "{cmd} missing: {text}");
+    }
+    for dev in ["bench", "sample"] {
+        assert!(!text.contains(&format!("  {dev} ")), "{dev} in the centre's binary: {text}");
+    }
+    let dev = Command::new(env!("CARGO_BIN_EXE_tsunagu-dev")).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&dev.stdout);
+    assert!(text.contains("  bench ") && text.contains("  sample "), "{text}");
+}

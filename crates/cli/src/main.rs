@@ -1,5 +1,6 @@
-//! `tsunagu`: serve the directory, import and export records, rebuild the index, generate the
-//! sample data.
+//! `tsunagu`: what a centre runs — serve the directory, import and export records, rebuild the
+//! index, manage keys, survey providers. The benchmark harness and the sample generator are in
+//! `tsunagu-dev` (src/bin/tsunagu-dev), not in this binary.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,9 +15,9 @@ use tsunagu_directory::{Directory, IndexReadiness};
 use tsunagu_places::Gazetteer;
 use tsunagu_store::{SqliteStore, Store};
 
-mod bench;
-mod import;
 mod survey;
+
+use tsunagu_cli::import;
 
 const DEFAULT_CENTRE: &str = "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）";
 
@@ -61,66 +62,6 @@ enum KeysAction {
     List,
     /// Revoke a key by id.
     Revoke { id: String },
-}
-
-#[derive(Subcommand)]
-enum BenchAction {
-    /// Import the workload (`gen.py data N`) through the import pipeline into an emptied
-    /// --data-dir, build the index, then run the five query types (`gen.py queries`) in-process
-    /// on one thread and on --threads threads. Prints a table; --out writes JSON.
-    Run {
-        /// Workload records (JSON Lines from `gen.py data N`).
-        #[arg(long)]
-        data: PathBuf,
-        /// Query parameters (`gen.py queries`).
-        #[arg(long)]
-        queries: PathBuf,
-        /// Directory to build the store and index in (a data directory `tsunagu serve --data-dir`
-        /// can serve afterwards). Emptied first, so it must be new, empty or a previous bench's.
-        #[arg(long)]
-        work: PathBuf,
-        /// Parameter sets per query type.
-        #[arg(long, default_value_t = 2000)]
-        count: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Results as JSON.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Answers to the first 100 queries per type, comparable with `sqlite_peer.py check`.
-        #[arg(long)]
-        check_out: Option<PathBuf>,
-        /// A label for the run (e.g. 1m).
-        #[arg(long)]
-        label: Option<String>,
-        /// Skip the import and the index build: query the store and index a previous
-        /// `tsunagu bench run` left in --work (to re-measure the queries after an engine change).
-        #[arg(long)]
-        reuse: bool,
-        /// Only these query types (comma-separated, e.g. q3,q5); all five by default.
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-    },
-    /// Load a running `tsunagu serve` on this machine with a mix of /v1/search requests, for at
-    /// most --duration-secs and --max-requests.
-    Http {
-        /// The server (loopback only).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        #[arg(long)]
-        queries: PathBuf,
-        /// Keep-alive connections, each sending its next request when the last one is answered.
-        #[arg(long, default_value_t = 8)]
-        connections: usize,
-        #[arg(long, default_value_t = 20)]
-        duration_secs: u64,
-        #[arg(long, default_value_t = 1_000_000)]
-        max_requests: usize,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        label: Option<String>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -208,18 +149,6 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
-    /// Benchmarks on the shared workload (`../shared/bench/gen.py`); see BENCHMARKS.md.
-    Bench {
-        #[command(subcommand)]
-        action: BenchAction,
-    },
-    /// Write the generated sample data (JSON Lines).
-    Sample {
-        #[arg(long, default_value_t = tsunagu_sample::DEFAULT_SEED)]
-        seed: u64,
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
 }
 
 fn main() -> ExitCode {
@@ -325,9 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.data_dir).await?;
             let dir = index_path(&cli.data_dir);
             // Opening takes the index's writer lock: a running server holds it.
-            if let Ok(Ok(open)) = tsunagu_search::SearchIndex::open(&dir) {
-                drop(open);
-            } else if dir.join(".tantivy-writer.lock").exists() && tsunagu_search::SearchIndex::open(&dir).is_err() {
+            if tsunagu_search::SearchIndex::in_use(&dir) {
                 bail!("the index in {} is in use (is `tsunagu serve` running?); stop the server first", dir.display());
             }
             let started = Instant::now();
@@ -339,33 +266,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 index.size_on_disk() as f64 / (1 << 20) as f64
             );
-            Ok(())
-        }
-        Command::Bench {
-            action: BenchAction::Run { data, queries, work, count, threads, out, check_out, label, reuse, only },
-        } => {
-            bench::run(bench::RunArgs { data, queries, work, count, threads, out, check_out, label, reuse, only }).await
-        }
-        Command::Bench {
-            action: BenchAction::Http { addr, queries, connections, duration_secs, max_requests, out, label },
-        } => {
-            bench::http::run(bench::http::HttpArgs {
-                addr,
-                queries,
-                connections,
-                duration: Duration::from_secs(duration_secs),
-                max_requests,
-                out,
-                label,
-            })
-            .await
-        }
-        Command::Sample { seed, out } => {
-            let text = tsunagu_sample::to_jsonl(&tsunagu_sample::generate(seed));
-            match out {
-                Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
-                None => print!("{text}"),
-            }
             Ok(())
         }
     }

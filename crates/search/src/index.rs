@@ -60,6 +60,15 @@ pub enum Staleness {
 }
 
 impl SearchIndex {
+    /// Whether another process (a running server) holds the index in `dir` open for writing.
+    /// An index that cannot be opened for another reason (missing, stale) is not in use.
+    pub fn in_use(dir: &Path) -> bool {
+        match SearchIndex::open(dir) {
+            Ok(Ok(_)) => false,
+            _ => dir.join(".tantivy-writer.lock").exists() && SearchIndex::open(dir).is_err(),
+        }
+    }
+
     /// Open the index in `dir`. `Err(Staleness)` when there is none or it was built by another
     /// schema/analyzer version (then it must be rebuilt).
     pub fn open(dir: &Path) -> Result<std::result::Result<SearchIndex, Staleness>> {

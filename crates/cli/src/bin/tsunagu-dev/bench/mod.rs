@@ -1,4 +1,4 @@
-//! `tsunagu bench`: the shared workload through the real import path, the index build, and the
+//! `tsunagu-dev bench`: the shared workload through the real import path, the index build, and the
 //! five query types in-process (one thread and several), with the same query parameters as the
 //! SQLite FTS5 + R*Tree peer in `../shared/bench`. Also the HTTP load driver ([`http`]).
 //!
@@ -21,7 +21,7 @@ use tsunagu_model::{CareSet, LatLon, MunicipalityCode, RadiusKm};
 use tsunagu_search::{Covers, SearchIndex, SearchRequest, Sort, TextScope};
 use tsunagu_store::{SqliteStore, Store};
 
-use crate::import::{Mode, Plan, RowReader, import_rows};
+use tsunagu_cli::import::{Mode, Plan, RowReader, import_rows};
 use workload::Queries;
 
 /// The query types, in the peer's order.
@@ -339,7 +339,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let index_dir = args.work.join("index");
     if args.reuse {
         if !marker.exists() || !db.exists() || !index_dir.exists() {
-            anyhow::bail!("--reuse: {} holds no store and index from `tsunagu bench run`", args.work.display());
+            anyhow::bail!("--reuse: {} holds no store and index from `tsunagu-dev bench run`", args.work.display());
         }
         let store = SqliteStore::open(&db).await?;
         return measure(&args, &qs, &store, &db, &index_dir, None).await;
@@ -348,14 +348,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let empty = std::fs::read_dir(&args.work)?.next().is_none();
         if !empty && !marker.exists() {
             anyhow::bail!(
-                "{} is not empty and was not made by `tsunagu bench`; give a new directory",
+                "{} is not empty and was not made by `tsunagu-dev bench`; give a new directory",
                 args.work.display()
             );
         }
         std::fs::remove_dir_all(&args.work).with_context(|| format!("emptying {}", args.work.display()))?;
     }
     std::fs::create_dir_all(&args.work)?;
-    std::fs::write(&marker, "made by `tsunagu bench run`; emptied by the next run\n")?;
+    std::fs::write(&marker, "made by `tsunagu-dev bench run`; emptied by the next run\n")?;
     let started = Instant::now();
 
     // 1. Import through the real pipeline (reader thread → batches → one store transaction).
