@@ -11,7 +11,7 @@
 //! - `Moves`: the record is live in 松本 and the write would move it to 佐久市. For the 佐久
 //!   editor that is the takeover of another 圏域's record; for the 松本 editor, giving one away.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::OnceLock;

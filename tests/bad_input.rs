@@ -1,7 +1,7 @@
 //! Every kind of bad input gets its documented status and a problem document naming the
 //! offending parameter — never a 500.
 
-mod common;
+use crate::common;
 
 use common::{enc, server};
 

@@ -3,7 +3,7 @@
 //! answers checked against brute force over the workload file, the HTTP driver against the
 //! served result, and the guards (loopback only; never empty a directory it did not make).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! `scripts/test.sh` installs Chromium, chromedriver, a Japanese font and axe-core when absent
 //! (`scripts/browser-setup.sh`) and passes axe's path in `TSUNAGU_AXE_JS`.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

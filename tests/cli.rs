@@ -1,7 +1,7 @@
 //! The `tsunagu` command line: import/export round trip, all-or-nothing imports with a report,
 //! reindex, and clear errors with a non-zero exit.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

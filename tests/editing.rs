@@ -1,7 +1,7 @@
 //! The centre keeps the directory alive: keys and roles, edits with ETags, audit trail, private
 //! fields — end to end against the real binary, keys made with the real CLI.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::OnceLock;

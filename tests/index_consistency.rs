@@ -1,8 +1,6 @@
 //! The index is derived data: an index kept current by incremental writes answers exactly like
 //! one rebuilt from the store, and a stale index catches up from the store's change log.
 
-mod common;
-
 use std::sync::Arc;
 
 use tsunagu_api::directory::{Directory, IndexReadiness};

@@ -1,7 +1,7 @@
 //! The page: server-rendered HTML for families, with chips, filters, cards, details and
 //! credits; every user-supplied text escaped.
 
-mod common;
+use crate::common;
 
 use common::enc;
 

@@ -1,7 +1,7 @@
 //! Places end to end: `near=` with addresses, postal codes, municipalities and 圏域; "who comes to
 //! me" (`covers=true`); geocoding, reverse geocoding and region endpoints.
 
-mod common;
+use crate::common;
 
 use common::{enc, results, server, strs};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Real records and honest provenance: the bundled 厚生労働省 records, tri-state care types,
 //! provenance on every answer, sources, public reports, and a server that serves no sample data.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;

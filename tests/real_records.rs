@@ -2,7 +2,7 @@
 //! around them, one card per site, official files re-imported, and records the newest list no
 //! longer has — against the real binary.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::OnceLock;

@@ -5,7 +5,7 @@
 //! Score = results in the top 5 that satisfy the intent ÷ results that could (5, or fewer when
 //! the bundled data has fewer resources satisfying the intent).
 
-mod common;
+use crate::common;
 
 use tsunagu_model::{LatLon, MunicipalityCode, Resource};
 use tsunagu_places::Gazetteer;

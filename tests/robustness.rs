@@ -1,6 +1,6 @@
 //! No input yields a 5xx: random query strings against the real router over the bundled data.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 

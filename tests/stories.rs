@@ -1,6 +1,6 @@
 //! The README's stories, end to end against the real binary and the bundled data.
 
-mod common;
+use crate::common;
 
 use common::{enc, results, server, strs};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! As-you-type suggestions over HTTP.
 
-mod common;
+use crate::common;
 
 use common::{enc, server};
 

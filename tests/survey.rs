@@ -2,7 +2,7 @@
 //! campaign → invitations → three providers answer on their forms → review → search shows the
 //! answers with who said them; plus every bad-token case, races, the paper path and the dashboard.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::Command;

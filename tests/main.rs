@@ -1,0 +1,24 @@
+//! The end-to-end tests, one binary (one link step): the real `tsunagu` binary serving the
+//! bundled data, its CLI, the page in headless Chromium, and the real router in-process.
+//! Each module is one area; `common` holds the shared helpers.
+
+mod common;
+
+mod authorization;
+mod bad_input;
+mod bench;
+mod browser;
+mod cli;
+mod contract;
+mod editing;
+mod geocoding;
+mod index_consistency;
+mod page;
+mod places;
+mod provenance;
+mod real_records;
+mod relevance;
+mod robustness;
+mod stories;
+mod suggest;
+mod survey;
