@@ -113,7 +113,7 @@ impl Problem {
     }
 
     /// A place name the gazetteer does not know, with close matches.
-    pub fn unknown_place(text: &str, suggestions: Vec<String>) -> Problem {
+    pub fn unknown_place(text: &str, suggestions: Vec<String>, known: &tsunagu_places::Gazetteer) -> Problem {
         Problem {
             suggestions,
             ..Problem::new(
@@ -121,8 +121,9 @@ impl Problem {
                 "/problems/unknown-place",
                 "Unknown place",
                 format!(
-                    "no known place matches `{}` (tsunagu knows 長野県 and 埼玉県)",
-                    tsunagu_model::codes::truncate(text, 40)
+                    "no known place matches `{}` (tsunagu knows {})",
+                    tsunagu_model::codes::truncate(text, 40),
+                    known.prefecture_names_ja().join(" and ")
                 ),
             )
         }

@@ -19,15 +19,26 @@ use unicode_normalization::UnicodeNormalization;
 /// Most metres between two records with one phone number that are still one site.
 pub const SAME_PLACE_METRES: f64 = 50.0;
 
+/// An address without its leading prefecture name (any of the 47: 3 or 4 characters ending in
+/// 都, 道, 府 or 県 — 東京都, 北海道, 京都府, 神奈川県), so that records with and without it compare equal.
+fn without_prefecture(a: &str) -> &str {
+    for n in [3, 4] {
+        if let Some((i, c)) = a.char_indices().nth(n - 1)
+            && matches!(c, '都' | '道' | '府' | '県')
+        {
+            return &a[i + c.len_utf8()..];
+        }
+    }
+    a
+}
+
 /// An address as compared for linking: NFKC, no spaces, every dash and 丁目/番地/番/号 as one `-`,
 /// without the prefecture.
 pub fn normalised_address(a: &str) -> String {
     let a: String = a.nfkc().filter(|c| !c.is_whitespace()).collect();
     let mut out = String::with_capacity(a.len());
     let mut rest = a.as_str();
-    for pref in ["長野県", "埼玉県"] {
-        rest = rest.strip_prefix(pref).unwrap_or(rest);
-    }
+    rest = without_prefecture(rest);
     let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
         let dash = matches!(c, '-' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | 'ー' | 'ｰ');
@@ -177,6 +188,22 @@ mod tests {
         assert_eq!(normalised_address("埼玉県さいたま市西区三橋６−１４５０−１"), "さいたま市西区三橋6-1450-1");
         assert_eq!(normalised_address("さいたま市西区三橋6丁目1450番地1"), "さいたま市西区三橋6-1450-1");
         assert_ne!(normalised_address("三橋6-1450-1"), normalised_address("三橋6-1450-2"));
+    }
+
+    #[test]
+    fn any_prefecture_name_is_dropped_but_not_a_town_that_starts_like_one() {
+        for (with, without) in [
+            ("山梨県甲府市丸の内1-6-1", "甲府市丸の内1-6-1"),
+            ("東京都府中市宮西町2-24", "府中市宮西町2-24"),
+            ("北海道札幌市中央区", "札幌市中央区"),
+            ("京都府京都市", "京都市"),
+            ("神奈川県横浜市", "横浜市"),
+        ] {
+            assert_eq!(normalised_address(with), normalised_address(without), "{with}");
+        }
+        for kept in ["府中市宮西町2-24", "都留市上谷1-1-1", "道志村"] {
+            assert_eq!(normalised_address(kept), kept);
+        }
     }
 }
 

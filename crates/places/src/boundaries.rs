@@ -13,8 +13,8 @@ use tsunagu_model::{LatLon, MunicipalityCode};
 
 use crate::Gazetteer;
 
-const NAGANO: &str = include_str!("../../../data/boundaries/nagano_20.geojson");
-const SAITAMA: &str = include_str!("../../../data/boundaries/saitama_11.geojson");
+// The boundary files named in data/prefectures.csv (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/bundled_boundaries.rs"));
 
 /// How a reverse-geocoding answer was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,8 +85,9 @@ fn features(text: &str) -> Vec<(MunicipalityCode, MultiPolygon<f64>)> {
 
 impl Boundaries {
     pub fn new(g: &'static Gazetteer) -> Boundaries {
-        let mut shapes = features(NAGANO);
-        shapes.extend(features(SAITAMA));
+        let mut shapes: Vec<_> = BOUNDARIES.iter().flat_map(|text| features(text)).collect();
+        // Only the municipalities this gazetteer knows.
+        shapes.retain(|(code, _)| g.municipality(*code).is_some());
         let boxes = shapes
             .iter()
             .enumerate()

@@ -298,10 +298,10 @@ impl Geocoder {
         // Prefecture (optional) narrows everything after it.
         let mut rest = norm.as_str();
         let mut prefecture = None;
-        for (name, code) in [("長野県", 20u8), ("埼玉県", 11u8)] {
-            if let Some(r) = rest.strip_prefix(name) {
+        for p in self.g.prefectures() {
+            if let Some(r) = rest.strip_prefix(p.name.as_str()) {
                 rest = r;
-                prefecture = Some(code);
+                prefecture = Some(p.code);
             }
         }
         let in_pref = |c: &MunicipalityCode| prefecture.is_none_or(|p| c.prefecture_code() == p);

@@ -14,6 +14,8 @@ pub mod address;
 pub mod boundaries;
 pub mod geocode;
 mod load;
+
+pub use load::{LoadError, PlaceFiles};
 pub mod service;
 
 pub use boundaries::{Boundaries, Located, Method};
@@ -96,9 +98,23 @@ pub struct Town {
     pub point: LatLon,
 }
 
+/// A prefecture the data covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prefecture {
+    /// JIS code, e.g. 20.
+    pub code: u8,
+    /// e.g. 長野県
+    pub name: String,
+    /// e.g. ながのけん
+    pub name_kana: String,
+    /// e.g. Nagano
+    pub name_en: String,
+}
+
 /// Every bundled place, with lookups.
 #[derive(Debug)]
 pub struct Gazetteer {
+    prefectures: Vec<Prefecture>,
     municipalities: Vec<Municipality>,
     by_code: HashMap<MunicipalityCode, usize>,
     regions: Vec<Region>,
@@ -113,21 +129,23 @@ impl Gazetteer {
         G.get_or_init(|| load::bundled().expect("bundled place data is valid (checked by tests)"))
     }
 
-    /// The prefectures the data covers, by code: (code, name), e.g. (20, 長野県).
-    pub fn prefectures(&self) -> Vec<(u8, &str)> {
-        let mut out: Vec<(u8, &str)> = Vec::new();
-        for m in &self.municipalities {
-            if !out.iter().any(|(c, _)| *c == m.prefecture_code) {
-                out.push((m.prefecture_code, m.prefecture.as_str()));
-            }
-        }
-        out.sort();
-        out
+    /// A gazetteer from place data files (the bundled ones are [`PlaceFiles::BUNDLED`]).
+    pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
+        load::load(files)
     }
 
-    /// The names of [`Gazetteer::prefectures`], e.g. `["長野県", "埼玉県"]`.
+    /// The prefectures the data covers, by code.
+    pub fn prefectures(&self) -> &[Prefecture] {
+        &self.prefectures
+    }
+
+    pub fn prefecture(&self, code: u8) -> Option<&Prefecture> {
+        self.prefectures.iter().find(|p| p.code == code)
+    }
+
+    /// The prefectures' names, e.g. `["埼玉県", "長野県"]`.
     pub fn prefecture_names_ja(&self) -> Vec<&str> {
-        self.prefectures().into_iter().map(|(_, n)| n).collect()
+        self.prefectures.iter().map(|p| p.name.as_str()).collect()
     }
 
     pub fn municipalities(&self) -> &[Municipality] {
@@ -193,7 +211,11 @@ pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_m
     match g.municipality(r.municipality_code) {
         None => errs.push(FieldError::new(
             "municipality_code",
-            format!("{} is not a municipality tsunagu has data for (長野県・埼玉県)", r.municipality_code),
+            format!(
+                "{} is not a municipality tsunagu has data for ({})",
+                r.municipality_code,
+                g.prefecture_names_ja().join("・")
+            ),
         )),
         // A point far from its municipality is a data error (published files hold points
         // geocoded to another town of the same name, or a geocoder's default far abroad).

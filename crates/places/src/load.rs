@@ -5,11 +5,30 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use tsunagu_model::{LatLon, MunicipalityCode};
 
-use crate::{Gazetteer, Municipality, MunicipalityKind, Region, Town};
+use crate::{Gazetteer, Municipality, MunicipalityKind, Prefecture, Region, Town};
 
-const MUNICIPALITIES: &str = include_str!("../../../data/municipalities.csv");
-const REGIONS: &str = include_str!("../../../data/regions.csv");
-const TOWNS: &str = include_str!("../../../data/towns_nagano_saitama.csv");
+/// The text of the place data files: what a prefecture is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceFiles<'a> {
+    /// `prefectures.csv`: code, name, name_kana, name_en, boundaries (file).
+    pub prefectures: &'a str,
+    /// `municipalities.csv`: one row per municipality or ward, with its office's position.
+    pub municipalities: &'a str,
+    /// `regions.csv`: each municipality's 圏域.
+    pub regions: &'a str,
+    /// `towns_*.csv`: 町丁目・大字 with representative points.
+    pub towns: &'a str,
+}
+
+impl PlaceFiles<'static> {
+    /// The files bundled from `data/`.
+    pub const BUNDLED: PlaceFiles<'static> = PlaceFiles {
+        prefectures: include_str!("../../../data/prefectures.csv"),
+        municipalities: include_str!("../../../data/municipalities.csv"),
+        regions: include_str!("../../../data/regions.csv"),
+        towns: include_str!("../../../data/towns_nagano_saitama.csv"),
+    };
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -19,6 +38,14 @@ pub enum LoadError {
 
 fn invalid(file: &'static str, message: impl Into<String>) -> LoadError {
     LoadError::Invalid { file, message: message.into() }
+}
+
+#[derive(Deserialize)]
+struct PrefectureRow {
+    code: u8,
+    name: String,
+    name_kana: String,
+    name_en: String,
 }
 
 #[derive(Deserialize)]
@@ -63,11 +90,25 @@ fn rows<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<
 }
 
 pub fn bundled() -> Result<Gazetteer, LoadError> {
+    load(&PlaceFiles::BUNDLED)
+}
+
+/// Build a gazetteer from place data files, checking that they fit together.
+pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
+    const PF: &str = "prefectures.csv";
     const MF: &str = "municipalities.csv";
     const RF: &str = "regions.csv";
+    let mut prefectures: Vec<Prefecture> = Vec::new();
+    for r in rows::<PrefectureRow>(PF, files.prefectures)? {
+        if prefectures.iter().any(|p| p.code == r.code) {
+            return Err(invalid(PF, format!("prefecture {} is listed twice", r.code)));
+        }
+        prefectures.push(Prefecture { code: r.code, name: r.name, name_kana: r.name_kana, name_en: r.name_en });
+    }
+    prefectures.sort_by_key(|p| p.code);
     let mut regions: Vec<Region> = Vec::new();
     let mut region_of: HashMap<MunicipalityCode, String> = HashMap::new();
-    for r in rows::<RegionRow>(RF, REGIONS)? {
+    for r in rows::<RegionRow>(RF, files.regions)? {
         let code = MunicipalityCode::parse(&r.municipality_code).map_err(|e| invalid(RF, e.to_string()))?;
         if region_of.insert(code, r.region_code.clone()).is_some() {
             return Err(invalid(RF, format!("{code} is in two regions")));
@@ -86,8 +127,17 @@ pub fn bundled() -> Result<Gazetteer, LoadError> {
     }
 
     let mut municipalities = Vec::new();
-    for r in rows::<MunicipalityRow>(MF, MUNICIPALITIES)? {
+    for r in rows::<MunicipalityRow>(MF, files.municipalities)? {
         let code = MunicipalityCode::parse(&r.code).map_err(|e| invalid(MF, e.to_string()))?;
+        match prefectures.iter().find(|p| p.code == r.prefecture_code) {
+            Some(p) if p.name == r.prefecture && code.prefecture_code() == p.code => {}
+            _ => {
+                return Err(invalid(
+                    MF,
+                    format!("{code} {}: prefecture {} {} is not in {PF}", r.name, r.prefecture_code, r.prefecture),
+                ));
+            }
+        }
         let parent = if r.parent_code.is_empty() {
             None
         } else {
@@ -125,7 +175,7 @@ pub fn bundled() -> Result<Gazetteer, LoadError> {
 
     let mut towns = Vec::new();
     let mut towns_by_municipality: HashMap<MunicipalityCode, Vec<usize>> = HashMap::new();
-    for r in rows::<TownRow>("towns_nagano_saitama.csv", TOWNS)? {
+    for r in rows::<TownRow>("towns", files.towns)? {
         // 小字 rows are points inside a town; the town row itself is enough here.
         let (Some(lat), Some(lon)) = (r.lat, r.lon) else { continue };
         if !r.koaza.is_empty() {
@@ -143,5 +193,5 @@ pub fn bundled() -> Result<Gazetteer, LoadError> {
             point: LatLon::new(lat, lon).map_err(|e| invalid("towns", e.to_string()))?,
         });
     }
-    Ok(Gazetteer { municipalities, by_code, regions, towns, towns_by_municipality })
+    Ok(Gazetteer { prefectures, municipalities, by_code, regions, towns, towns_by_municipality })
 }

@@ -93,12 +93,10 @@ impl Vocabulary {
             written: HashMap::new(),
         };
         // Places first, so that a concept term with the same spelling wins (inserted later).
-        for pref in
-            [(20u8, "長野県", "ながのけん", "nagano prefecture"), (11, "埼玉県", "さいたまけん", "saitama prefecture")]
-        {
-            v.add(pref.1, Concept::Prefecture(pref.0));
-            v.add(pref.2, Concept::Prefecture(pref.0));
-            v.add(pref.3, Concept::Prefecture(pref.0));
+        for p in g.prefectures() {
+            v.add(&p.name, Concept::Prefecture(p.code));
+            v.add(&p.name_kana, Concept::Prefecture(p.code));
+            v.add(&format!("{} prefecture", p.name_en.to_lowercase()), Concept::Prefecture(p.code));
         }
         for r in g.regions() {
             for name in std::iter::once(&r.name).chain(&r.aliases) {
@@ -338,7 +336,7 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
             label(ConceptKind::Place, id.clone(), &name, &name)
         }
         Concept::Prefecture(p) => {
-            let (ja, en) = if *p == 20 { ("長野県", "Nagano") } else { ("埼玉県", "Saitama") };
+            let (ja, en) = g.prefecture(*p).map_or(("", ""), |x| (x.name.as_str(), x.name_en.as_str()));
             label(ConceptKind::Prefecture, format!("{p:02}"), ja, en)
         }
         Concept::NearMe => label(ConceptKind::NearMe, String::new(), "現在地の近く", "Near me"),

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tsunagu_directory::SearchIntent;
 use tsunagu_model::LatLon;
-use tsunagu_places::{Boundaries, Gazetteer, GeocodeError, Geocoder, Municipality, Region};
+use tsunagu_places::{Gazetteer, GeocodeError, Municipality, Region};
 
 use crate::AppState;
 use crate::params::Params;
@@ -28,8 +28,11 @@ pub fn router() -> Router<AppState> {
 fn prefecture(g: &Gazetteer, p: &mut Params) -> Option<u8> {
     let v = p.one("prefecture")?;
     let v = v.trim();
-    let found = g.municipalities().iter().find(|m| {
-        m.prefecture == v || m.prefecture.trim_end_matches('県') == v || format!("{:02}", m.prefecture_code) == v
+    let found = g.prefectures().iter().find(|p| {
+        p.name == v
+            || p.name.trim_end_matches(['都', '道', '府', '県']) == v
+            || p.name_en.eq_ignore_ascii_case(v)
+            || format!("{:02}", p.code) == v
     });
     if found.is_none() {
         p.error(
@@ -37,10 +40,10 @@ fn prefecture(g: &Gazetteer, p: &mut Params) -> Option<u8> {
                 "prefecture",
                 format!("unknown prefecture `{}`", tsunagu_model::codes::truncate(v, 20)),
             )
-            .with_allowed(["20", "長野県", "11", "埼玉県"]),
+            .with_allowed(g.prefectures().iter().flat_map(|p| [format!("{:02}", p.code), p.name.clone()])),
         );
     }
-    found.map(|m| m.prefecture_code)
+    found.map(|p| p.code)
 }
 
 /// Parse `region=` (id or name) into a region.
@@ -130,7 +133,7 @@ async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejectio
     };
     let found = match s.directory.find(&s.planner, intent).await {
         Ok(answer) => answer.found,
-        Err(e) => return Err(crate::routes::search::problem_of(Vec::new(), e)),
+        Err(e) => return Err(crate::routes::search::problem_of(g, Vec::new(), e)),
     };
     let facets = found.facets.unwrap_or_default();
     let count_in = |code: tsunagu_model::MunicipalityCode| -> usize {
@@ -151,7 +154,7 @@ async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejectio
 }
 
 /// `GET /v1/places/geocode?q=`: an address, postal code, municipality, town or 圏域 → a place.
-async fn geocode(RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+async fn geocode(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
     let mut p = Params::parse(raw.as_deref(), &["q"])?;
     let q = p.one("q");
     p.finish()?;
@@ -161,14 +164,14 @@ async fn geocode(RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
             "is required: an address, postal code or place name",
         )]));
     };
-    match Geocoder::bundled().geocode(&q) {
+    match s.planner.places().geocoder.geocode(&q) {
         Ok(g) => Ok(Json(json!({
             "query": q,
             "normalized": g.normalized,
             "place": g.place,
             "alternatives": g.alternatives,
         }))),
-        Err(GeocodeError::NotFound { suggestions, .. }) => Err(Problem::unknown_place(&q, suggestions)),
+        Err(GeocodeError::NotFound { suggestions, .. }) => Err(Problem::unknown_place(&q, suggestions, s.gazetteer)),
         Err(e) => Err(Problem::invalid(vec![InvalidParam::param("q", e.to_string())])),
     }
 }
@@ -197,12 +200,12 @@ async fn reverse(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
     p.finish()?;
     let point = point.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("lat", "is required")]))?;
     let g = s.gazetteer;
-    let found = Boundaries::bundled().locate(point).ok_or_else(|| {
+    let found = s.planner.places().boundaries.locate(point).ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
             "/problems/unknown-place",
             "Unknown place",
-            "the point is not in a municipality tsunagu has data for (長野県・埼玉県)",
+            format!("the point is not in a municipality tsunagu has data for ({})", g.prefecture_names_ja().join("・")),
         )
     })?;
     let m = g.municipality(found.municipality).ok_or_else(|| Problem::internal("located municipality is missing"))?;

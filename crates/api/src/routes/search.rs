@@ -338,10 +338,10 @@ fn issue(i: FieldIssue) -> InvalidParam {
 
 /// A search that could not be run, as a problem: the parameters' syntax errors and the plan's
 /// issues together; an unknown place is a 404 of its own.
-pub fn problem_of(syntax: Vec<InvalidParam>, e: FindError) -> Problem {
+pub fn problem_of(g: &tsunagu_places::Gazetteer, syntax: Vec<InvalidParam>, e: FindError) -> Problem {
     match e {
         FindError::Plan(PlanError::UnknownPlace { text, suggestions }) => {
-            let mut problem = Problem::unknown_place(&text, suggestions);
+            let mut problem = Problem::unknown_place(&text, suggestions, g);
             problem.invalid = vec![InvalidParam::param("near", "unknown place")];
             problem
         }
@@ -366,11 +366,11 @@ pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<Searc
     let answer = s.directory.find(&s.planner, intent).await;
     if !p.errors.is_empty() {
         return Err(match answer {
-            Err(e) => problem_of(p.errors, e),
+            Err(e) => problem_of(s.gazetteer, p.errors, e),
             Ok(_) => Problem::invalid(p.errors),
         });
     }
-    let answer = answer.map_err(|e| problem_of(Vec::new(), e))?;
+    let answer = answer.map_err(|e| problem_of(s.gazetteer, Vec::new(), e))?;
     Ok(response(s, answer))
 }
 
