@@ -189,7 +189,8 @@ pub struct RecognizedView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RelaxStep {
-    /// Double the radius (up to 240 km); a named municipality's 20 km becomes 40, 80, …
+    /// Double the radius while it is under 120 km: a named municipality's 20 km becomes 40, 80,
+    /// then 160 km.
     WidenRadius,
     /// Search without the words, when something else still says what is wanted.
     DropText,
