@@ -1,7 +1,7 @@
 //! Counts per grid cell, for area overviews ("what is there within 30 km?").
 //!
-//! Every located entry is counted in its cell at four levels (about 2, 9, 36 and 140 km), each
-//! cell exactly four by four cells of the level below, with sample and real entries kept apart.
+//! Every located entry is counted in its cell at the grid's four finest levels (about 2, 9, 36
+//! and 140 km; the grid is [`crate::cells`]'s), with sample and real entries kept apart.
 //! A circle is then summed from the biggest cells that lie wholly inside it; only the finest
 //! cells its edge crosses are opened, and their entries are checked one by one. The answer is
 //! exact: a cell counts whole only when its farthest corner is inside the circle.
@@ -11,13 +11,12 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use tsunagu_model::{CareType, Kind, LatLon, MunicipalityCode};
 
-use crate::catalog::Entry;
 use crate::cells;
+use crate::entry::Entry;
 
-/// Edge of the finest cell, in degrees.
-const FINEST: f64 = 0.02;
-/// Cells per edge of the next level up.
-const FANOUT: i64 = 4;
+use cells::FANOUT;
+
+/// Levels counted: the grid's finest four.
 const LEVELS: u32 = 4;
 /// The circle's bounding box may span at most this many top-level cells (else: no overview).
 const MAX_TOP_CELLS: i64 = 400;
@@ -132,7 +131,7 @@ impl CellCounts {
     }
 }
 
-/// The same key layout as the indexed cells (a separate map, so levels need not match).
+/// The cell's key in the grid (the same key as the index's cell term).
 fn key(level: u32, lat_i: i64, lon_i: i64) -> u64 {
     cells::id(level as usize, lat_i, lon_i)
 }
@@ -140,11 +139,11 @@ fn key(level: u32, lat_i: i64, lon_i: i64) -> u64 {
 /// The finest cell of a point, as (latitude, longitude) indices. Coarser cells are derived by
 /// integer division, so each cell is exactly the union of its sixteen children.
 fn finest(p: LatLon) -> (i64, i64) {
-    (cells::index(p.lat(), 90.0, FINEST), cells::index(p.lon(), 180.0, FINEST))
+    (cells::index(p.lat(), 90.0, cells::FINEST), cells::index(p.lon(), 180.0, cells::FINEST))
 }
 
 fn size(level: u32) -> f64 {
-    FINEST * FANOUT.pow(level) as f64
+    cells::size(level as usize)
 }
 
 /// Per-cell counts (per sample flag) and the members of every finest cell.

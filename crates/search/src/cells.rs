@@ -7,8 +7,18 @@
 use tsunagu_model::LatLon;
 use tsunagu_model::geo::EARTH_RADIUS_KM;
 
-/// Cell edge in degrees per level, finest first (about 2 km, 9 km, 36 km, 140 km, 570 km).
-const LEVELS: [f64; 5] = [0.02, 0.08, 0.32, 1.28, 5.12];
+/// The one grid, for the index's cell terms and the area counts alike: the finest cell's edge in
+/// degrees (about 2 km), each coarser level's cell exactly `FANOUT` × `FANOUT` cells of the level
+/// below (about 2, 9, 36, 140 and 570 km).
+pub(crate) const FINEST: f64 = 0.02;
+pub(crate) const FANOUT: i64 = 4;
+/// Levels of the grid.
+pub(crate) const LEVELS: usize = 5;
+
+/// A level's cell edge in degrees.
+pub(crate) fn size(level: usize) -> f64 {
+    FINEST * FANOUT.pow(level as u32) as f64
+}
 /// Most cells one circle may become.
 const MAX_CELLS: usize = 128;
 
@@ -24,10 +34,7 @@ pub(crate) fn index(v: f64, offset: f64, size: f64) -> i64 {
 
 /// The point's cell at every level.
 pub fn of_point(p: LatLon) -> impl Iterator<Item = u64> {
-    LEVELS
-        .iter()
-        .enumerate()
-        .map(move |(level, size)| id(level, index(p.lat(), 90.0, *size), index(p.lon(), 180.0, *size)))
+    (0..LEVELS).map(move |level| id(level, index(p.lat(), 90.0, size(level)), index(p.lon(), 180.0, size(level))))
 }
 
 /// Half the height and width in degrees of a box holding every point within `km` of `p`, each
@@ -57,9 +64,10 @@ pub(crate) fn circle_box(p: LatLon, km: f64, margin: f64) -> Option<(f64, f64)> 
 pub fn covering(p: LatLon, km: f64) -> Option<Vec<u64>> {
     let (dlat, dlon) = circle_box(p, km, 1e-9)?;
     let (lat, lon) = (p.lat(), p.lon());
-    for (level, size) in LEVELS.iter().enumerate() {
-        let (la0, la1) = (index(lat - dlat, 90.0, *size), index(lat + dlat, 90.0, *size));
-        let (lo0, lo1) = (index(lon - dlon, 180.0, *size), index(lon + dlon, 180.0, *size));
+    for level in 0..LEVELS {
+        let size = size(level);
+        let (la0, la1) = (index(lat - dlat, 90.0, size), index(lat + dlat, 90.0, size));
+        let (lo0, lo1) = (index(lon - dlon, 180.0, size), index(lon + dlon, 180.0, size));
         if ((la1 - la0 + 1) * (lo1 - lo0 + 1)) as usize > MAX_CELLS * 2 {
             continue;
         }

@@ -16,7 +16,8 @@ use tsunagu_model::{CareType, Kind, Resource, ResourceId, ServiceArea};
 use tsunagu_places::Gazetteer;
 
 use crate::analysis::{ANALYZER_NAME, ANALYZER_VERSION, JaEnTokenizer, WORDS_ANALYZER_NAME, WordsTokenizer};
-use crate::catalog::{Catalog, Entry, Reach, days_since_epoch};
+use crate::catalog::Catalog;
+use crate::entry::{Entry, Reach, days_since_epoch};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::{Result, SearchError};
 
@@ -287,7 +288,7 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
         d.add_u64(f.care_term, c.index() as u64);
     }
     d.add_u64(f.conditional, u64::from(r.care_types_conditional.bits()));
-    d.add_u64(f.unverified, u64::from(crate::catalog::unverified_of(r).bits()));
+    d.add_u64(f.unverified, u64::from(crate::entry::unverified_of(r).bits()));
     d.add_u64(f.declined, u64::from(r.care_types_declined.bits()));
     d.add_u64(f.municipality, u64::from(r.municipality_code.as_u32()));
     if let Some(p) = r.location {
@@ -311,7 +312,7 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     }
     d.add_u64(f.nurse_days, u64::from(r.nurse_schedule.day_mask()));
     d.add_u64(f.transport, u64::from(r.transport.map_or(0, |t| t.bits())));
-    d.add_u64(f.accessibility, u64::from(crate::catalog::accessibility_bits(&r.accessibility)));
+    d.add_u64(f.accessibility, u64::from(crate::entry::accessibility_bits(&r.accessibility)));
     if let Some(v) = r.capacity.and_then(|c| c.vacancies) {
         d.add_u64(f.vacancies, u64::from(v));
     }
@@ -322,12 +323,12 @@ fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument
     d.add_bool(f.sample, r.sample);
     d.add_bool(f.delisted, r.source.not_listed_since.is_some());
     if let Some(site) = &r.site {
-        d.add_u64(f.site, crate::catalog::site_key(&site.id));
+        d.add_u64(f.site, crate::entry::site_key(&site.id));
     }
     if let Some(v) = r.verified_at {
         d.add_i64(f.verified, i64::from(days_since_epoch(v)));
     }
-    d.add_u64(f.sort_key, crate::catalog::sort_key(r.name_kana.as_deref().unwrap_or(&r.name)));
+    d.add_u64(f.sort_key, crate::entry::sort_key(r.name_kana.as_deref().unwrap_or(&r.name)));
     d.add_text(f.name_raw, &r.name);
     if let Some(k) = &r.name_kana {
         d.add_text(f.kana_raw, k);

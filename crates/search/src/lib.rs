@@ -7,16 +7,17 @@
 //! - [`index`]: building, opening and updating the index; which store state it reflects.
 //! - [`query`]: executing a [`SearchRequest`] into ranked, faceted [`SearchResults`].
 
-pub mod analysis;
-pub mod area;
-pub mod catalog;
-pub mod cells;
-pub mod index;
-pub mod query;
-pub mod romaji;
-pub mod schema;
-pub mod suggest;
-pub mod understand;
+mod analysis;
+mod area;
+mod catalog;
+mod cells;
+mod entry;
+mod index;
+mod query;
+mod romaji;
+mod schema;
+mod suggest;
+mod understand;
 
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
 pub use query::{Covers, Facets, Hit, Listing, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};

@@ -22,7 +22,8 @@ use tsunagu_model::{
 
 use crate::analysis::{normalize, tokens_of_normalized};
 use crate::area::Tally;
-use crate::catalog::{Catalog, Entry};
+use crate::catalog::Catalog;
+use crate::entry::Entry;
 use crate::index::SearchIndex;
 use crate::schema::{Fields, text_fields};
 use crate::{Result, SearchError};
@@ -303,7 +304,7 @@ impl Filter {
             nurse_on: nurse_on.map_or(0, |d| 1 << d.index()),
             age: *age,
             transport: transport.iter().fold(0u8, |m, f| m | (1 << f.index())),
-            accessibility: crate::catalog::accessibility_bits(accessibility),
+            accessibility: crate::entry::accessibility_bits(accessibility),
             include_sample: *include_sample,
             listing: *listing,
             point: *point,
@@ -491,7 +492,7 @@ impl SearchIndex {
         if sort == Sort::Relevance {
             // Freshness: records confirmed within a year keep their score; older ones lose up to
             // 30 % over the following four years, so a recently verified match ranks higher.
-            let today = crate::catalog::days_since_epoch(chrono::Utc::now().date_naive());
+            let today = crate::entry::days_since_epoch(chrono::Utc::now().date_naive());
             for c in &mut candidates {
                 let age = catalog.get(c.ord).and_then(|e| e.verified).map_or(5 * 365, |v| today - v);
                 let factor = if age <= 365 { 1.0 } else { (1.0 - 0.3 * f64::from(age - 365) / 1460.0).max(0.7) };
