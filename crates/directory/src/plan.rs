@@ -12,13 +12,14 @@
 //! [`relax`] loosens a plan that found nothing, one documented step at a time.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tsunagu_model::{
     Accessibility, CareSet, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday, codes::truncate,
 };
 use tsunagu_places::{GeocodeError, Place, Places, Precision, Region};
-use tsunagu_search::{ConceptKind, Covers, Interpretation, Listing, Recognized, SearchRequest, Sort, understand};
+use tsunagu_search::{ConceptKind, Covers, Interpretation, Listing, Recognized, SearchRequest, Sort, Understanding};
 
 /// Radius around a municipality named as the place (near=松本市, or 松本 in the text), km.
 pub const NAMED_PLACE_RADIUS_KM: f64 = 20.0;
@@ -218,15 +219,16 @@ pub struct Plan {
     region: Option<&'static Region>,
 }
 
-/// Plans searches against one set of places.
-#[derive(Clone, Copy)]
+/// Plans searches against one set of places, understanding text with their names.
+#[derive(Clone)]
 pub struct Planner {
     places: Places,
+    understanding: Arc<Understanding>,
 }
 
 impl Planner {
     pub fn new(places: Places) -> Planner {
-        Planner { places }
+        Planner { places, understanding: Arc::new(Understanding::new(places)) }
     }
 
     pub fn places(&self) -> Places {
@@ -268,7 +270,7 @@ impl Planner {
         {
             d.issue("q", format!("is longer than {MAX_QUERY_CHARS} characters"));
         }
-        let it = q.as_deref().filter(|_| interpret).map(understand);
+        let it = q.as_deref().filter(|_| interpret).map(|q| self.understanding.understand(q));
         d.req.text = match &it {
             Some(it) => Some(it.remaining_text.clone()).filter(|t| !t.is_empty()),
             None => q.clone(),

@@ -68,6 +68,14 @@ fn a_third_prefecture_from_data_files_is_known_to_places_and_planning() {
         .expect("plans");
     assert_eq!(plan.request.point, Some(kofu.point));
     assert_eq!(plan.request.radius.map(|r| r.km()), Some(20.0));
+    // Understanding knows its names and readings too.
+    let plan = planner.plan(SearchIntent { q: Some("甲府市の訪問看護".into()), ..SearchIntent::default() }).unwrap();
+    assert_eq!(plan.request.point, Some(kofu.point), "甲府市 in the text is the place");
+    assert_eq!(plan.request.kinds, [tsunagu_model::Kind::HomeNursing]);
+    assert_eq!(plan.request.text, None, "everything was understood");
+    let plan =
+        planner.plan(SearchIntent { q: Some("yamanashi prefecture".into()), ..SearchIntent::default() }).unwrap();
+    assert_eq!(plan.request.municipalities.as_ref().map(Vec::len), Some(27), "the prefecture's municipalities");
     let plan = planner
         .plan(SearchIntent { municipalities: vec![code("19201")], ..SearchIntent::default() })
         .expect("a 山梨県 code is known");

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use tsunagu_model::error::edit_distance;
 use tsunagu_model::{CareType, Kind, MunicipalityCode, TransportFeature};
-use tsunagu_places::{Gazetteer, Geocoder, Place, Precision};
+use tsunagu_places::{Gazetteer, Geocoder, Place, Places, Precision};
 
 use crate::analysis::normalize;
 use crate::romaji::{simplified, to_romaji};
@@ -172,8 +172,7 @@ impl Vocabulary {
 
     /// The vocabulary over the bundled places, built once.
     pub fn bundled() -> &'static Vocabulary {
-        static V: OnceLock<Vocabulary> = OnceLock::new();
-        V.get_or_init(|| Vocabulary::new(Gazetteer::bundled()))
+        &Understanding::bundled().vocabulary
     }
 
     fn add(&mut self, phrase: &str, c: Concept) {
@@ -328,7 +327,7 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
         Concept::Transport(f) => label(ConceptKind::Transport, f.code().into(), f.labels().ja, f.labels().en),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
-            let en = g.municipality(*m).map(english_name).unwrap_or_else(|| name.clone());
+            let en = g.municipality(*m).map(|m| english_name(g, m)).unwrap_or_else(|| name.clone());
             label(ConceptKind::Place, m.to_string(), &name, &en)
         }
         Concept::Region(id) => {
@@ -346,8 +345,7 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
 
 /// A municipality's name in Latin letters, from its reading: 松本市 → "Matsumoto", さいたま市浦和区
 /// → "Saitama Urawa-ku".
-pub(crate) fn english_name(m: &tsunagu_places::Municipality) -> String {
-    let g = Gazetteer::bundled();
+pub(crate) fn english_name(g: &Gazetteer, m: &tsunagu_places::Municipality) -> String {
     let roman = |kana: &str| -> Option<String> {
         let bare = ["し", "まち", "むら", "ちょう", "そん"].iter().find_map(|s| kana.strip_suffix(s)).unwrap_or(kana);
         let r = simplified(&to_romaji(bare)?);
@@ -405,10 +403,50 @@ fn runs(token: &str) -> Vec<Run> {
     out
 }
 
-/// Understand free text.
+/// Query understanding over one set of places: the phrases of the vocabulary file and of the
+/// places (municipality, 圏域 and prefecture names and readings), and the geocoder that resolves a
+/// named place.
+pub struct Understanding {
+    vocabulary: Vocabulary,
+    gazetteer: &'static Gazetteer,
+    geocoder: &'static Geocoder,
+}
+
+impl Understanding {
+    pub fn new(places: Places) -> Understanding {
+        Understanding {
+            vocabulary: Vocabulary::new(places.gazetteer),
+            gazetteer: places.gazetteer,
+            geocoder: places.geocoder,
+        }
+    }
+
+    /// Understanding over the bundled places, built once.
+    pub fn bundled() -> &'static Understanding {
+        static U: OnceLock<Understanding> = OnceLock::new();
+        U.get_or_init(|| Understanding::new(Places::bundled()))
+    }
+
+    /// Understand free text.
+    pub fn understand(&self, text: &str) -> Interpretation {
+        understand_with(self, text)
+    }
+}
+
+impl std::fmt::Debug for Understanding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Understanding").field("places", &self.gazetteer.municipalities().len()).finish()
+    }
+}
+
+/// Understand free text over the bundled places (see [`Understanding`]).
 pub fn understand(text: &str) -> Interpretation {
-    let v = Vocabulary::bundled();
-    let g = Gazetteer::bundled();
+    Understanding::bundled().understand(text)
+}
+
+fn understand_with(u: &Understanding, text: &str) -> Interpretation {
+    let v = &u.vocabulary;
+    let g = u.gazetteer;
     let mut it = Interpretation::default();
     let mut leftovers: Vec<String> = Vec::new();
     let found = |c: &Concept, matched: String, corrected_from: Option<String>, it: &mut Interpretation| {
@@ -420,14 +458,15 @@ pub fn understand(text: &str) -> Interpretation {
             Concept::NearMe => it.near_me = true,
             Concept::Prefecture(p) => it.prefecture = Some(*p),
             Concept::Municipality(m) if it.place.is_none() => {
-                it.place = Geocoder::bundled()
+                it.place = u
+                    .geocoder
                     .geocode(&g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default())
                     .ok()
                     .map(|r| r.place);
             }
             Concept::Region(id) if it.place.is_none() => {
                 let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
-                it.place = Geocoder::bundled().geocode(&name).ok().map(|r| r.place);
+                it.place = u.geocoder.geocode(&name).ok().map(|r| r.place);
             }
             _ => return,
         }
@@ -442,7 +481,7 @@ pub fn understand(text: &str) -> Interpretation {
         // An address or postal code is geocoded whole.
         if it.place.is_none()
             && norm.chars().any(|c| c.is_ascii_digit())
-            && let Ok(geo) = Geocoder::bundled().geocode(token)
+            && let Ok(geo) = u.geocoder.geocode(token)
             && matches!(geo.place.precision, Precision::Town | Precision::Municipality)
             && geo.alternatives.iter().all(|a| a.municipality_code == geo.place.municipality_code)
         {
@@ -610,7 +649,7 @@ mod tests {
         }
         assert!(understand("g-tube respite near me").near_me);
         let g = Gazetteer::bundled();
-        let name = |c: &str| english_name(g.municipality(c.parse().unwrap()).unwrap());
+        let name = |c: &str| english_name(g, g.municipality(c.parse().unwrap()).unwrap());
         assert_eq!(name("20202"), "Matsumoto");
         assert_eq!(name("11107"), "Saitama Urawa-ku");
         assert_eq!(name("20321"), "Karuizawa");
