@@ -356,7 +356,12 @@ impl Geocoder {
             for (code, after) in &matched {
                 let towns = self.towns_in(*code, after);
                 if towns.is_empty() {
-                    places.extend(self.municipality_place(*code));
+                    // 「松本市中央」: a base town whose 丁目 are the gazetteer's towns (中央一丁目 …)
+                    // is the mean of them; otherwise the municipality.
+                    match self.postal_town(*code, after) {
+                        Some(p) => places.push(p),
+                        None => places.extend(self.municipality_place(*code)),
+                    }
                 } else {
                     places.extend(towns.into_iter().filter_map(|i| self.town_place(i)));
                 }

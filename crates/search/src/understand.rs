@@ -444,6 +444,16 @@ pub fn understand(text: &str) -> Interpretation {
     Understanding::bundled().understand(text)
 }
 
+/// Whether normalised text starts with a municipality's name (with or without its prefecture)
+/// and goes on after it: a candidate for a municipality and a town.
+fn names_a_municipality(g: &Gazetteer, norm: &str) -> bool {
+    let rest = g.prefectures().iter().find_map(|p| norm.strip_prefix(normalize(&p.name).as_str())).unwrap_or(norm);
+    g.municipalities().iter().any(|m| {
+        let name = normalize(&m.name);
+        rest.len() > name.len() && rest.starts_with(name.as_str())
+    })
+}
+
 fn understand_with(u: &Understanding, text: &str) -> Interpretation {
     let v = &u.vocabulary;
     let g = u.gazetteer;
@@ -478,10 +488,12 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
     let mut rest_tokens: Vec<&str> = Vec::new();
     for token in text.split_whitespace() {
         let norm = normalize(token);
-        // An address or postal code is geocoded whole.
+        // An address or postal code is geocoded whole, and so is a municipality with a town after
+        // it (「松本市中央」).
         if it.place.is_none()
-            && norm.chars().any(|c| c.is_ascii_digit())
+            && (norm.chars().any(|c| c.is_ascii_digit()) || names_a_municipality(g, &norm))
             && let Ok(geo) = u.geocoder.geocode(token)
+            && (norm.chars().any(|c| c.is_ascii_digit()) || geo.place.precision == Precision::Town)
             && matches!(geo.place.precision, Precision::Town | Precision::Municipality)
             && geo.alternatives.iter().all(|a| a.municipality_code == geo.place.municipality_code)
         {
@@ -600,6 +612,20 @@ mod tests {
                 .map(|p| p.municipality_code.map(|m| m.to_string()).or(p.region_id.clone()).unwrap_or_default()),
             it.remaining_text.clone(),
         )
+    }
+
+    #[test]
+    fn a_municipality_with_a_town_after_it_is_one_place() {
+        let it = understand("たん吸引できる保育園 松本市中央");
+        let place = it.place.expect("a place");
+        assert_eq!(place.precision, Precision::Town);
+        assert_eq!(place.name, "長野県松本市中央");
+        assert_eq!(it.remaining_text, "", "中央 is not left as words");
+        assert_eq!(it.kinds, [Kind::Daycare]);
+        // A municipality alone stays a municipality; a word after a name that is no town stays words.
+        assert_eq!(understand("松本市 訪問看護").place.map(|p| p.precision), Some(Precision::Municipality));
+        let it = understand("松本市ひまわり");
+        assert_ne!(it.place.map(|p| p.precision), Some(Precision::Town));
     }
 
     #[test]
