@@ -186,6 +186,20 @@ fn a_parent_on_a_phone_finds_a_suction_daycare_near_matsumoto_and_the_pages_are_
     d.screenshot("search-320");
     d.size(375, 900);
 
+    // The filters open, with a facility asked for: no horizontal scrolling, and the notice.
+    d.go(&format!("{}/?q={}&accessibility=power_outlet", server.base, common::enc("人工呼吸器 訪問看護 松本市中央")));
+    let width = d.js("return document.documentElement.scrollWidth;").as_u64().unwrap();
+    let wide = d.js(
+        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)\
+         .map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 8).join(' ');",
+    );
+    assert!(width <= 375, "no horizontal scrolling with the filters open (page is {width} px wide: {wide})");
+    assert_eq!(d.js("return document.querySelector('#access-power_outlet').checked;"), true);
+    assert!(d.texts("main p.notice").iter().any(|t| t.contains("登録されているところだけ")));
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("filters: {v}")));
+    d.screenshot("filters-375");
+    d.go(&format!("{}/?q={}", server.base, common::enc("たん吸引できる保育園 松本駅")));
+
     // Remove the kind chip: the search widens beyond daycare.
     d.click(".chips li:nth-child(2) a");
     let chips_after = d.texts(".chips li span");
