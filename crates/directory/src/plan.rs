@@ -235,6 +235,11 @@ impl Planner {
         self.places
     }
 
+    /// How text is understood (also what suggestions are drawn from).
+    pub fn understanding(&self) -> &Understanding {
+        &self.understanding
+    }
+
     /// Turn an intent into a plan, or say every field that stands in the way.
     pub fn plan(&self, intent: SearchIntent) -> Result<Plan, PlanError> {
         // Every field named, none skipped: a new field does not compile until it is planned.

@@ -119,7 +119,7 @@ fn main() {
     for _ in 0..100 {
         for p in prefixes {
             let t = Instant::now();
-            std::hint::black_box(index.suggest(p, 8));
+            std::hint::black_box(index.suggest(tsunagu_search::Understanding::bundled(), p, 8));
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
     }

@@ -4,14 +4,12 @@
 //! vocabulary term (typo tolerance).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Serialize;
-use tsunagu_places::Gazetteer;
 
 use crate::analysis::normalize;
 use crate::index::SearchIndex;
-use crate::understand::{Concept, ConceptLabel, Vocabulary, labels};
+use crate::understand::{Concept, ConceptLabel, Understanding, Vocabulary, labels};
 
 /// One suggestion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,16 +26,12 @@ pub struct Suggestion {
 }
 
 /// Vocabulary and place phrases by normalised key, with the concept each stands for.
-fn phrases() -> &'static BTreeMap<String, (String, Concept)> {
-    static P: OnceLock<BTreeMap<String, (String, Concept)>> = OnceLock::new();
-    P.get_or_init(|| {
-        let v = Vocabulary::bundled();
-        v.ja.iter()
-            .chain(v.latin.iter())
-            .filter(|(_, c)| !matches!(c, Concept::Filler | Concept::NearMe))
-            .map(|(k, c)| (k.clone(), (v.written.get(k).cloned().unwrap_or_else(|| k.clone()), c.clone())))
-            .collect()
-    })
+pub(crate) fn phrases_of(v: &Vocabulary) -> BTreeMap<String, (String, Concept)> {
+    v.ja.iter()
+        .chain(v.latin.iter())
+        .filter(|(_, c)| !matches!(c, Concept::Filler | Concept::NearMe))
+        .map(|(k, c)| (k.clone(), (v.written.get(k).cloned().unwrap_or_else(|| k.clone()), c.clone())))
+        .collect()
 }
 
 impl SearchIndex {
@@ -47,9 +41,10 @@ impl SearchIndex {
         id.parse().ok().and_then(|id| catalog.ord_of(id)).and_then(|o| catalog.get(o)).is_some_and(|e| e.sample)
     }
 
-    /// Suggestions for what has been typed so far, at most `limit`.
-    pub fn suggest(&self, typed: &str, limit: usize) -> Vec<Suggestion> {
-        let g = Gazetteer::bundled();
+    /// Suggestions for what has been typed so far, at most `limit`, from `u`'s vocabulary and
+    /// places and from this index's names.
+    pub fn suggest(&self, u: &Understanding, typed: &str, limit: usize) -> Vec<Suggestion> {
+        let (g, v) = (u.gazetteer(), u.vocabulary());
         let key = normalize(typed.trim());
         if key.is_empty() || limit == 0 {
             return Vec::new();
@@ -65,8 +60,13 @@ impl SearchIndex {
             out.push(Suggestion { kind, text: text.to_string(), code, ja, en });
         };
         // Shortest completions first: the typed text is most likely the start of a short term.
-        let mut matches: Vec<&(String, Concept)> =
-            phrases().range(key.clone()..).take_while(|(k, _)| k.starts_with(&key)).map(|(_, v)| v).take(200).collect();
+        let mut matches: Vec<&(String, Concept)> = u
+            .phrases()
+            .range(key.clone()..)
+            .take_while(|(k, _)| k.starts_with(&key))
+            .map(|(_, v)| v)
+            .take(200)
+            .collect();
         matches.sort_by_key(|(k, _)| k.chars().count());
         for (text, c) in matches {
             if out.len() >= concept_limit {
@@ -75,7 +75,7 @@ impl SearchIndex {
             push_concept(c, text, &mut out);
         }
         if out.is_empty()
-            && let Some((term, c)) = Vocabulary::bundled().fuzzy_latin(&key)
+            && let Some((term, c)) = v.fuzzy_latin(&key)
         {
             push_concept(c, term, &mut out);
         }

@@ -11,7 +11,7 @@
 //! letters, 2 for longer). Addresses and postal codes inside the text are geocoded as a whole.
 //! What is left — minus particles between recognised phrases — is searched as text.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -168,11 +168,6 @@ impl Vocabulary {
             .collect();
         v.latin_words.sort_by(|a, b| a.0.cmp(&b.0));
         v
-    }
-
-    /// The vocabulary over the bundled places, built once.
-    pub fn bundled() -> &'static Vocabulary {
-        &Understanding::bundled().vocabulary
     }
 
     fn add(&mut self, phrase: &str, c: Concept) {
@@ -408,17 +403,17 @@ fn runs(token: &str) -> Vec<Run> {
 /// named place.
 pub struct Understanding {
     vocabulary: Vocabulary,
+    /// The vocabulary's phrases in order, for suggestions by prefix.
+    phrases: BTreeMap<String, (String, Concept)>,
     gazetteer: &'static Gazetteer,
     geocoder: &'static Geocoder,
 }
 
 impl Understanding {
     pub fn new(places: Places) -> Understanding {
-        Understanding {
-            vocabulary: Vocabulary::new(places.gazetteer),
-            gazetteer: places.gazetteer,
-            geocoder: places.geocoder,
-        }
+        let vocabulary = Vocabulary::new(places.gazetteer);
+        let phrases = crate::suggest::phrases_of(&vocabulary);
+        Understanding { vocabulary, phrases, gazetteer: places.gazetteer, geocoder: places.geocoder }
     }
 
     /// Understanding over the bundled places, built once.
@@ -430,6 +425,18 @@ impl Understanding {
     /// Understand free text.
     pub fn understand(&self, text: &str) -> Interpretation {
         understand_with(self, text)
+    }
+
+    pub(crate) fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    pub(crate) fn phrases(&self) -> &BTreeMap<String, (String, Concept)> {
+        &self.phrases
+    }
+
+    pub(crate) fn gazetteer(&self) -> &'static Gazetteer {
+        self.gazetteer
     }
 }
 

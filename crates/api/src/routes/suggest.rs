@@ -28,7 +28,7 @@ async fn suggest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
         p.error(InvalidParam::param("limit", format!("must be from 1 to {MAX_SUGGESTIONS}")));
     }
     p.finish()?;
-    let mut suggestions = s.directory.index.suggest(&q, limit);
+    let mut suggestions = s.directory.index.suggest(s.planner.understanding(), &q, limit);
     if !s.config.serve_sample_data {
         let index = &s.directory.index;
         suggestions.retain(|x| x.kind != "resource" || !index.is_sample(&x.code));

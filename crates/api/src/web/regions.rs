@@ -180,7 +180,7 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(
                 @if lang.en { input type="hidden" name="lang" value="en"; }
                 " " button type="submit" { (lang.t("表示", "Show")) }
             }
-            (map(g, &cols, &resources, chosen.map(|_| &counts_for_choice), lang, &title))
+            (map(g, s.planner.places().boundaries, &cols, &resources, chosen.map(|_| &counts_for_choice), lang, &title))
             @if chosen.is_some() {
                 p.meta { span.swatch style="background:#f4c7c3" {} " 0 " (lang.t("件（不足）", "(gap)")) " · "
                          span.swatch style="background:#c6dbef" {} " 1–2 · "
@@ -254,13 +254,13 @@ const MAP_W: f64 = 640.0;
 
 fn map(
     g: &Gazetteer,
+    b: &Boundaries,
     cols: &[MunicipalityCode],
     resources: &[Resource],
     shade: Option<&BTreeMap<MunicipalityCode, usize>>,
     lang: Lang,
     title: &str,
 ) -> Markup {
-    let b = Boundaries::bundled();
     let shapes: Vec<_> = cols.iter().filter_map(|c| b.shape(*c).map(|s| (*c, s))).collect();
     let coords = shapes.iter().flat_map(|(_, s)| s.0.iter().flat_map(|p| p.exterior().0.iter()));
     let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
