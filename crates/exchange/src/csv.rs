@@ -277,287 +277,313 @@ pub fn flat_row(row: usize, cells: &[(String, String)]) -> RowResult {
 }
 
 fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
-    let mut errs = Vec::new();
-    let mut err = |field: &str, reason: String| errs.push(RowError { row, field: field.to_string(), reason });
-    let get = |c: &str| cells.iter().find(|(k, _)| *k == c).map(|(_, v)| *v);
-    let mut v = Map::new();
-    let mut source = Map::new();
-    let mut contact = Map::new();
-    let mut capacity = Map::new();
-    let mut operator = Map::new();
-    let mut v_statements = None;
+    let mut b = RowBuilder { row, cells, ..RowBuilder::default() };
     for (col, cell) in cells {
-        let cell = *cell;
-        match *col {
-            "id" | "name" | "name_kana" | "description" | "address" | "postal_code" | "municipality_code"
-            | "hours_note" => {
-                v.insert(col.to_string(), json!(cell));
+        b.cell(col, cell);
+    }
+    b.place();
+    b.cross_check();
+    b.finish()
+}
+
+/// `0-5`, `0〜5歳` → `{min_years, max_years}`.
+fn parse_ages(cell: &str) -> Result<Value, String> {
+    let bad = || format!("`{cell}` is not an age range such as 0-5");
+    let (a, b) = cell
+        .replace(['〜', '～', '~'], "-")
+        .trim_end_matches('歳')
+        .split_once('-')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .ok_or_else(bad)?;
+    match (a.parse::<u8>(), b.trim_end_matches('歳').parse::<u8>()) {
+        (Ok(a), Ok(b)) => Ok(json!({"min_years": a, "max_years": b})),
+        _ => Err(bad()),
+    }
+}
+
+/// A service area as JSON, `radius_km:N`, or a list of municipality codes.
+fn parse_service_area(cell: &str) -> Result<Value, String> {
+    if cell.starts_with('{') {
+        serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
+    } else if let Some(r) = cell.strip_prefix("radius_km:") {
+        r.trim()
+            .parse::<f64>()
+            .map(|r| json!({"type": "radius", "radius_km": r}))
+            .map_err(|_| format!("`{cell}`: radius is not a number"))
+    } else {
+        Ok(json!({"type": "municipalities", "codes": split_list(cell).collect::<Vec<_>>()}))
+    }
+}
+
+/// Transport features as JSON or a list of codes.
+fn parse_transport(cell: &str) -> Result<Value, String> {
+    if cell.starts_with('{') {
+        serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
+    } else {
+        split_list(cell)
+            .map(|f| f.parse::<TransportFeature>().map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|fs| Value::Object(fs.iter().map(|f| (f.code().to_string(), json!(true))).collect()))
+    }
+}
+
+fn parse_json(cell: &str) -> Result<Value, String> {
+    serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// One CSV row on its way to a resource: the JSON members by where they go, and the row's
+/// problems (all of them are reported, not only the first).
+#[derive(Default)]
+struct RowBuilder<'a> {
+    row: usize,
+    cells: &'a [(&'a str, &'a str)],
+    errs: Vec<RowError>,
+    v: Map<String, Value>,
+    source: Map<String, Value>,
+    contact: Map<String, Value>,
+    capacity: Map<String, Value>,
+    operator: Map<String, Value>,
+    statements: Option<Value>,
+}
+
+impl RowBuilder<'_> {
+    fn get(&self, c: &str) -> Option<&str> {
+        self.cells.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+    }
+
+    fn err(&mut self, field: &str, reason: String) {
+        self.errs.push(RowError { row: self.row, field: field.to_string(), reason });
+    }
+
+    /// Put a parsed value at `key` of the record, or report why `col` could not be read.
+    fn put(&mut self, col: &str, key: &str, value: Result<Value, String>) {
+        match value {
+            Ok(v) => {
+                self.v.insert(key.to_string(), v);
+            }
+            Err(e) => self.err(col, e),
+        }
+    }
+
+    /// Read one cell into its place.
+    fn cell(&mut self, col: &str, cell: &str) {
+        match col {
+            "id"
+            | "name"
+            | "name_kana"
+            | "description"
+            | "address"
+            | "postal_code"
+            | "municipality_code"
+            | "hours_note"
+            | "availability_updated_at" => {
+                self.v.insert(col.to_string(), json!(cell));
             }
             "source_id" => {
-                source.insert("id".into(), json!(cell));
+                self.source.insert("id".into(), json!(cell));
             }
-            "kind" => match parse_kind(cell) {
-                Ok(k) => {
-                    v.insert("kind".into(), json!(k.code()));
-                }
-                Err(e) => err(col, e),
+            "source_name" | "source_url" | "licence" => {
+                let key = col.strip_prefix("source_").unwrap_or(col);
+                self.source.insert(key.into(), json!(cell));
+            }
+            "kind" => self.put(col, "kind", parse_kind(cell).map(|k| json!(k.code()))),
+            "care_statements" => match parse_json(cell) {
+                Ok(v) => self.statements = Some(v),
+                Err(e) => self.err(col, e),
             },
-            "care_statements" => match serde_json::from_str::<Value>(cell) {
-                Ok(v) => {
-                    v_statements = Some(v);
-                }
-                Err(e) => err(col, format!("not JSON: {e}")),
-            },
-            "care_types" | "care_types_declined" | "care_types_conditional" => match parse_care(cell) {
-                Ok(cs) => {
-                    v.insert(col.to_string(), json!(cs.iter().map(|c| c.code()).collect::<Vec<_>>()));
-                }
-                Err(e) => err(col, e),
-            },
+            "care_types" | "care_types_declined" | "care_types_conditional" => {
+                self.put(col, col, parse_care(cell).map(|cs| json!(cs.iter().map(|c| c.code()).collect::<Vec<_>>())))
+            }
             "lat" | "lon" if cell != "-" && cell.parse::<f64>().is_err() => {
-                err(col, format!("`{cell}` is not a number"))
+                self.err(col, format!("`{cell}` is not a number"))
             }
             // An e-mail address published in the URL column is an e-mail address.
-            "url" if cell.contains('@') && !cell.contains("://") && get("email").is_none() => {
-                contact.insert("email".into(), json!(cell));
+            "url" if cell.contains('@') && !cell.contains("://") && self.get("email").is_none() => {
+                self.contact.insert("email".into(), json!(cell));
             }
             "phone" | "email" | "url" | "fax" => {
-                contact.insert(col.to_string(), json!(cell));
+                self.contact.insert(col.to_string(), json!(cell));
             }
             "operator" => {
-                operator.insert("name".into(), json!(cell));
+                self.operator.insert("name".into(), json!(cell));
             }
             "operator_corporate_number" => {
-                operator.insert("corporate_number".into(), json!(cell));
+                self.operator.insert("corporate_number".into(), json!(cell));
             }
             "capacity" | "vacancies" => match parse_number(cell) {
                 Ok(n) => {
-                    capacity.insert(if *col == "capacity" { "total".into() } else { "vacancies".into() }, json!(n));
+                    self.capacity.insert(if col == "capacity" { "total".into() } else { "vacancies".into() }, json!(n));
                 }
-                Err(e) => err(col, e),
+                Err(e) => self.err(col, e),
             },
-            "ages" => match cell.replace(['〜', '～', '~'], "-").trim_end_matches('歳').split_once('-') {
-                Some((a, b)) => match (a.trim().parse::<u8>(), b.trim().trim_end_matches('歳').parse::<u8>()) {
-                    (Ok(a), Ok(b)) => {
-                        v.insert("ages".into(), json!({"min_years": a, "max_years": b}));
-                    }
-                    _ => err(col, format!("`{cell}` is not an age range such as 0-5")),
-                },
-                None => err(col, format!("`{cell}` is not an age range such as 0-5")),
-            },
-            "nurse_schedule" | "opening_hours" => match parse_hours(cell) {
-                Ok(h) => {
-                    v.insert(col.to_string(), h);
-                }
-                Err(e) => err(col, e),
-            },
-            "service_area" => {
-                let area = if cell.starts_with('{') {
-                    serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
-                } else if let Some(r) = cell.strip_prefix("radius_km:") {
-                    r.trim()
-                        .parse::<f64>()
-                        .map(|r| json!({"type": "radius", "radius_km": r}))
-                        .map_err(|_| format!("`{cell}`: radius is not a number"))
-                } else {
-                    Ok(json!({"type": "municipalities", "codes": split_list(cell).collect::<Vec<_>>()}))
-                };
-                match area {
-                    Ok(a) => {
-                        v.insert("service_area".into(), a);
-                    }
-                    Err(e) => err(col, e),
-                }
-            }
+            "ages" => self.put(col, "ages", parse_ages(cell)),
+            "nurse_schedule" | "opening_hours" => self.put(col, col, parse_hours(cell)),
+            "service_area" => self.put(col, "service_area", parse_service_area(cell)),
             "languages" | "departments" => {
-                v.insert(col.to_string(), json!(split_list(cell).collect::<Vec<_>>()));
+                self.v.insert(col.to_string(), json!(split_list(cell).collect::<Vec<_>>()));
             }
-            "accessibility" => match split_list(cell)
-                .map(|a| a.parse::<Accessibility>().map(|a| a.code()))
-                .collect::<Result<Vec<_>, _>>()
-            {
-                Ok(a) => {
-                    v.insert("accessibility".into(), json!(a));
-                }
-                Err(e) => err(col, e.to_string()),
-            },
-            "transport" => {
-                let t = if cell.starts_with('{') {
-                    serde_json::from_str::<Value>(cell).map_err(|e| format!("not JSON: {e}"))
-                } else {
-                    split_list(cell)
-                        .map(|f| f.parse::<TransportFeature>().map_err(|e| e.to_string()))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(|fs| Value::Object(fs.iter().map(|f| (f.code().to_string(), json!(true))).collect()))
-                };
-                match t {
-                    Ok(t) => {
-                        v.insert("transport".into(), t);
-                    }
-                    Err(e) => err(col, e),
-                }
+            "accessibility" => {
+                let codes = split_list(cell)
+                    .map(|a| a.parse::<Accessibility>().map(|a| a.code()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|a| json!(a))
+                    .map_err(|e| e.to_string());
+                self.put(col, "accessibility", codes)
             }
-            "accepting_new_children" | "sample" => match parse_bool(cell) {
-                Ok(b) => {
-                    v.insert(col.to_string(), json!(b));
-                }
-                Err(e) => err(col, e),
-            },
-            "availability_updated_at" => {
-                v.insert(col.to_string(), json!(cell));
-            }
-            "private" => match serde_json::from_str::<Value>(cell) {
-                Ok(p) => {
-                    v.insert("private".into(), p);
-                }
-                Err(e) => err(col, format!("not JSON: {e}")),
-            },
-            "source_name" => {
-                source.insert("name".into(), json!(cell));
-            }
-            "source_url" => {
-                source.insert("url".into(), json!(cell));
-            }
-            "licence" => {
-                source.insert("licence".into(), json!(cell));
-            }
+            "transport" => self.put(col, "transport", parse_transport(cell)),
+            "accepting_new_children" | "sample" => self.put(col, col, parse_bool(cell).map(|b| json!(b))),
+            "private" => self.put(col, "private", parse_json(cell)),
             "source_date" | "verified_at" | "not_listed_since" => match parse_date(cell) {
-                Ok(d) => match *col {
+                Ok(d) => match col {
                     "source_date" => {
-                        source.insert("date".into(), json!(d));
+                        self.source.insert("date".into(), json!(d));
                     }
                     "not_listed_since" => {
-                        source.insert("not_listed_since".into(), json!(d));
+                        self.source.insert("not_listed_since".into(), json!(d));
                     }
                     _ => {
-                        v.insert("verified_at".into(), json!(d));
+                        self.v.insert("verified_at".into(), json!(d));
                     }
                 },
-                Err(e) => err(col, e),
+                Err(e) => self.err(col, e),
             },
             _ => {}
         }
     }
-    // Location and municipality: as given, else from the address.
-    match (get("lat").and_then(|c| c.parse::<f64>().ok()), get("lon").and_then(|c| c.parse::<f64>().ok())) {
-        (Some(lat), Some(lon)) => {
-            v.insert("location".into(), json!({"lat": lat, "lon": lon}));
+
+    /// Location and municipality: as given, else from the address (or the municipality's name).
+    fn place(&mut self) {
+        let number = |c: Option<&str>| c.and_then(|c| c.parse::<f64>().ok());
+        match (number(self.get("lat")), number(self.get("lon"))) {
+            (Some(lat), Some(lon)) => {
+                self.v.insert("location".into(), json!({"lat": lat, "lon": lon}));
+            }
+            (Some(_), None) | (None, Some(_)) => self.err("lat", "give both 緯度 and 経度, or neither".into()),
+            (None, None) => {}
         }
-        (Some(_), None) | (None, Some(_)) => err("lat", "give both 緯度 and 経度, or neither".into()),
-        (None, None) => {}
-    }
-    let no_point = get("lat") == Some("-") || get("lon") == Some("-");
-    if (!v.contains_key("municipality_code") || (!v.contains_key("location") && !no_point))
-        && let Some(addr) = get("address")
-    {
-        match place_address(addr) {
-            Ok((code, point)) => {
-                v.entry("municipality_code").or_insert(json!(code));
-                if let Some((lat, lon)) = point.filter(|_| !no_point) {
-                    v.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
+        let no_point = self.get("lat") == Some("-") || self.get("lon") == Some("-");
+        if (!self.v.contains_key("municipality_code") || (!self.v.contains_key("location") && !no_point))
+            && let Some(addr) = self.get("address")
+        {
+            match place_address(addr) {
+                Ok((code, point)) => {
+                    self.v.entry("municipality_code").or_insert(json!(code));
+                    if let Some((lat, lon)) = point.filter(|_| !no_point) {
+                        self.v.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
+                    }
                 }
+                Err(e) if !self.v.contains_key("municipality_code") => self.err("address", e),
+                Err(_) => {}
             }
-            Err(e) if !v.contains_key("municipality_code") => err("address", e),
-            Err(_) => {}
         }
-    }
-    if !v.contains_key("municipality_code")
-        && get("address").is_none()
-        && let Some(m) = get("municipality")
-    {
-        match place_address(&format!("{}{m}", get("prefecture").unwrap_or(""))) {
-            Ok((code, _)) => {
-                v.insert("municipality_code".into(), json!(code));
+        if !self.v.contains_key("municipality_code")
+            && self.get("address").is_none()
+            && let Some(m) = self.get("municipality")
+        {
+            match place_address(&format!("{}{m}", self.get("prefecture").unwrap_or(""))) {
+                Ok((code, _)) => {
+                    self.v.insert("municipality_code".into(), json!(code));
+                }
+                Err(e) => self.err("municipality", e),
             }
-            Err(e) => err("municipality", e),
+        }
+        if !self.v.contains_key("municipality_code") && self.get("address").is_none() {
+            self.err("municipality_code", "give 市区町村コード or 住所".into());
         }
     }
-    if !v.contains_key("municipality_code") && get("address").is_none() {
-        err("municipality_code", "give 市区町村コード or 住所".into());
-    }
-    // Check-only columns.
-    let g = tsunagu_places::Gazetteer::bundled();
-    if let Some(m) =
-        v.get("municipality_code").and_then(Value::as_str).and_then(|c| c.parse().ok()).and_then(|c| g.municipality(c))
-    {
-        if let Some(p) = get("prefecture").filter(|p| *p != m.prefecture) {
-            err("prefecture", format!("`{p}` is not the prefecture of {} ({})", m.code, m.prefecture));
+
+    /// Columns that only check what others say (prefecture, municipality name, service type,
+    /// 小児科), and the required ones.
+    fn cross_check(&mut self) {
+        let g = tsunagu_places::Gazetteer::bundled();
+        let code = self.v.get("municipality_code").and_then(Value::as_str).and_then(|c| c.parse().ok());
+        if let Some(m) = code.and_then(|c| g.municipality(c)) {
+            if let Some(p) = self.get("prefecture").filter(|p| *p != m.prefecture) {
+                self.err("prefecture", format!("`{p}` is not the prefecture of {} ({})", m.code, m.prefecture));
+            }
+            if let Some(name) = self.get("municipality").filter(|n| *n != m.name && *n != m.full_name) {
+                self.err("municipality", format!("`{name}` is not the name of {} ({})", m.code, m.name));
+            }
         }
-        if let Some(name) = get("municipality").filter(|n| *n != m.name && *n != m.full_name) {
-            err("municipality", format!("`{name}` is not the name of {} ({})", m.code, m.name));
+        if let (Some(t), Some(k)) = (self.get("service_type"), self.v.get("kind").and_then(Value::as_str))
+            && let Ok(named) = parse_kind(t)
+            && named.code() != k
+        {
+            let reason = format!("`{t}` names {}, but 種別 is {k}", named.code());
+            self.err("service_type", reason);
+        }
+        if let Some(flag) = self.get("has_pediatrics") {
+            let pediatric = self
+                .v
+                .get("departments")
+                .and_then(Value::as_array)
+                .is_some_and(|ds| ds.iter().filter_map(Value::as_str).any(|d| d.contains("小児")));
+            match parse_bool(flag) {
+                Ok(b) if self.v.contains_key("departments") && b != pediatric => {
+                    let has = if pediatric { "has 小児" } else { "no 小児" };
+                    self.err("has_pediatrics", format!("`{flag}` disagrees with 診療科目 ({has})"));
+                }
+                Ok(_) => {}
+                Err(e) => self.err("has_pediatrics", e),
+            }
+        }
+        if self.get("name").is_none() {
+            self.err("name", "名称 (name) is required".into());
+        }
+        if !self.v.contains_key("kind") && self.get("kind").is_none() {
+            self.err("kind", "種別 (kind) is required".into());
         }
     }
-    if let (Some(t), Some(k)) = (get("service_type"), v.get("kind").and_then(Value::as_str))
-        && let Ok(named) = parse_kind(t)
-        && named.code() != k
-    {
-        err("service_type", format!("`{t}` names {}, but 種別 is {k}", named.code()));
-    }
-    if let Some(flag) = get("has_pediatrics") {
-        let pediatric = v
-            .get("departments")
-            .and_then(Value::as_array)
-            .is_some_and(|ds| ds.iter().filter_map(Value::as_str).any(|d| d.contains("小児")));
-        match parse_bool(flag) {
-            Ok(b) if v.contains_key("departments") && b != pediatric => err(
-                "has_pediatrics",
-                format!("`{flag}` disagrees with 診療科目 ({})", if pediatric { "has 小児" } else { "no 小児" }),
-            ),
-            Ok(_) => {}
-            Err(e) => err("has_pediatrics", e),
+
+    /// The resource, validated, or every problem of the row.
+    fn finish(self) -> RowResult {
+        let RowBuilder { row, errs, mut v, mut source, contact, mut capacity, operator, statements, .. } = self;
+        if !errs.is_empty() {
+            return Err(errs);
         }
-    }
-    if get("name").is_none() {
-        err("name", "名称 (name) is required".into());
-    }
-    if !v.contains_key("kind") && get("kind").is_none() {
-        err("kind", "種別 (kind) is required".into());
-    }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    if !contact.is_empty() {
-        v.insert("contact".into(), Value::Object(contact));
-    }
-    if let Some(st) = v_statements {
-        v.insert("care_statements".into(), st);
-    }
-    if !operator.is_empty() {
-        if !operator.contains_key("name") {
-            return Err(vec![RowError {
-                row,
-                field: "operator".into(),
-                reason: "a 法人番号 needs the 法人名 (operator) beside it".into(),
-            }]);
+        if !contact.is_empty() {
+            v.insert("contact".into(), Value::Object(contact));
         }
-        v.insert("operator".into(), Value::Object(operator));
+        if let Some(st) = statements {
+            v.insert("care_statements".into(), st);
+        }
+        if !operator.is_empty() {
+            if !operator.contains_key("name") {
+                return Err(vec![RowError {
+                    row,
+                    field: "operator".into(),
+                    reason: "a 法人番号 needs the 法人名 (operator) beside it".into(),
+                }]);
+            }
+            v.insert("operator".into(), Value::Object(operator));
+        }
+        if !capacity.is_empty() {
+            capacity.entry("total").or_insert(Value::Null);
+            capacity.entry("vacancies").or_insert(Value::Null);
+            v.insert("capacity".into(), Value::Object(capacity));
+        }
+        source.entry("name").or_insert(json!("CSV import"));
+        let source_id = source.get("id").and_then(Value::as_str).map(str::to_string);
+        v.insert("source".into(), Value::Object(source));
+        v.entry("sample").or_insert(json!(false));
+        if !v.contains_key("id") {
+            let id = match source_id {
+                Some(sid) => ResourceId::from_source_id(&sid),
+                None => ResourceId::new_random(),
+            };
+            v.insert("id".into(), json!(id.to_string()));
+        }
+        let r = Resource::from_json(Value::Object(v)).map_err(|es| {
+            es.into_iter()
+                .map(|e| RowError {
+                    row,
+                    field: e.field.split('/').next().unwrap_or_default().to_string(),
+                    reason: e.reason,
+                })
+                .collect::<Vec<_>>()
+        })?;
+        check_places(row, r)
     }
-    if !capacity.is_empty() {
-        capacity.entry("total").or_insert(Value::Null);
-        capacity.entry("vacancies").or_insert(Value::Null);
-        v.insert("capacity".into(), Value::Object(capacity));
-    }
-    source.entry("name").or_insert(json!("CSV import"));
-    let source_id = source.get("id").and_then(Value::as_str).map(str::to_string);
-    v.insert("source".into(), Value::Object(source));
-    v.entry("sample").or_insert(json!(false));
-    if !v.contains_key("id") {
-        let id = match source_id {
-            Some(sid) => ResourceId::from_source_id(&sid),
-            None => ResourceId::new_random(),
-        };
-        v.insert("id".into(), json!(id.to_string()));
-    }
-    let r = Resource::from_json(Value::Object(v)).map_err(|es| {
-        es.into_iter()
-            .map(|e| RowError {
-                row,
-                field: e.field.split('/').next().unwrap_or_default().to_string(),
-                reason: e.reason,
-            })
-            .collect::<Vec<_>>()
-    })?;
-    check_places(row, r)
 }
 
 /// Place an address: its municipality code, and its point when the address names a town (a
