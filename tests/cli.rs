@@ -257,3 +257,12 @@ fn the_centre_binary_shows_only_what_a_centre_uses() {
     let text = String::from_utf8_lossy(&dev.stdout);
     assert!(text.contains("  bench ") && text.contains("  sample "), "{text}");
 }
+
+#[test]
+fn the_readme_first_command_runs_the_centre_binary() {
+    // `cargo run --release -p tsunagu -- serve` needs a default binary now that the package has two.
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(manifest.contains("default-run = \"tsunagu\""), "crates/cli/Cargo.toml has no default-run");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -p tsunagu -- serve"), "the README's first command changed");
+}
