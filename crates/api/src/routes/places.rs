@@ -131,10 +131,9 @@ async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejectio
         limit: 1,
         ..SearchIntent::default()
     };
-    let found = match s.directory.find(&s.planner, intent).await {
-        Ok(answer) => answer.found,
-        Err(e) => return Err(crate::routes::search::problem_of(g, Vec::new(), e)),
-    };
+    // Only the counts are wanted: plan and run, without reading any record.
+    let plan = s.planner.plan(intent).map_err(|e| crate::routes::search::problem_of(g, Vec::new(), e.into()))?;
+    let found = s.directory.run(&plan.request).await?;
     let facets = found.facets.unwrap_or_default();
     let count_in = |code: tsunagu_model::MunicipalityCode| -> usize {
         let all = g.expand(code);

@@ -363,14 +363,14 @@ async fn search(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Js
 /// Plan and run an intent read from `p`; `p`'s syntax errors, if any, are reported with the
 /// plan's (the page uses this too).
 pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<SearchResponse, Problem> {
-    let answer = s.directory.find(&s.planner, intent).await;
     if !p.errors.is_empty() {
-        return Err(match answer {
-            Err(e) => problem_of(s.gazetteer, p.errors, e),
+        // Plan only, to report what else does not fit; a bad request runs no search.
+        return Err(match s.planner.plan(intent) {
+            Err(e) => problem_of(s.gazetteer, p.errors, FindError::Plan(e)),
             Ok(_) => Problem::invalid(p.errors),
         });
     }
-    let answer = answer.map_err(|e| problem_of(s.gazetteer, Vec::new(), e))?;
+    let answer = s.directory.find(&s.planner, intent).await.map_err(|e| problem_of(s.gazetteer, Vec::new(), e))?;
     Ok(response(s, answer))
 }
 
