@@ -405,6 +405,9 @@ pub struct Understanding {
     vocabulary: Vocabulary,
     /// The vocabulary's phrases in order, for suggestions by prefix.
     phrases: BTreeMap<String, (String, Concept)>,
+    /// Normalised prefecture and municipality names, for telling 「松本市中央」 from words.
+    prefecture_names: Vec<String>,
+    municipality_names: Vec<String>,
     gazetteer: &'static Gazetteer,
     geocoder: &'static Geocoder,
 }
@@ -413,7 +416,15 @@ impl Understanding {
     pub fn new(places: Places) -> Understanding {
         let vocabulary = Vocabulary::new(places.gazetteer);
         let phrases = crate::suggest::phrases_of(&vocabulary);
-        Understanding { vocabulary, phrases, gazetteer: places.gazetteer, geocoder: places.geocoder }
+        let g = places.gazetteer;
+        Understanding {
+            vocabulary,
+            phrases,
+            prefecture_names: g.prefectures().iter().map(|p| normalize(&p.name)).collect(),
+            municipality_names: g.municipalities().iter().map(|m| normalize(&m.name)).collect(),
+            gazetteer: g,
+            geocoder: places.geocoder,
+        }
     }
 
     /// Understanding over the bundled places, built once.
@@ -453,12 +464,9 @@ pub fn understand(text: &str) -> Interpretation {
 
 /// Whether normalised text starts with a municipality's name (with or without its prefecture)
 /// and goes on after it: a candidate for a municipality and a town.
-fn names_a_municipality(g: &Gazetteer, norm: &str) -> bool {
-    let rest = g.prefectures().iter().find_map(|p| norm.strip_prefix(normalize(&p.name).as_str())).unwrap_or(norm);
-    g.municipalities().iter().any(|m| {
-        let name = normalize(&m.name);
-        rest.len() > name.len() && rest.starts_with(name.as_str())
-    })
+fn names_a_municipality(u: &Understanding, norm: &str) -> bool {
+    let rest = u.prefecture_names.iter().find_map(|p| norm.strip_prefix(p.as_str())).unwrap_or(norm);
+    u.municipality_names.iter().any(|name| rest.len() > name.len() && rest.starts_with(name.as_str()))
 }
 
 fn understand_with(u: &Understanding, text: &str) -> Interpretation {
@@ -498,7 +506,7 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
         // An address or postal code is geocoded whole, and so is a municipality with a town after
         // it (「松本市中央」).
         if it.place.is_none()
-            && (norm.chars().any(|c| c.is_ascii_digit()) || names_a_municipality(g, &norm))
+            && (norm.chars().any(|c| c.is_ascii_digit()) || names_a_municipality(u, &norm))
             && let Ok(geo) = u.geocoder.geocode(token)
             && (norm.chars().any(|c| c.is_ascii_digit()) || geo.place.precision == Precision::Town)
             && matches!(geo.place.precision, Precision::Town | Precision::Municipality)
