@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, Weekday};
+use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId, Weekday};
 
 mod coordinator;
 mod regions;
@@ -201,6 +201,32 @@ fn intro(lang: Lang) -> Markup {
     }
 }
 
+/// A fieldset of checkboxes over a vocabulary, each with its plain label and explanation.
+fn checkbox_options(
+    lang: Lang,
+    legend: &str,
+    name: &str,
+    id_prefix: &str,
+    labels: impl Iterator<Item = Labels>,
+    checked: &[&str],
+) -> Markup {
+    html! {
+        fieldset {
+            legend { (legend) }
+            div.care-options {
+                @for l in labels {
+                    @let id = format!("{id_prefix}-{}", l.code);
+                    label for=(id) {
+                        input #(id) type="checkbox" name=(name) value=(l.code) checked[checked.contains(&l.code)];
+                        " " (if lang.en { l.en } else { l.easy_ja })
+                        small { (if lang.en { l.explain_en } else { l.explain_ja }) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
     let q = value(p, "q").unwrap_or("");
     let care: Vec<&str> = values(p, "care_types");
@@ -230,34 +256,8 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
             }
             details.filters open[open] {
                 summary { (lang.t("条件をしぼる", "Filters")) }
-                fieldset {
-                    legend { (lang.t("必要なケア", "Care needed")) }
-                    div.care-options {
-                        @for c in CareType::ALL {
-                            @let l = c.labels();
-                            @let id = format!("care-{}", l.code);
-                            label for=(id) {
-                                input #(id) type="checkbox" name="care_types" value=(l.code) checked[care.contains(&l.code)];
-                                " " (if lang.en { l.en } else { l.easy_ja })
-                                small { (if lang.en { l.explain_en } else { l.explain_ja }) }
-                            }
-                        }
-                    }
-                }
-                fieldset {
-                    legend { (lang.t("設備・バリアフリー", "Facilities and access")) }
-                    div.care-options {
-                        @for a in Accessibility::ALL {
-                            @let l = a.labels();
-                            @let id = format!("access-{}", l.code);
-                            label for=(id) {
-                                input #(id) type="checkbox" name="accessibility" value=(l.code) checked[access.contains(&l.code)];
-                                " " (if lang.en { l.en } else { l.easy_ja })
-                                small { (if lang.en { l.explain_en } else { l.explain_ja }) }
-                            }
-                        }
-                    }
-                }
+                (checkbox_options(lang, lang.t("必要なケア", "Care needed"), "care_types", "care", CareType::ALL.iter().map(|c| c.labels()), &care))
+                (checkbox_options(lang, lang.t("設備・バリアフリー", "Facilities and access"), "accessibility", "access", Accessibility::ALL.iter().map(|a| a.labels()), &access))
                 div.row {
                     label { (lang.t("種類", "Kind")) " "
                         select name="kinds" {
