@@ -235,7 +235,7 @@ fn an_import_killed_mid_way_leaves_none_or_all_rows_and_a_consistent_index() {
         let ready = server.get("/readyz");
         assert_eq!(ready.body["resources"], ready.body["indexed"], "{:?}", ready.body);
         // An empty store gets the bundled real records on start; otherwise it holds the batch.
-        let real = tsunagu_exchange::bundled::real_records().unwrap().len();
+        let real = tsunagu_exchange::bundled::real_records(&tsunagu_places::Places::bundled()).unwrap().len();
         let served = ready.body["resources"].as_u64().unwrap() as usize;
         assert_eq!(served, if rows == 0 { real } else { rows });
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tsunagu_api::directory::{Directory, IndexReadiness};
 use tsunagu_model::{CareType, Kind, LatLon, RadiusKm};
+use tsunagu_places::Gazetteer;
 use tsunagu_search::{IndexedState, SearchIndex, SearchRequest, Sort};
 use tsunagu_store::{SqliteStore, Store};
 
@@ -79,7 +80,8 @@ fn incremental_indexing_answers_like_a_rebuild_from_the_store() {
 
     // Incremental: start empty, add in batches, with every record first written in an older
     // form and then updated, plus a record that is added and deleted again.
-    let incremental = SearchIndex::builder(&dir.path().join("inc")).unwrap().finish(st.clone()).unwrap();
+    let incremental =
+        SearchIndex::builder(&dir.path().join("inc"), Gazetteer::bundled()).unwrap().finish(st.clone()).unwrap();
     for batch in samples.chunks(400) {
         let older: Vec<_> = batch
             .iter()
@@ -99,7 +101,8 @@ fn incremental_indexing_answers_like_a_rebuild_from_the_store() {
     incremental.upsert(&[extra.clone()], st.clone()).unwrap();
     incremental.delete(&[extra.id], st.clone()).unwrap();
 
-    let (rebuilt, readiness) = rt.block_on(Directory::open(Arc::new(store), &dir.path().join("full"))).unwrap();
+    let (rebuilt, readiness) =
+        rt.block_on(Directory::open(Arc::new(store), Gazetteer::bundled(), &dir.path().join("full"))).unwrap();
     assert!(matches!(readiness, IndexReadiness::Rebuilt { .. }));
     assert_eq!(incremental.len(), rebuilt.index.len());
     for req in requests() {
@@ -118,13 +121,13 @@ fn a_stale_index_catches_up_from_the_change_log_on_open() {
     let idx = dir.path().join("index");
     let store: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&db)).unwrap());
     rt.block_on(store.upsert(&samples[..1000], "test")).unwrap();
-    let (d, _) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();
+    let (d, _) = rt.block_on(Directory::open(store.clone(), Gazetteer::bundled(), &idx)).unwrap();
     drop(d);
     // Writes the index never saw (as if the process died after the store commit).
     rt.block_on(store.upsert(&samples[1000..], "test")).unwrap();
     let gone = samples[0].id;
     rt.block_on(store.delete(gone, chrono::Utc::now())).unwrap();
-    let (d, readiness) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();
+    let (d, readiness) = rt.block_on(Directory::open(store.clone(), Gazetteer::bundled(), &idx)).unwrap();
     assert_eq!(readiness, IndexReadiness::CaughtUp { changes: samples.len() - 1000 + 1 });
     assert_eq!(d.index.len(), samples.len() - 1);
     let all = d.index.search(&SearchRequest { limit: 100, offset: 0, ..SearchRequest::default() }).unwrap();
@@ -138,7 +141,7 @@ fn a_stale_index_catches_up_from_the_change_log_on_open() {
             .all(|h| h.id != gone)
     );
     drop(d);
-    let (_, readiness) = rt.block_on(Directory::open(store, &idx)).unwrap();
+    let (_, readiness) = rt.block_on(Directory::open(store, Gazetteer::bundled(), &idx)).unwrap();
     assert_eq!(readiness, IndexReadiness::Current);
 }
 
@@ -150,7 +153,7 @@ fn a_write_never_moves_the_index_past_a_change_it_has_not_applied() {
     let store: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&dir.path().join("db.sqlite3"))).unwrap());
     rt.block_on(store.upsert(&samples[..10], "test")).unwrap();
     let idx = dir.path().join("index");
-    let (d, _) = rt.block_on(Directory::open(store.clone(), &idx)).unwrap();
+    let (d, _) = rt.block_on(Directory::open(store.clone(), Gazetteer::bundled(), &idx)).unwrap();
     // Another process (same store, not this directory) writes: the index has not seen it.
     rt.block_on(store.upsert(&samples[10..11], "other process")).unwrap();
     let missed_seq = rt.block_on(store.state()).unwrap().seq;

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 fn the_real_csvs_import_with_the_counts_of_their_source_md_and_place_inside_each_prefecture() {
     let mut rows = Vec::new();
     for (name, bytes) in tsunagu_exchange::bundled::REAL_FILES {
-        let (file_rows, _) = tsunagu_exchange::read_all(tsunagu_exchange::Format::Csv, bytes).unwrap();
+        let (file_rows, _) =
+            tsunagu_exchange::read_all(&tsunagu_places::Places::bundled(), tsunagu_exchange::Format::Csv, bytes)
+                .unwrap();
         rows.extend(file_rows.into_iter().map(|(row, r)| (format!("{name}:{row}"), r)));
     }
     let g = tsunagu_places::Gazetteer::bundled();

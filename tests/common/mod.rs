@@ -121,7 +121,13 @@ pub fn in_process() -> InProcess {
     let directory = runtime.block_on(async {
         let store = tsunagu_store::SqliteStore::open(&dir.path().join("db.sqlite3")).await.expect("store");
         store.upsert(&tsunagu_sample::bundled().expect("samples"), "test").await.expect("load");
-        let (d, _) = tsunagu_api::Directory::open(Arc::new(store), &dir.path().join("index")).await.expect("directory");
+        let (d, _) = tsunagu_api::Directory::open(
+            Arc::new(store),
+            tsunagu_places::Gazetteer::bundled(),
+            &dir.path().join("index"),
+        )
+        .await
+        .expect("directory");
         Arc::new(d)
     });
     let state = tsunagu_api::AppState::new(

@@ -84,6 +84,8 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub directory: Arc<Directory>,
     pub gazetteer: &'static Gazetteer,
+    /// The gazetteer, geocoder and boundaries (made once at start-up).
+    pub places: Places,
     /// Plans searches (understanding, places, regions) for the API and the page alike.
     pub planner: Planner,
     pub config: Arc<ApiConfig>,
@@ -99,6 +101,7 @@ impl AppState {
         AppState {
             directory,
             gazetteer: places.gazetteer,
+            places,
             planner: Planner::new(places),
             config: Arc::new(config),
             report_limits,

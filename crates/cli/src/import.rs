@@ -15,7 +15,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use tsunagu_exchange::{Exporter, RowError, RowResult, csv, official, text};
 use tsunagu_model::Resource;
-use tsunagu_places::Gazetteer;
+use tsunagu_places::Places;
 use tsunagu_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +125,7 @@ pub struct FileArgs {
 }
 
 pub async fn import(
+    places: &Places,
     store: &dyn Store,
     file: &Path,
     args: FileArgs,
@@ -149,9 +150,11 @@ pub async fn import(
     let encoding =
         text::sniff(std::io::BufReader::new(open()?)).with_context(|| format!("reading {}", file.display()))?;
     let input = open()?;
+    let places = *places;
     let read: RowReader = Box::new(move |pos, each| {
         let counted = tsunagu_exchange::json_stream::Counting::new(input, pos);
-        let info = tsunagu_exchange::read_stream_with(format, counted, encoding, &opts, each).map_err(|e| e.reason)?;
+        let info = tsunagu_exchange::read_stream_with(&places, format, counted, encoding, &opts, each)
+            .map_err(|e| e.reason)?;
         let label = match info.encoding {
             text::Encoding::Utf8 => "UTF-8".to_string(),
             text::Encoding::ShiftJis => "Shift_JIS/CP932".to_string(),
@@ -159,7 +162,7 @@ pub async fn import(
         Ok((label, info.findings))
     });
     let plan = Plan { mode, official: format.official().is_some(), sweep: !args.partial };
-    let done = import_rows(store, file, total_bytes, &plan, actor, read).await?;
+    let done = import_rows(&places, store, file, total_bytes, &plan, actor, read).await?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{}: {} rows ({}, {}); {} valid, {} with problems; read in {secs:.1} s",
@@ -221,6 +224,7 @@ pub async fn import(
 /// one store transaction. All or nothing unless `mode` says to skip invalid rows; a dry run
 /// writes nothing. Problems are printed as they are found.
 pub async fn import_rows(
+    places: &Places,
     store: &dyn Store,
     file: &Path,
     total_bytes: u64,
@@ -271,9 +275,7 @@ pub async fn import_rows(
         Mode::DryRun => None,
         // The centre at its own command line is an admin (SECURITY.md).
         _ => Some(
-            store
-                .begin_import(actor, std::sync::Arc::new(tsunagu_directory::Policy::system(Gazetteer::bundled())))
-                .await?,
+            store.begin_import(actor, std::sync::Arc::new(tsunagu_directory::Policy::system(places.gazetteer))).await?,
         ),
     };
     if plan.official
@@ -341,8 +343,7 @@ pub async fn import_rows(
         }
         (_, Some(mut tx)) => {
             if let Some(coverage) = findings.coverage.as_ref().filter(|_| plan.official && plan.sweep && invalid == 0) {
-                let g = Gazetteer::bundled();
-                let mark = official::not_listed(coverage, g);
+                let mark = official::not_listed(coverage, places.gazetteer);
                 tx.sweep(&coverage.source_name, &seen, &mark).await?;
             }
             Some(tx.finish(true).await?)
@@ -352,6 +353,7 @@ pub async fn import_rows(
 }
 
 pub async fn export(
+    places: &Places,
     store: &dyn Store,
     out: Option<&Path>,
     format: Format,
@@ -369,7 +371,7 @@ pub async fn export(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut exporter = Exporter::new(format, heads, encoding == OutEncoding::Cp932, sink)?;
+    let mut exporter = Exporter::new(places, format, heads, encoding == OutEncoding::Cp932, sink)?;
     let mut after = None;
     loop {
         let page = store.page(after, 5_000).await?;

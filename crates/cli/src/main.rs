@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tsunagu_api::{ApiConfig, AppState};
 use tsunagu_directory::{Directory, IndexReadiness};
-use tsunagu_places::Gazetteer;
+use tsunagu_places::{Gazetteer, Places};
 use tsunagu_store::{SqliteStore, Store};
 
 mod survey;
@@ -196,6 +196,8 @@ async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The places every command works with: made once, here, and passed to whoever needs them.
+    let places = Places::bundled();
     match cli.command {
         Command::Serve {
             addr,
@@ -222,15 +224,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
                 centre_contact,
             };
-            serve(&cli.data_dir, addr, config, stop_on_stdin_eof).await
+            serve(places, &cli.data_dir, addr, config, stop_on_stdin_eof).await
         }
         Command::Survey { action } => {
             let store = open_store(&cli.data_dir).await?;
-            survey::run(store.as_ref(), action).await
+            survey::run(places.gazetteer, store.as_ref(), action).await
         }
         Command::Keys { action } => {
             let store = open_store(&cli.data_dir).await?;
-            keys(store.as_ref(), action).await
+            keys(places.gazetteer, store.as_ref(), action).await
         }
         Command::Import { file, format, dry_run, skip_invalid, source_date, kind, partial } => {
             let kind = match kind {
@@ -244,11 +246,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (false, false) => import::Mode::AllOrNothing,
             };
             let args = import::FileArgs { format, source_date, kind, partial };
-            import::import(store.as_ref(), &file, args, mode, &tsunagu_store::Actor::system("cli:import")).await
+            import::import(&places, store.as_ref(), &file, args, mode, &tsunagu_store::Actor::system("cli:import"))
+                .await
         }
         Command::Export { out, format, headers, encoding } => {
             let store = open_store(&cli.data_dir).await?;
-            import::export(store.as_ref(), out.as_deref(), format, headers, encoding).await
+            import::export(&places, store.as_ref(), out.as_deref(), format, headers, encoding).await
         }
         Command::Reindex => {
             let store = open_store(&cli.data_dir).await?;
@@ -259,7 +262,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let started = Instant::now();
             let state = store.state().await?;
-            let index = tsunagu_directory::rebuild(store.as_ref(), &dir, &state).await?;
+            let index = tsunagu_directory::rebuild(store.as_ref(), places.gazetteer, &dir, &state).await?;
             println!(
                 "reindexed {} resources in {:.2} s; index size {:.1} MiB",
                 index.len(),
@@ -271,13 +274,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn keys(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
+async fn keys(g: &'static Gazetteer, store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
     match action {
         KeysAction::Create { role, name, regions } => {
             let role = tsunagu_store::Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`; allowed: reader, editor, admin"))?;
-            let (record, key) =
-                tsunagu_directory::keys::create(store, Gazetteer::bundled(), &name, role, regions).await?;
+            let (record, key) = tsunagu_directory::keys::create(store, g, &name, role, regions).await?;
             println!("{key}");
             eprintln!(
                 "created {} key `{}` (id {}); the key above is shown only now",
@@ -311,14 +313,20 @@ async fn keys(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+async fn serve(
+    places: Places,
+    data_dir: &Path,
+    addr: SocketAddr,
+    config: ApiConfig,
+    stop_on_stdin_eof: bool,
+) -> anyhow::Result<()> {
     let no_sample_data = !config.serve_sample_data;
     let started = Instant::now();
     let store = open_store(data_dir).await?;
     let loaded_bundled = store.state().await?.count == 0;
     if loaded_bundled {
         // The bundled real records, through the same CSV import path as `tsunagu import`.
-        let real = tsunagu_exchange::bundled::real_records().map_err(anyhow::Error::msg)?;
+        let real = tsunagu_exchange::bundled::real_records(&places).map_err(anyhow::Error::msg)?;
         let s = store.upsert(&real, "system:bundled-real-data").await?;
         tracing::info!(
             created = s.created,
@@ -337,7 +345,7 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
         let linked = tsunagu_directory::sites::relink(store.as_ref()).await?;
         tracing::info!(records = linked.linked, sites = linked.sites, "linked records of one site");
     }
-    let (directory, readiness) = Directory::open(store, &index_path(data_dir)).await?;
+    let (directory, readiness) = Directory::open(store, places.gazetteer, &index_path(data_dir)).await?;
     match &readiness {
         IndexReadiness::Current => tracing::info!("index is current"),
         IndexReadiness::CaughtUp { changes } => tracing::info!(changes, "index caught up with the store"),
@@ -351,7 +359,7 @@ async fn serve(data_dir: &Path, addr: SocketAddr, config: ApiConfig, stop_on_std
     if config.public_url == format!("http://{addr}") {
         config.public_url = format!("http://{local}");
     }
-    let state = AppState::new(directory.clone(), tsunagu_places::Places::bundled(), config);
+    let state = AppState::new(directory.clone(), places, config);
     let count = directory.index.len();
     println!(
         "tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)",

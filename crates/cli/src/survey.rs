@@ -64,8 +64,7 @@ pub enum SurveyAction {
     Dashboard { id: String },
 }
 
-pub async fn run(store: &dyn Store, action: SurveyAction) -> anyhow::Result<()> {
-    let g = Gazetteer::bundled();
+pub async fn run(g: &'static Gazetteer, store: &dyn Store, action: SurveyAction) -> anyhow::Result<()> {
     let actor = Actor::system("cli:survey");
     let campaign = |id: String| async move {
         store.campaign(&id).await?.with_context(|| format!("no survey `{id}` (see `tsunagu survey list`)"))

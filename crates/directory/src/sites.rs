@@ -217,7 +217,7 @@ mod bundled_tests {
 
     #[test]
     fn real_sites_are_linked_and_neighbours_that_differ_are_not() {
-        let all = tsunagu_exchange::bundled::real_records().unwrap();
+        let all = tsunagu_exchange::bundled::real_records(&tsunagu_places::Places::bundled()).unwrap();
         let links = link(&all);
         // 福祉医療センター太陽の園 (埼玉県): five WAM NET services of one 法人 at one address.
         // (The hospital of the same name, from 医療情報ネット, has neither phone nor 法人番号 there, and

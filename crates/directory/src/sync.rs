@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tsunagu_model::Resource;
+use tsunagu_places::Gazetteer;
 use tsunagu_search::{IndexedState, SearchIndex, Staleness};
 use tsunagu_store::{Store, StoreState, Write, WriteOutcome, WriteRefused, WriteSummary};
 
@@ -47,25 +48,30 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Open the index in `index_dir` and make it reflect the store.
-    pub async fn open(store: Arc<dyn Store>, index_dir: &Path) -> Result<(Directory, IndexReadiness)> {
+    /// Open the index in `index_dir` and make it reflect the store; `places` describe the
+    /// records in the index (their municipalities and service areas).
+    pub async fn open(
+        store: Arc<dyn Store>,
+        places: &'static Gazetteer,
+        index_dir: &Path,
+    ) -> Result<(Directory, IndexReadiness)> {
         let dir = index_dir.to_path_buf();
-        let opened = tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await??;
+        let opened = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, places)).await??;
         let state = store.state().await?;
         let (index, readiness) = match opened {
             Err(Staleness::Missing) => (
-                rebuild(store.as_ref(), index_dir, &state).await?,
+                rebuild(store.as_ref(), places, index_dir, &state).await?,
                 IndexReadiness::Rebuilt { reason: "no index yet".into() },
             ),
             Err(Staleness::Incompatible(why)) => {
-                (rebuild(store.as_ref(), index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why })
+                (rebuild(store.as_ref(), places, index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why })
             }
             Ok(index) => {
                 let indexed = index.state();
                 if indexed.store_id != state.store_id || indexed.seq > state.seq {
                     drop(index);
                     let why = "the index belongs to another store (or a newer copy of it)".to_string();
-                    (rebuild(store.as_ref(), index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why })
+                    (rebuild(store.as_ref(), places, index_dir, &state).await?, IndexReadiness::Rebuilt { reason: why })
                 } else if indexed.seq == state.seq {
                     (index, IndexReadiness::Current)
                 } else {
@@ -152,10 +158,15 @@ impl Directory {
 }
 
 /// Build a fresh index from every live resource in the store.
-pub async fn rebuild(store: &dyn Store, index_dir: &Path, state: &StoreState) -> Result<SearchIndex> {
+pub async fn rebuild(
+    store: &dyn Store,
+    places: &'static Gazetteer,
+    index_dir: &Path,
+    state: &StoreState,
+) -> Result<SearchIndex> {
     let started = Instant::now();
     let dir = index_dir.to_path_buf();
-    let mut builder = tokio::task::spawn_blocking(move || SearchIndex::builder(&dir)).await??;
+    let mut builder = tokio::task::spawn_blocking(move || SearchIndex::builder(&dir, places)).await??;
     let mut after = None;
     loop {
         let page = store.page(after, PAGE).await?;

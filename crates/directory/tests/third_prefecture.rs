@@ -51,7 +51,7 @@ fn a_third_prefecture_from_data_files_is_known_to_places_and_planning() {
     assert_eq!(g.prefecture(19).map(|p| p.name_en.as_str()), Some("Yamanashi"));
     assert_eq!(g.municipalities().iter().filter(|m| m.prefecture_code == 19).count(), 27);
     let kofu = g.municipality(code("19201")).expect("甲府市");
-    assert_eq!((kofu.name.as_str(), kofu.name_kana.as_str()), ("甲府市", "こうふし"));
+    assert_eq!((kofu.name.as_str(), kofu.name_kana.as_str(), kofu.name_en.as_str()), ("甲府市", "こうふし", "Kofu"));
     assert_eq!(g.region_of(kofu.code).map(|r| r.id.as_str()), Some("19-00"));
 
     // Geocoding: with and without the prefecture, whose name comes from prefectures.csv.
@@ -73,6 +73,8 @@ fn a_third_prefecture_from_data_files_is_known_to_places_and_planning() {
     assert_eq!(plan.request.point, Some(kofu.point), "甲府市 in the text is the place");
     assert_eq!(plan.request.kinds, [tsunagu_model::Kind::HomeNursing]);
     assert_eq!(plan.request.text, None, "everything was understood");
+    let plan = planner.plan(SearchIntent { q: Some("kofu visiting nurse".into()), ..SearchIntent::default() }).unwrap();
+    assert_eq!(plan.request.point, Some(kofu.point), "the romanised reading names 甲府市");
     let plan =
         planner.plan(SearchIntent { q: Some("yamanashi prefecture".into()), ..SearchIntent::default() }).unwrap();
     assert_eq!(plan.request.municipalities.as_ref().map(Vec::len), Some(27), "the prefecture's municipalities");
@@ -103,4 +105,22 @@ fn place_files_that_do_not_fit_together_are_refused_with_the_reason() {
     let prefectures = plus(b.prefectures, "prefectures.csv");
     let err = Gazetteer::load(&PlaceFiles { prefectures: &prefectures, ..files }).expect_err("no region").to_string();
     assert!(err.contains("is in no region"), "{err}");
+}
+
+#[test]
+fn files_of_a_third_prefecture_import_with_its_places_and_are_refused_without() {
+    let csv = "名称,種別,住所,緯度,経度,サンプル\n【サンプル】架空訪問看護ステーション,訪問看護,山梨県甲府市丸の内1-6-1,35.6623,138.5683,true\n";
+    let read = |places: &Places| {
+        let (rows, _) = tsunagu_exchange::read_all(places, tsunagu_exchange::Format::Csv, csv.as_bytes()).unwrap();
+        rows.into_iter().next().expect("one row").1
+    };
+    let r = read(&with_yamanashi()).expect("甲府市 is a known place");
+    assert_eq!(r.municipality_code, code("19201"));
+    assert!(r.sample, "a made-up record is a sample");
+    let errs = read(&Places::bundled()).expect_err("山梨県 is not in the bundled places");
+    assert_eq!(errs[0].field, "address", "{errs:?}");
+    // Written out again with its municipality's name, from the same places.
+    let places = with_yamanashi();
+    let line = tsunagu_exchange::csv::record_line(places.gazetteer, &r);
+    assert!(line.contains("山梨県") && line.contains("甲府市"), "{line}");
 }

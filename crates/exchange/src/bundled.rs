@@ -19,10 +19,10 @@ pub const REAL_FILES: &[(&str, &[u8])] = &[(REAL_FACILITIES_FILE, REAL_FACILITIE
 
 /// Every bundled real record, read through the ordinary CSV import path. Errors name the file
 /// and row (the bundled files are checked by tests, so this only fails on a broken build).
-pub fn real_records() -> Result<Vec<tsunagu_model::Resource>, String> {
+pub fn real_records(places: &tsunagu_places::Places) -> Result<Vec<tsunagu_model::Resource>, String> {
     let mut out = Vec::new();
     for (name, bytes) in REAL_FILES {
-        let (rows, _) = crate::read_all(crate::Format::Csv, bytes).map_err(|e| format!("{name}: {e}"))?;
+        let (rows, _) = crate::read_all(places, crate::Format::Csv, bytes).map_err(|e| format!("{name}: {e}"))?;
         for (row, r) in rows {
             out.push(r.map_err(|e| format!("{name} row {row}: {e:?}"))?);
         }
@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(ids.len(), all.len(), "source ids are unique");
         // Every record of the bundled real files and of the samples names a registered source,
         // and its data date is one the registry gives for that source.
-        for r in real_records().unwrap() {
+        for r in real_records(&tsunagu_places::Places::bundled()).unwrap() {
             let s = source_of(&r.source.name).unwrap_or_else(|| panic!("{}: unregistered {}", r.name, r.source.name));
             assert_eq!(s.kind, SourceKind::Facilities);
             let date = r.source.date.map(|d| d.to_string()).unwrap_or_default();

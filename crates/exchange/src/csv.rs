@@ -41,7 +41,7 @@
 
 use serde_json::{Map, Value, json};
 use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, ServiceArea, TransportFeature, Weekday};
-use tsunagu_places::{Geocoder, Precision};
+use tsunagu_places::{Gazetteer, Places, Precision};
 
 use crate::{RowError, RowResult, check_places};
 
@@ -196,7 +196,11 @@ fn parse_date(cell: &str) -> Result<String, String> {
 /// Read CSV (UTF-8) row by row: `each(row, result)` returns false to stop. Only the current row
 /// is in memory. Errors are about the whole file: its header, or a read that failed (an
 /// undecodable byte); rows before it were already handed over.
-pub fn read_each(utf8: impl std::io::Read, each: &mut dyn FnMut(usize, RowResult) -> bool) -> Result<(), RowError> {
+pub fn read_each(
+    places: &Places,
+    utf8: impl std::io::Read,
+    each: &mut dyn FnMut(usize, RowResult) -> bool,
+) -> Result<(), RowError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(utf8);
     let headers = rdr
         .headers()
@@ -236,7 +240,7 @@ pub fn read_each(utf8: impl std::io::Read, each: &mut dyn FnMut(usize, RowResult
                     .filter_map(|(c, v)| c.map(|c| (c, v.trim())))
                     .filter(|(_, v)| !v.is_empty())
                     .collect();
-                row_to_resource(row, &cells)
+                row_to_resource(places, row, &cells)
             }
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 return Err(RowError { row, field: String::new(), reason: e.to_string() });
@@ -257,7 +261,7 @@ fn unknown_reason() -> String {
 
 /// A row given as (column name, cell) pairs with Japanese or English names, e.g. the flat
 /// properties of a GeoJSON feature.
-pub fn flat_row(row: usize, cells: &[(String, String)]) -> RowResult {
+pub fn flat_row(places: &Places, row: usize, cells: &[(String, String)]) -> RowResult {
     let mut canonical: Vec<(&str, &str)> = Vec::new();
     let mut errs = Vec::new();
     for (name, cell) in cells {
@@ -273,11 +277,11 @@ pub fn flat_row(row: usize, cells: &[(String, String)]) -> RowResult {
     if !errs.is_empty() {
         return Err(errs);
     }
-    row_to_resource(row, &canonical)
+    row_to_resource(places, row, &canonical)
 }
 
-fn row_to_resource(row: usize, cells: &[(&str, &str)]) -> RowResult {
-    let mut b = RowBuilder { row, cells, ..RowBuilder::default() };
+fn row_to_resource(places: &Places, row: usize, cells: &[(&str, &str)]) -> RowResult {
+    let mut b = RowBuilder::new(places, row, cells);
     for (col, cell) in cells {
         b.cell(col, cell);
     }
@@ -333,8 +337,8 @@ fn parse_json(cell: &str) -> Result<Value, String> {
 
 /// One CSV row on its way to a resource: the JSON members by where they go, and the row's
 /// problems (all of them are reported, not only the first).
-#[derive(Default)]
 struct RowBuilder<'a> {
+    places: &'a Places,
     row: usize,
     cells: &'a [(&'a str, &'a str)],
     errs: Vec<RowError>,
@@ -346,7 +350,22 @@ struct RowBuilder<'a> {
     statements: Option<Value>,
 }
 
-impl RowBuilder<'_> {
+impl<'a> RowBuilder<'a> {
+    fn new(places: &'a Places, row: usize, cells: &'a [(&'a str, &'a str)]) -> Self {
+        RowBuilder {
+            places,
+            row,
+            cells,
+            errs: Vec::new(),
+            v: Map::new(),
+            source: Map::new(),
+            contact: Map::new(),
+            capacity: Map::new(),
+            operator: Map::new(),
+            statements: None,
+        }
+    }
+
     fn get(&self, c: &str) -> Option<&str> {
         self.cells.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
     }
@@ -465,7 +484,7 @@ impl RowBuilder<'_> {
         if (!self.v.contains_key("municipality_code") || (!self.v.contains_key("location") && !no_point))
             && let Some(addr) = self.get("address")
         {
-            match place_address(addr) {
+            match place_address(self.places, addr) {
                 Ok((code, point)) => {
                     self.v.entry("municipality_code").or_insert(json!(code));
                     if let Some((lat, lon)) = point.filter(|_| !no_point) {
@@ -480,7 +499,7 @@ impl RowBuilder<'_> {
             && self.get("address").is_none()
             && let Some(m) = self.get("municipality")
         {
-            match place_address(&format!("{}{m}", self.get("prefecture").unwrap_or(""))) {
+            match place_address(self.places, &format!("{}{m}", self.get("prefecture").unwrap_or(""))) {
                 Ok((code, _)) => {
                     self.v.insert("municipality_code".into(), json!(code));
                 }
@@ -495,7 +514,7 @@ impl RowBuilder<'_> {
     /// Columns that only check what others say (prefecture, municipality name, service type,
     /// 小児科), and the required ones.
     fn cross_check(&mut self) {
-        let g = tsunagu_places::Gazetteer::bundled();
+        let g = self.places.gazetteer;
         let code = self.v.get("municipality_code").and_then(Value::as_str).and_then(|c| c.parse().ok());
         if let Some(m) = code.and_then(|c| g.municipality(c)) {
             if let Some(p) = self.get("prefecture").filter(|p| *p != m.prefecture) {
@@ -537,7 +556,7 @@ impl RowBuilder<'_> {
 
     /// The resource, validated, or every problem of the row.
     fn finish(self) -> RowResult {
-        let RowBuilder { row, errs, mut v, mut source, contact, mut capacity, operator, statements, .. } = self;
+        let RowBuilder { places, row, errs, mut v, mut source, contact, mut capacity, operator, statements, .. } = self;
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -582,14 +601,14 @@ impl RowBuilder<'_> {
                 })
                 .collect::<Vec<_>>()
         })?;
-        check_places(row, r)
+        check_places(places, row, r)
     }
 }
 
 /// Place an address: its municipality code, and its point when the address names a town (a
 /// municipality-precise point is not a facility's location). Ambiguous addresses are refused.
-pub fn place_address(addr: &str) -> Result<(String, Option<(f64, f64)>), String> {
-    match Geocoder::bundled().geocode(addr) {
+pub fn place_address(places: &Places, addr: &str) -> Result<(String, Option<(f64, f64)>), String> {
+    match places.geocoder.geocode(addr) {
         Ok(g) if g.alternatives.iter().all(|a| a.municipality_code == g.place.municipality_code) => {
             let code = g
                 .place
@@ -637,8 +656,8 @@ pub fn header_line(headers: Headers) -> String {
 }
 
 /// One record's row (with its line end).
-pub fn record_line(r: &Resource) -> String {
-    let muni = tsunagu_places::Gazetteer::bundled().municipality(r.municipality_code);
+pub fn record_line(g: &Gazetteer, r: &Resource) -> String {
+    let muni = g.municipality(r.municipality_code);
     {
         let opt = |o: Option<String>| o.unwrap_or_default();
         let cells: Vec<String> = COLUMNS
@@ -710,12 +729,13 @@ mod tests {
 
     /// Resources as CSV text, through the crate's writer.
     fn write(resources: &[Resource], headers: Headers) -> String {
-        String::from_utf8(crate::write_all(crate::Format::Csv, headers, resources)).unwrap()
+        String::from_utf8(crate::write_all(&tsunagu_places::Places::bundled(), crate::Format::Csv, headers, resources))
+            .unwrap()
     }
 
     /// Every row of a CSV text, through the crate's reader.
     fn read(text: &str) -> Result<Vec<(usize, RowResult)>, RowError> {
-        crate::read_all(crate::Format::Csv, text.as_bytes()).map(|(rows, _)| rows)
+        crate::read_all(&tsunagu_places::Places::bundled(), crate::Format::Csv, text.as_bytes()).map(|(rows, _)| rows)
     }
 
     const HEADER_JA: &str = "名称,名称_カナ,種別,住所,緯度,経度,電話番号,医療的ケア対応,定員,空き,看護師配置,出典";
@@ -732,7 +752,7 @@ mod tests {
              わかば,,保育所,松本市丸の内3-7,36.2,,,,10,20,水曜 9時,長野県\n"
         );
         let bytes = encode_shift_jis(&csv);
-        let (rows, info) = crate::read_all(crate::Format::Csv, &bytes).unwrap();
+        let (rows, info) = crate::read_all(&tsunagu_places::Places::bundled(), crate::Format::Csv, &bytes).unwrap();
         assert_eq!(info.encoding, crate::text::Encoding::ShiftJis);
         assert_eq!(rows.len(), 6);
         let ok: Vec<&Resource> = rows.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();

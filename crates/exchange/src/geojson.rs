@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value, json};
 use tsunagu_model::Resource;
+use tsunagu_places::Places;
 
 use crate::{RowError, RowResult, csv, jsonl};
 
@@ -32,7 +33,7 @@ pub fn feature(r: &Resource) -> Value {
 }
 
 /// Read one feature (1-based `row` = its position in `features`).
-pub fn parse_feature(row: usize, v: Value) -> RowResult {
+pub fn parse_feature(places: &Places, row: usize, v: Value) -> RowResult {
     let err = |field: &str, reason: String| vec![RowError { row, field: field.to_string(), reason }];
     let Value::Object(mut f) = v else { return Err(err("", "a feature must be a JSON object".into())) };
     if f.get("type").and_then(Value::as_str) != Some("Feature") {
@@ -67,7 +68,7 @@ pub fn parse_feature(row: usize, v: Value) -> RowResult {
         if let Some((lon, lat)) = point {
             obj.insert("location".into(), json!({"lat": lat, "lon": lon}));
         }
-        jsonl::parse_value(row, Value::Object(obj))
+        jsonl::parse_value(places, row, Value::Object(obj))
     } else {
         // Flat properties named like the CSV columns.
         let mut cells: Vec<(String, String)> = Vec::new();
@@ -84,7 +85,7 @@ pub fn parse_feature(row: usize, v: Value) -> RowResult {
             cells.push(("lat".into(), lat.to_string()));
             cells.push(("lon".into(), lon.to_string()));
         }
-        csv::flat_row(row, &cells)
+        csv::flat_row(places, row, &cells)
     }
 }
 
@@ -96,13 +97,18 @@ mod tests {
     fn flat_properties_named_like_csv_columns_are_read() {
         let f = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [137.97, 36.24]},
             "properties": {"名称": "あおぞら訪問看護", "種別": "訪問看護", "市区町村コード": "20202", "医療的ケア対応": "人工呼吸器"}});
-        let r = parse_feature(1, f).unwrap();
+        let r = parse_feature(&tsunagu_places::Places::bundled(), 1, f).unwrap();
         assert_eq!(r.name, "あおぞら訪問看護");
         assert_eq!(r.location.unwrap().lat(), 36.24);
         assert_eq!(r.care_types.iter().map(|c| c.code()).collect::<Vec<_>>(), ["ventilator"]);
         let bad = json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}, "properties": {}});
-        assert_eq!(parse_feature(3, bad).unwrap_err()[0].to_string(), "row 3: geometry: must be a Point (or null)");
+        assert_eq!(
+            parse_feature(&tsunagu_places::Places::bundled(), 3, bad).unwrap_err()[0].to_string(),
+            "row 3: geometry: must be a Point (or null)"
+        );
         let unknown = json!({"type": "Feature", "geometry": null, "properties": {"名称": "x", "色": "赤"}});
-        assert!(parse_feature(4, unknown).unwrap_err()[0].reason.contains("unknown"));
+        assert!(
+            parse_feature(&tsunagu_places::Places::bundled(), 4, unknown).unwrap_err()[0].reason.contains("unknown")
+        );
     }
 }

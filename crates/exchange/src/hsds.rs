@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value, json};
 use tsunagu_model::{CareType, Kind, Resource, ResourceId, ServiceArea, TimeRange, Weekday};
-use tsunagu_places::Gazetteer;
+use tsunagu_places::{Gazetteer, Places};
 
 use crate::{RowError, RowResult, csv, jsonl};
 
@@ -78,8 +78,7 @@ fn attribute(service: &str, taxonomy: &str, code: &str, name: &str, value: Value
 }
 
 /// The HSDS service for a resource (without store-managed timestamps).
-pub fn service(r: &Resource) -> Value {
-    let g = Gazetteer::bundled();
+pub fn service(g: &Gazetteer, r: &Resource) -> Value {
     let id = r.id.to_string();
     let mut s = Map::new();
     s.insert("id".into(), json!(id));
@@ -220,7 +219,7 @@ fn str_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 /// Read one service (1-based `row` = its position in the document).
-pub fn parse_service(row: usize, v: Value) -> RowResult {
+pub fn parse_service(places: &Places, row: usize, v: Value) -> RowResult {
     let err = |field: &str, reason: String| vec![RowError { row, field: field.to_string(), reason }];
     if !v.is_object() {
         return Err(err("", "a service must be a JSON object".into()));
@@ -228,55 +227,20 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
     let mut errs = Vec::new();
     let mut r = Map::new();
     let id = str_of(&v, &["id"]).ok_or_else(|| err("id", "required (HSDS services have an id)".into()))?;
-    match id.parse::<ResourceId>() {
-        Ok(rid) => {
-            r.insert("id".into(), json!(rid.to_string()));
-        }
-        // Not a UUID: keep it as the source id; the resource id is derived from it.
-        Err(_) => {
-            r.insert("id".into(), json!(ResourceId::from_source_id(id).to_string()));
-        }
-    }
+    // An id that is not a UUID is kept as the source id; the resource id is derived from it.
+    let rid = id.parse::<ResourceId>().unwrap_or_else(|_| ResourceId::from_source_id(id));
+    r.insert("id".into(), json!(rid.to_string()));
     for (hsds, ours) in [("name", "name"), ("alternate_name", "name_kana"), ("description", "description")] {
         if let Some(t) = v.get(hsds).and_then(Value::as_str) {
             r.insert(ours.into(), json!(t));
         }
     }
-    let mut contact = Map::new();
-    if let Some(u) = str_of(&v, &["url"]) {
-        contact.insert("url".into(), json!(u));
-    }
-    if let Some(e) = str_of(&v, &["email"]) {
-        contact.insert("email".into(), json!(e));
-    }
-    if let Some(p) = v
-        .get("phones")
-        .and_then(Value::as_array)
-        .and_then(|ps| ps.iter().filter(|p| str_of(p, &["type"]) != Some("fax")).find_map(|p| str_of(p, &["number"])))
-    {
-        contact.insert("phone".into(), json!(p));
-    }
-    if let Some(p) = v
-        .get("phones")
-        .and_then(Value::as_array)
-        .and_then(|ps| ps.iter().filter(|p| str_of(p, &["type"]) == Some("fax")).find_map(|p| str_of(p, &["number"])))
-    {
-        contact.insert("fax".into(), json!(p));
-    }
+    let contact = contact_of(&v);
     if !contact.is_empty() {
         r.insert("contact".into(), Value::Object(contact));
     }
-    match (v.get("minimum_age").and_then(Value::as_f64), v.get("maximum_age").and_then(Value::as_f64)) {
-        (Some(a), Some(b)) => {
-            r.insert("ages".into(), json!({"min_years": a as u64, "max_years": b as u64}));
-        }
-        (Some(a), None) => {
-            r.insert("ages".into(), json!({"min_years": a as u64, "max_years": 18}));
-        }
-        (None, Some(b)) => {
-            r.insert("ages".into(), json!({"min_years": 0, "max_years": b as u64}));
-        }
-        (None, None) => {}
+    if let Some(ages) = ages_of(&v) {
+        r.insert("ages".into(), ages);
     }
     if let Some(d) = str_of(&v, &["assured_date"]) {
         r.insert("verified_at".into(), json!(d.get(..10).unwrap_or(d)));
@@ -287,7 +251,83 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
             r.insert("languages".into(), json!(codes));
         }
     }
-    // Weekly schedules → opening hours.
+    let hours = opening_hours(row, &v, &mut errs);
+    if !hours.is_empty() {
+        r.insert("opening_hours".into(), Value::Object(hours));
+    }
+    let address_for_geocoding = location_into(&v, &mut r);
+    attributes_into(row, &v, &mut r, &mut errs);
+    if !r.contains_key("kind") {
+        errs.push(RowError {
+            row,
+            field: "attributes".into(),
+            reason: format!("no kind: give an attribute of taxonomy `{KIND}` (e.g. code `daycare`)"),
+        });
+    }
+    r.entry("sample").or_insert(json!(false));
+    if !r.contains_key("source") {
+        r.insert("source".into(), json!({"name": "HSDS import", "id": id}));
+    }
+    // Municipality (and point, when the address names a town) from the address when no code is
+    // given. A service with a code and no coordinates has no point: none is made up.
+    if !r.contains_key("municipality_code") {
+        match address_for_geocoding {
+            Some(addr) => match csv::place_address(places, &addr) {
+                Ok((code, point)) => {
+                    r.insert("municipality_code".into(), json!(code));
+                    if let Some((lat, lon)) = point {
+                        r.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
+                    }
+                }
+                Err(e) => {
+                    errs.push(RowError { row, field: "service_at_locations/0/location/addresses/0".into(), reason: e })
+                }
+            },
+            None => errs.push(RowError {
+                row,
+                field: "service_at_locations".into(),
+                reason: "no place: give a location with an address or a municipality code".into(),
+            }),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    jsonl::parse_value(places, row, Value::Object(r))
+}
+
+/// URL, email, the first phone that is not a FAX, and the first FAX.
+fn contact_of(v: &Value) -> Map<String, Value> {
+    let mut contact = Map::new();
+    if let Some(u) = str_of(v, &["url"]) {
+        contact.insert("url".into(), json!(u));
+    }
+    if let Some(e) = str_of(v, &["email"]) {
+        contact.insert("email".into(), json!(e));
+    }
+    let phones = v.get("phones").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let first = |fax: bool| {
+        phones.iter().filter(|p| (str_of(p, &["type"]) == Some("fax")) == fax).find_map(|p| str_of(p, &["number"]))
+    };
+    if let Some(p) = first(false) {
+        contact.insert("phone".into(), json!(p));
+    }
+    if let Some(p) = first(true) {
+        contact.insert("fax".into(), json!(p));
+    }
+    contact
+}
+
+/// `minimum_age` / `maximum_age` as an age range (an open end is 0 or 18).
+fn ages_of(v: &Value) -> Option<Value> {
+    match (v.get("minimum_age").and_then(Value::as_f64), v.get("maximum_age").and_then(Value::as_f64)) {
+        (None, None) => None,
+        (a, b) => Some(json!({"min_years": a.map_or(0, |a| a as u64), "max_years": b.map_or(18, |b| b as u64)})),
+    }
+}
+
+/// Weekly schedules → opening hours; a schedule that cannot be read is reported in `errs`.
+fn opening_hours(row: usize, v: &Value, errs: &mut Vec<RowError>) -> Map<String, Value> {
     let mut hours: Map<String, Value> = Map::new();
     for (i, sch) in v.get("schedules").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let (Some(opens), Some(closes)) = (str_of(sch, &["opens_at"]), str_of(sch, &["closes_at"])) else { continue };
@@ -322,48 +362,51 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
             }
         }
     }
-    if !hours.is_empty() {
-        r.insert("opening_hours".into(), Value::Object(hours));
+    hours
+}
+
+/// The first location's point, municipality code, address and postal code into `r`; returns the
+/// address to geocode (with its prefecture and city) when there is one.
+fn location_into(v: &Value, r: &mut Map<String, Value>) -> Option<String> {
+    let loc = v
+        .get("service_at_locations")
+        .and_then(Value::as_array)
+        .and_then(|s| s.first())
+        .and_then(|s| s.get("location"))?;
+    if let (Some(lat), Some(lon)) =
+        (loc.get("latitude").and_then(Value::as_f64), loc.get("longitude").and_then(Value::as_f64))
+    {
+        r.insert("location".into(), json!({"lat": lat, "lon": lon}));
     }
-    // The place.
-    let loc =
-        v.get("service_at_locations").and_then(Value::as_array).and_then(|s| s.first()).and_then(|s| s.get("location"));
-    let mut address_for_geocoding = None;
-    if let Some(loc) = loc {
-        if let (Some(lat), Some(lon)) =
-            (loc.get("latitude").and_then(Value::as_f64), loc.get("longitude").and_then(Value::as_f64))
-        {
-            r.insert("location".into(), json!({"lat": lat, "lon": lon}));
-        }
-        let code_type = str_of(loc, &["external_identifier_type"]).unwrap_or("");
-        if let Some(code) = str_of(loc, &["external_identifier"])
-            .filter(|_| code_type == MUNICIPALITY_CODE || code_type.contains("地方公共団体"))
-        {
-            r.insert("municipality_code".into(), json!(code));
-        }
-        if let Some(a) = loc.get("addresses").and_then(Value::as_array).and_then(|a| a.first()) {
-            let line = str_of(a, &["address_1"]).unwrap_or("");
-            let city = str_of(a, &["city"]).unwrap_or("");
-            let pref = str_of(a, &["state_province"]).or_else(|| str_of(a, &["region"])).unwrap_or("");
-            if !line.is_empty() {
-                r.insert("address".into(), json!(line));
-                let full = if line.contains(city) && (line.contains(pref) || pref.is_empty()) {
-                    line.to_string()
-                } else if line.contains(city) {
-                    format!("{pref}{line}")
-                } else {
-                    format!("{pref}{city}{line}")
-                };
-                address_for_geocoding = Some(full);
-            } else if !city.is_empty() {
-                address_for_geocoding = Some(format!("{pref}{city}"));
-            }
-            if let Some(p) = str_of(a, &["postal_code"]) {
-                r.insert("postal_code".into(), json!(p));
-            }
-        }
+    let code_type = str_of(loc, &["external_identifier_type"]).unwrap_or("");
+    if let Some(code) = str_of(loc, &["external_identifier"])
+        .filter(|_| code_type == MUNICIPALITY_CODE || code_type.contains("地方公共団体"))
+    {
+        r.insert("municipality_code".into(), json!(code));
     }
-    // Attributes.
+    let a = loc.get("addresses").and_then(Value::as_array).and_then(|a| a.first())?;
+    if let Some(p) = str_of(a, &["postal_code"]) {
+        r.insert("postal_code".into(), json!(p));
+    }
+    let line = str_of(a, &["address_1"]).unwrap_or("");
+    let city = str_of(a, &["city"]).unwrap_or("");
+    let pref = str_of(a, &["state_province"]).or_else(|| str_of(a, &["region"])).unwrap_or("");
+    if line.is_empty() {
+        return (!city.is_empty()).then(|| format!("{pref}{city}"));
+    }
+    r.insert("address".into(), json!(line));
+    Some(if line.contains(city) && (line.contains(pref) || pref.is_empty()) {
+        line.to_string()
+    } else if line.contains(city) {
+        format!("{pref}{line}")
+    } else {
+        format!("{pref}{city}{line}")
+    })
+}
+
+/// Attributes: tsunagu's own fields, kind and care types; another publisher's taxonomy counts
+/// where a term names a kind or a care type.
+fn attributes_into(row: usize, v: &Value, r: &mut Map<String, Value>, errs: &mut Vec<RowError>) {
     let mut accepted = Vec::new();
     let mut declined = Vec::new();
     for (i, a) in v.get("attributes").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -405,7 +448,6 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
                 }),
                 Err(e) => errs.push(RowError { row, field: at("taxonomy_term/code"), reason: e.to_string() }),
             },
-            // Another publisher's taxonomy: a term naming a kind or care type counts.
             _ => {
                 if !r.contains_key("kind")
                     && let Some(k) = [code, name].into_iter().find_map(|t| csv::parse_kind(t).ok())
@@ -425,41 +467,4 @@ pub fn parse_service(row: usize, v: Value) -> RowResult {
     if !declined.is_empty() {
         r.insert("care_types_declined".into(), json!(declined));
     }
-    if !r.contains_key("kind") {
-        errs.push(RowError {
-            row,
-            field: "attributes".into(),
-            reason: format!("no kind: give an attribute of taxonomy `{KIND}` (e.g. code `daycare`)"),
-        });
-    }
-    r.entry("sample").or_insert(json!(false));
-    if !r.contains_key("source") {
-        r.insert("source".into(), json!({"name": "HSDS import", "id": id}));
-    }
-    // Municipality (and point, when the address names a town) from the address when no code is
-    // given. A service with a code and no coordinates has no point: none is made up.
-    if !r.contains_key("municipality_code") {
-        match address_for_geocoding {
-            Some(addr) => match csv::place_address(&addr) {
-                Ok((code, point)) => {
-                    r.insert("municipality_code".into(), json!(code));
-                    if let Some((lat, lon)) = point {
-                        r.entry("location").or_insert(json!({"lat": lat, "lon": lon}));
-                    }
-                }
-                Err(e) => {
-                    errs.push(RowError { row, field: "service_at_locations/0/location/addresses/0".into(), reason: e })
-                }
-            },
-            None => errs.push(RowError {
-                row,
-                field: "service_at_locations".into(),
-                reason: "no place: give a location with an address or a municipality code".into(),
-            }),
-        }
-    }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    jsonl::parse_value(row, Value::Object(r))
 }

@@ -23,6 +23,7 @@ pub mod official;
 pub mod text;
 
 use tsunagu_model::Resource;
+use tsunagu_places::Places;
 
 /// One problem in one row of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +50,8 @@ pub type RowResult = Result<tsunagu_model::Resource, Vec<RowError>>;
 
 /// Place checks shared by every format (the model checks forms and rules; only the gazetteer
 /// knows which municipalities and regions exist).
-pub(crate) fn check_places(row: usize, r: tsunagu_model::Resource) -> RowResult {
-    let errs = tsunagu_places::check_places(tsunagu_places::Gazetteer::bundled(), &r);
+pub(crate) fn check_places(places: &Places, row: usize, r: tsunagu_model::Resource) -> RowResult {
+    let errs = places.check(&r);
     if errs.is_empty() {
         Ok(r)
     } else {
@@ -157,15 +158,17 @@ pub struct ReadInfo {
 /// Read a file in memory row by row; see [`read_stream`]. `each` also gets how many bytes have
 /// been read so far.
 pub fn read(
+    places: &Places,
     format: Format,
     bytes: &[u8],
     each: &mut dyn FnMut(usize, RowResult, u64) -> bool,
 ) -> Result<ReadInfo, FileError> {
-    read_with(format, bytes, &official::ReadOptions::default(), each)
+    read_with(places, format, bytes, &official::ReadOptions::default(), each)
 }
 
 /// [`read`] with what the caller knows of an official file (its data date, its kind).
 pub fn read_with(
+    places: &Places,
     format: Format,
     bytes: &[u8],
     opts: &official::ReadOptions,
@@ -173,7 +176,7 @@ pub fn read_with(
 ) -> Result<ReadInfo, FileError> {
     let encoding = text::sniff(bytes).expect("reading memory cannot fail");
     let pos = std::sync::atomic::AtomicU64::new(0);
-    read_stream_with(format, json_stream::Counting::new(bytes, &pos), encoding, opts, &mut |row, r| {
+    read_stream_with(places, format, json_stream::Counting::new(bytes, &pos), encoding, opts, &mut |row, r| {
         each(row, r, pos.load(std::sync::atomic::Ordering::Relaxed))
     })
 }
@@ -210,16 +213,18 @@ pub fn read_lines(
 /// length reads in constant memory. `encoding` comes from [`text::sniff`]; JSON formats must be
 /// UTF-8 (RFC 8259). A UTF-8 byte order mark is skipped.
 pub fn read_stream(
+    places: &Places,
     format: Format,
     reader: impl std::io::Read,
     encoding: text::Encoding,
     each: &mut dyn FnMut(usize, RowResult) -> bool,
 ) -> Result<ReadInfo, FileError> {
-    read_stream_with(format, reader, encoding, &official::ReadOptions::default(), each)
+    read_stream_with(places, format, reader, encoding, &official::ReadOptions::default(), each)
 }
 
 /// [`read_stream`] with what the caller knows of an official file.
 pub fn read_stream_with(
+    places: &Places,
     format: Format,
     reader: impl std::io::Read,
     encoding: text::Encoding,
@@ -238,31 +243,34 @@ pub fn read_stream_with(
     if let Some(layout) = format.official() {
         let mut findings = official::Findings::default();
         match encoding {
-            text::Encoding::Utf8 => official::read(layout, reader, opts, &mut findings, each)?,
+            text::Encoding::Utf8 => official::read(places, layout, reader, opts, &mut findings, each)?,
             text::Encoding::ShiftJis => {
-                official::read(layout, text::ShiftJisReader::new(reader), opts, &mut findings, each)?
+                official::read(places, layout, text::ShiftJisReader::new(reader), opts, &mut findings, each)?
             }
         }
         info.findings = findings;
         return Ok(info);
     }
     match (format, encoding) {
-        (Format::Csv, text::Encoding::Utf8) => csv::read_each(reader, each).map(|_| info),
+        (Format::Csv, text::Encoding::Utf8) => csv::read_each(places, reader, each).map(|_| info),
         (Format::Csv, text::Encoding::ShiftJis) => {
-            csv::read_each(text::ShiftJisReader::new(reader), each).map(|_| info)
+            csv::read_each(places, text::ShiftJisReader::new(reader), each).map(|_| info)
         }
         (_, text::Encoding::ShiftJis) => {
             Err(whole(format!("{} must be UTF-8 (RFC 8259); this file is not", format.code())))
         }
-        (Format::Jsonl, _) => read_lines(reader, &jsonl::parse_line, each).map(|_| info),
+        (Format::Jsonl, _) => read_lines(reader, &|row, line| jsonl::parse_line(places, row, line), each).map(|_| info),
         (Format::Wam | Format::Kaigo | Format::Navii, _) => unreachable!("official layouts are read above"),
         (Format::Hsds | Format::Geojson, _) => {
             let mut row = 0;
             let members: &[&str] = if format == Format::Hsds { &["contents"] } else { &["features"] };
             let outline = json_stream::for_each_item(reader, members, &mut |v| {
                 row += 1;
-                let r =
-                    if format == Format::Hsds { hsds::parse_service(row, v) } else { geojson::parse_feature(row, v) };
+                let r = if format == Format::Hsds {
+                    hsds::parse_service(places, row, v)
+                } else {
+                    geojson::parse_feature(places, row, v)
+                };
                 each(row, r)
             })
             .map_err(|e| whole(format!("not valid JSON: {e}")))?;
@@ -286,6 +294,7 @@ pub fn read_stream_with(
 
 /// Writes resources in a format, a batch at a time (constant memory for any number of records).
 pub struct Exporter<W: std::io::Write> {
+    places: Places,
     format: Format,
     shift_jis: bool,
     out: W,
@@ -294,8 +303,15 @@ pub struct Exporter<W: std::io::Write> {
 
 impl<W: std::io::Write> Exporter<W> {
     /// `shift_jis` encodes the text as CP932 (CSV for Excel); JSON formats are always UTF-8.
-    pub fn new(format: Format, headers: csv::Headers, shift_jis: bool, out: W) -> std::io::Result<Self> {
-        let mut e = Exporter { format, shift_jis: shift_jis && format == Format::Csv, out, written: 0 };
+    pub fn new(
+        places: &Places,
+        format: Format,
+        headers: csv::Headers,
+        shift_jis: bool,
+        out: W,
+    ) -> std::io::Result<Self> {
+        let mut e =
+            Exporter { places: *places, format, shift_jis: shift_jis && format == Format::Csv, out, written: 0 };
         let head = match format {
             Format::Csv => csv::header_line(headers),
             Format::Jsonl => String::new(),
@@ -324,7 +340,9 @@ impl<W: std::io::Write> Exporter<W> {
         let mut chunk = String::new();
         for r in resources {
             match self.format {
-                Format::Csv | Format::Wam | Format::Kaigo | Format::Navii => chunk.push_str(&csv::record_line(r)),
+                Format::Csv | Format::Wam | Format::Kaigo | Format::Navii => {
+                    chunk.push_str(&csv::record_line(self.places.gazetteer, r))
+                }
                 Format::Jsonl => {
                     chunk.push_str(&jsonl::line(r));
                     chunk.push('\n');
@@ -333,7 +351,11 @@ impl<W: std::io::Write> Exporter<W> {
                     if self.written > 0 || !chunk.is_empty() {
                         chunk.push_str(hsds::SEPARATOR);
                     }
-                    let v = if self.format == Format::Hsds { hsds::service(r) } else { geojson::feature(r) };
+                    let v = if self.format == Format::Hsds {
+                        hsds::service(self.places.gazetteer, r)
+                    } else {
+                        geojson::feature(r)
+                    };
                     chunk.push_str(&v.to_string());
                 }
             }
@@ -356,18 +378,23 @@ impl<W: std::io::Write> Exporter<W> {
 }
 
 /// Every record of a file in memory (for small files and tests).
-pub fn read_all(format: Format, bytes: &[u8]) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
-    read_all_with(format, bytes, &official::ReadOptions::default())
+pub fn read_all(
+    places: &Places,
+    format: Format,
+    bytes: &[u8],
+) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
+    read_all_with(places, format, bytes, &official::ReadOptions::default())
 }
 
 /// [`read_all`] with what the caller knows of an official file.
 pub fn read_all_with(
+    places: &Places,
     format: Format,
     bytes: &[u8],
     opts: &official::ReadOptions,
 ) -> Result<(Vec<(usize, RowResult)>, ReadInfo), FileError> {
     let mut rows = Vec::new();
-    let info = read_with(format, bytes, opts, &mut |row, r, _| {
+    let info = read_with(places, format, bytes, opts, &mut |row, r, _| {
         rows.push((row, r));
         true
     })?;
@@ -375,8 +402,8 @@ pub fn read_all_with(
 }
 
 /// Resources as a complete file in memory.
-pub fn write_all(format: Format, headers: csv::Headers, resources: &[Resource]) -> Vec<u8> {
-    let mut e = Exporter::new(format, headers, false, Vec::new()).expect("in-memory write");
+pub fn write_all(places: &Places, format: Format, headers: csv::Headers, resources: &[Resource]) -> Vec<u8> {
+    let mut e = Exporter::new(places, format, headers, false, Vec::new()).expect("in-memory write");
     e.write(resources).expect("in-memory write");
     e.finish().expect("in-memory write").0
 }
@@ -427,8 +454,9 @@ mod tests {
     fn every_format_round_trips_exactly() {
         let all = records();
         for format in Format::ALL {
-            let bytes = write_all(format, csv::Headers::Japanese, &all);
-            let (rows, _) = read_all(format, &bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            let bytes = write_all(&tsunagu_places::Places::bundled(), format, csv::Headers::Japanese, &all);
+            let (rows, _) = read_all(&tsunagu_places::Places::bundled(), format, &bytes)
+                .unwrap_or_else(|e| panic!("{format:?}: {e}"));
             let back: Vec<Resource> =
                 rows.into_iter().map(|(row, r)| r.unwrap_or_else(|e| panic!("{format:?} row {row}: {e:?}"))).collect();
             assert_eq!(back.len(), all.len(), "{format:?}");
@@ -441,11 +469,13 @@ mod tests {
     #[test]
     fn cp932_csv_export_reads_back() {
         let all = records();
-        let mut e = Exporter::new(Format::Csv, csv::Headers::English, true, Vec::new()).unwrap();
+        let mut e =
+            Exporter::new(&tsunagu_places::Places::bundled(), Format::Csv, csv::Headers::English, true, Vec::new())
+                .unwrap();
         e.write(&all[..50]).unwrap();
         let (bytes, n) = e.finish().unwrap();
         assert_eq!(n, 50);
-        let (rows, info) = read_all(Format::Csv, &bytes).unwrap();
+        let (rows, info) = read_all(&tsunagu_places::Places::bundled(), Format::Csv, &bytes).unwrap();
         assert_eq!(info.encoding, text::Encoding::ShiftJis);
         assert_eq!(rows.into_iter().map(|(_, r)| r.unwrap()).collect::<Vec<_>>(), all[..50]);
     }
@@ -454,9 +484,9 @@ mod tests {
     fn progress_positions_grow_to_the_file_length() {
         let all = records();
         for format in Format::ALL {
-            let bytes = write_all(format, csv::Headers::English, &all[..30]);
+            let bytes = write_all(&tsunagu_places::Places::bundled(), format, csv::Headers::English, &all[..30]);
             let mut last = 0;
-            read(format, &bytes, &mut |_, _, pos| {
+            read(&tsunagu_places::Places::bundled(), format, &bytes, &mut |_, _, pos| {
                 assert!(pos >= last, "{format:?}");
                 last = pos;
                 true
@@ -473,30 +503,52 @@ mod tests {
     #[test]
     fn a_utf8_byte_order_mark_is_skipped() {
         let line = jsonl::line(&records()[0]);
-        let (rows, info) = read_all(Format::Jsonl, format!("\u{FEFF}{line}\n").as_bytes()).unwrap();
+        let (rows, info) =
+            read_all(&tsunagu_places::Places::bundled(), Format::Jsonl, format!("\u{FEFF}{line}\n").as_bytes())
+                .unwrap();
         assert_eq!(info.encoding, text::Encoding::Utf8);
         assert!(rows[0].1.is_ok(), "{:?}", rows[0].1);
     }
 
     #[test]
     fn broken_files_are_one_clear_error() {
-        assert!(read_all(Format::Geojson, b"{\"type\":\"Feature\"}").unwrap_err().reason.contains("FeatureCollection"));
         assert!(
-            read_all(Format::Geojson, b"{\"type\":\"Topology\",\"features\":[]}")
+            read_all(&tsunagu_places::Places::bundled(), Format::Geojson, b"{\"type\":\"Feature\"}")
+                .unwrap_err()
+                .reason
+                .contains("FeatureCollection")
+        );
+        assert!(
+            read_all(&tsunagu_places::Places::bundled(), Format::Geojson, b"{\"type\":\"Topology\",\"features\":[]}")
                 .unwrap_err()
                 .reason
                 .contains("Topology")
         );
-        assert!(read_all(Format::Hsds, b"{\"contents\": [").unwrap_err().reason.contains("not valid JSON"));
         assert!(
-            read_all(Format::Hsds, &text::encode_shift_jis("[{\"name\":\"保育園\"}]"))
+            read_all(&tsunagu_places::Places::bundled(), Format::Hsds, b"{\"contents\": [")
+                .unwrap_err()
+                .reason
+                .contains("not valid JSON")
+        );
+        assert!(
+            read_all(
+                &tsunagu_places::Places::bundled(),
+                Format::Hsds,
+                &text::encode_shift_jis("[{\"name\":\"保育園\"}]")
+            )
+            .unwrap_err()
+            .reason
+            .contains("UTF-8")
+        );
+        assert!(
+            read_all(&tsunagu_places::Places::bundled(), Format::Jsonl, b"\xff\xfe")
                 .unwrap_err()
                 .reason
                 .contains("UTF-8")
         );
-        assert!(read_all(Format::Jsonl, b"\xff\xfe").unwrap_err().reason.contains("UTF-8"));
         // Row-level problems are rows, not file errors.
-        let (rows, _) = read_all(Format::Hsds, br#"[{"id":"x","name":"A"}, 5]"#).unwrap();
+        let (rows, _) =
+            read_all(&tsunagu_places::Places::bundled(), Format::Hsds, br#"[{"id":"x","name":"A"}, 5]"#).unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|(_, r)| r.is_err()));
     }
@@ -518,7 +570,7 @@ mod tests {
                 {"id": "t2", "taxonomy_term": {"id": "c", "name": "人工呼吸器", "taxonomy": "other"}}
             ]
         }]);
-        let (rows, _) = read_all(Format::Hsds, doc.to_string().as_bytes()).unwrap();
+        let (rows, _) = read_all(&tsunagu_places::Places::bundled(), Format::Hsds, doc.to_string().as_bytes()).unwrap();
         let r = rows.into_iter().next().unwrap().1.unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(r.kind, tsunagu_model::Kind::HomeNursing);
         assert_eq!(r.municipality_code.to_string(), "20201");
@@ -532,7 +584,8 @@ mod tests {
         );
         let mut no_kind = doc.clone();
         no_kind[0]["attributes"] = serde_json::json!([]);
-        let (rows, _) = read_all(Format::Hsds, no_kind.to_string().as_bytes()).unwrap();
+        let (rows, _) =
+            read_all(&tsunagu_places::Places::bundled(), Format::Hsds, no_kind.to_string().as_bytes()).unwrap();
         assert!(rows[0].1.as_ref().unwrap_err()[0].reason.contains("no kind"));
     }
 }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 use tsunagu_model::{Kind, Resource, ResourceId, SAMPLE_MARK};
-use tsunagu_places::Gazetteer;
+use tsunagu_places::{Gazetteer, Places};
 
 use crate::{RowError, RowResult};
 
@@ -205,6 +205,7 @@ fn whole(reason: String) -> RowError {
 /// Read an official file (UTF-8 text; the caller decodes CP932): `each(row, result)` per row
 /// that is kept, returning false to stop.
 pub fn read(
+    places: &Places,
     layout: Layout,
     reader: impl std::io::Read,
     opts: &ReadOptions,
@@ -250,7 +251,7 @@ pub fn read(
     };
     let index: BTreeMap<&str, usize> =
         required.iter().chain(optional).filter_map(|c| header.iter().position(|h| h == c).map(|i| (*c, i))).collect();
-    let g = Gazetteer::bundled();
+    let g = places.gazetteer;
     let mut coverage = Coverage { date: Some(date), ..Coverage::default() };
     let mut row = 1;
     loop {
@@ -274,9 +275,9 @@ pub fn read(
             raw.chars().filter(|ch| !ch.is_control()).collect::<String>().trim().to_string()
         };
         let outcome = match layout {
-            Layout::Wam => wam_row(row, &cell, date, g),
-            Layout::Kaigo => kaigo_row(row, &cell, date, g),
-            Layout::Navii => navii_row(row, &cell, date, opts.kind.unwrap_or(Kind::Hospital), g),
+            Layout::Wam => wam_row(row, &cell, date, places),
+            Layout::Kaigo => kaigo_row(row, &cell, date, places),
+            Layout::Navii => navii_row(row, &cell, date, opts.kind.unwrap_or(Kind::Hospital), places),
         };
         let result = match outcome {
             Outcome::Skip(reason) => {
@@ -286,7 +287,7 @@ pub fn read(
             Outcome::Row(r) => r,
         };
         let result = result.and_then(|(v, scope)| {
-            let r = lenient(row, v, &mut found.notes)?;
+            let r = lenient(places, row, v, &mut found.notes)?;
             let prefecture = g.municipality(r.municipality_code).map(|m| m.prefecture_code).unwrap_or(0);
             coverage.source_name = r.source.name.clone();
             coverage.prefix = scope.0;
@@ -345,8 +346,15 @@ fn number(v: &str) -> Option<f64> {
 }
 
 /// The record's place: the municipality from the address (down to the ward), the point as given.
-fn place(row: usize, v: &mut Map<String, Value>, address: &str, lat: &str, lon: &str) -> Result<(), Vec<RowError>> {
-    match crate::csv::place_address(address) {
+fn place(
+    places: &Places,
+    row: usize,
+    v: &mut Map<String, Value>,
+    address: &str,
+    lat: &str,
+    lon: &str,
+) -> Result<(), Vec<RowError>> {
+    match crate::csv::place_address(places, address) {
         Ok((code, _)) => {
             v.insert("municipality_code".into(), json!(code));
         }
@@ -373,13 +381,13 @@ fn common(name: &str, kana: &str, kind: Kind, source: Value) -> Map<String, Valu
     v
 }
 
-fn wam_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gazetteer) -> Outcome {
+fn wam_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, places: &Places) -> Outcome {
     let service = cell("サービス種別");
     let Some(kind) = wam_kind(&service) else {
         return Outcome::Skip(format!("a service tsunagu does not list ({service})"));
     };
     let address = format!("{}{}", cell("事業所住所（市区町村）"), cell("事業所住所（番地以降）"));
-    if let Err(named) = served_prefecture(g, &address) {
+    if let Err(named) = served_prefecture(places.gazetteer, &address) {
         return outside(&named);
     }
     let number_of = cell("事業所番号");
@@ -397,7 +405,7 @@ fn wam_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gazet
     let sid = format!("wam:{number_of}:{service}");
     let source = json!({"name": WAM_SOURCE, "id": sid, "url": WAM_URL, "date": date, "licence": WAM_LICENCE});
     let mut v = common(&name, &cell("事業所の名称_かな"), kind, source);
-    if let Err(e) = place(row, &mut v, &address, &cell("事業所緯度"), &cell("事業所経度")) {
+    if let Err(e) = place(places, row, &mut v, &address, &cell("事業所緯度"), &cell("事業所経度")) {
         return Outcome::Row(Err(e));
     }
     v.insert("address".into(), json!(address));
@@ -441,7 +449,7 @@ fn wam_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gazet
     Outcome::Row(Ok((Value::Object(v), ("wam:".into(), Some(format!(":{service}"))))))
 }
 
-fn kaigo_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gazetteer) -> Outcome {
+fn kaigo_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, places: &Places) -> Outcome {
     let service = cell("サービスの種類");
     let Some((kind, code)) = kaigo_kind(&service) else {
         return Outcome::Skip(format!("a service tsunagu does not list ({service})"));
@@ -459,7 +467,7 @@ fn kaigo_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gaz
     } else {
         format!("{pref}{city}{street}")
     };
-    if let Err(named) = served_prefecture(g, &address) {
+    if let Err(named) = served_prefecture(places.gazetteer, &address) {
         return outside(&named);
     }
     let number_of = cell("事業所番号");
@@ -473,7 +481,7 @@ fn kaigo_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gaz
     let source = json!({"name": kaigo_source(code, &service), "id": sid, "url": "https://www.kaigokensaku.mhlw.go.jp/",
                         "date": date, "licence": MHLW_LICENCE});
     let mut v = common(&name, &cell("事業所名カナ"), kind, source);
-    if let Err(e) = place(row, &mut v, &address, &cell("緯度"), &cell("経度")) {
+    if let Err(e) = place(places, row, &mut v, &address, &cell("緯度"), &cell("経度")) {
         return Outcome::Row(Err(e));
     }
     v.insert("address".into(), json!(address));
@@ -501,9 +509,9 @@ fn kaigo_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, g: &Gaz
     Outcome::Row(Ok((Value::Object(v), (prefix, None))))
 }
 
-fn navii_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, kind: Kind, g: &Gazetteer) -> Outcome {
+fn navii_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, kind: Kind, places: &Places) -> Outcome {
     let address = cell("所在地");
-    if let Err(named) = served_prefecture(g, &address) {
+    if let Err(named) = served_prefecture(places.gazetteer, &address) {
         return outside(&named);
     }
     let (id, name) = (cell("ID"), cell("正式名称"));
@@ -516,7 +524,7 @@ fn navii_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, kind: K
     let source = json!({"name": source_name, "id": sid, "url": "https://www.iryou.teikyouseido.mhlw.go.jp/",
                         "date": date, "licence": MHLW_LICENCE});
     let mut v = common(&name, &cell("正式名称（フリガナ）"), kind, source);
-    if let Err(e) = place(row, &mut v, &address, &cell("所在地座標（緯度）"), &cell("所在地座標（経度）"))
+    if let Err(e) = place(places, row, &mut v, &address, &cell("所在地座標（緯度）"), &cell("所在地座標（経度）"))
     {
         return Outcome::Row(Err(e));
     }
@@ -528,7 +536,12 @@ fn navii_row(row: usize, cell: &dyn Fn(&str) -> String, date: NaiveDate, kind: K
 
 /// Make the record, leaving out optional values an official file got wrong (each counted in
 /// `notes`) instead of losing the facility; anything else wrong is the row's error.
-fn lenient(row: usize, mut v: Value, notes: &mut BTreeMap<String, u64>) -> Result<Resource, Vec<RowError>> {
+fn lenient(
+    places: &Places,
+    row: usize,
+    mut v: Value,
+    notes: &mut BTreeMap<String, u64>,
+) -> Result<Resource, Vec<RowError>> {
     const DROPPABLE: [(&str, &str); 5] = [
         ("contact/phone", "an unusable phone number was left out"),
         ("contact/fax", "an unusable FAX number was left out"),
@@ -538,8 +551,8 @@ fn lenient(row: usize, mut v: Value, notes: &mut BTreeMap<String, u64>) -> Resul
     ];
     for _ in 0..DROPPABLE.len() + 1 {
         let r = Resource::from_json(v.clone()).and_then(|r| {
-            let places = tsunagu_places::check_places(Gazetteer::bundled(), &r);
-            if places.is_empty() { Ok(r) } else { Err(places) }
+            let errs = places.check(&r);
+            if errs.is_empty() { Ok(r) } else { Err(errs) }
         });
         let errs = match r {
             Ok(r) => return Ok(r),
@@ -656,7 +669,7 @@ mod tests {
             Layout::Kaigo => crate::Format::Kaigo,
             Layout::Navii => crate::Format::Navii,
         };
-        let (rows, info) = crate::read_all_with(format, bytes, opts).unwrap();
+        let (rows, info) = crate::read_all_with(&tsunagu_places::Places::bundled(), format, bytes, opts).unwrap();
         (rows, info.findings)
     }
 
@@ -701,15 +714,28 @@ mod tests {
     #[test]
     fn an_official_file_needs_its_date_and_a_file_of_another_layout_names_the_expected_columns() {
         let bytes = include_bytes!("../../../tests/data/wam_sample_layout.csv");
-        let e = crate::read_all_with(crate::Format::Wam, bytes, &ReadOptions::default()).unwrap_err();
+        let e = crate::read_all_with(
+            &tsunagu_places::Places::bundled(),
+            crate::Format::Wam,
+            bytes,
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
         assert!(e.reason.contains("--source-date"), "{e}");
-        let e = crate::read_all_with(crate::Format::Kaigo, bytes, &dated("2025-06-01")).unwrap_err();
+        let e =
+            crate::read_all_with(&tsunagu_places::Places::bundled(), crate::Format::Kaigo, bytes, &dated("2025-06-01"))
+                .unwrap_err();
         assert!(
             e.reason.contains("not a 介護サービス情報公表システム file") && e.reason.contains("サービスの種類"),
             "{e}"
         );
-        let e =
-            crate::read_all_with(crate::Format::Wam, "名称,住所\nA,B\n".as_bytes(), &dated("2025-03-31")).unwrap_err();
+        let e = crate::read_all_with(
+            &tsunagu_places::Places::bundled(),
+            crate::Format::Wam,
+            "名称,住所\nA,B\n".as_bytes(),
+            &dated("2025-03-31"),
+        )
+        .unwrap_err();
         assert!(e.reason.contains("事業所番号") && e.reason.contains("expected the columns"), "{e}");
     }
 
@@ -752,7 +778,9 @@ mod tests {
         assert_eq!(shinshu.source.id.as_deref(), Some("mhlw-iryo-hospital:2011205900410"));
         assert_eq!(shinshu.municipality_code.to_string(), "20202");
         assert_eq!(shinshu.contact.phone, None, "the published layout has no phone numbers");
-        let e = crate::read_all_with(crate::Format::Navii, bytes, &dated("2025-06-01")).unwrap_err();
+        let e =
+            crate::read_all_with(&tsunagu_places::Places::bundled(), crate::Format::Navii, bytes, &dated("2025-06-01"))
+                .unwrap_err();
         assert!(e.reason.contains("--kind"), "{e}");
     }
 

@@ -14,6 +14,7 @@ pub mod address;
 pub mod boundaries;
 pub mod geocode;
 mod load;
+pub mod romaji;
 
 pub use load::{LoadError, PlaceFiles};
 pub mod service;
@@ -65,6 +66,8 @@ pub struct Municipality {
     pub full_name: String,
     /// Reading in hiragana, e.g. かるいざわまち.
     pub name_kana: String,
+    /// In Latin letters, from the reading: 松本市 → Matsumoto, さいたま市浦和区 → Saitama Urawa-ku.
+    pub name_en: String,
     pub kind: MunicipalityKind,
     /// For a ward: its designated city (さいたま市 11100).
     pub parent: Option<MunicipalityCode>,
@@ -199,14 +202,22 @@ impl Gazetteer {
     }
 }
 
-/// Checks of a resource against the known places: its municipality, and the municipalities or
-/// region its service area names. (The model checks forms; only the gazetteer knows what exists.)
 /// How far outside every bundled boundary a record's point may lie from its municipality's
 /// office (km) before it is refused.
 pub const MAX_POINT_KM_OUTSIDE: f64 = 40.0;
 
-pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
+impl Places {
+    /// Checks of a resource against the known places: its municipality, its point (inside the
+    /// boundaries of its prefecture), and the municipalities or region its service area names.
+    /// (The model checks forms; only the places know what exists.)
+    pub fn check(&self, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
+        check_places(self, r)
+    }
+}
+
+fn check_places(places: &Places, r: &tsunagu_model::Resource) -> Vec<tsunagu_model::FieldError> {
     use tsunagu_model::{FieldError, ServiceArea};
+    let g = places.gazetteer;
     let mut errs = Vec::new();
     match g.municipality(r.municipality_code) {
         None => errs.push(FieldError::new(
@@ -221,7 +232,7 @@ pub fn check_places(g: &Gazetteer, r: &tsunagu_model::Resource) -> Vec<tsunagu_m
         // geocoded to another town of the same name, or a geocoder's default far abroad).
         Some(m) => {
             if let Some(p) = r.location {
-                let located = Boundaries::bundled().locate(p).and_then(|l| g.municipality(l.municipality));
+                let located = places.boundaries.locate(p).and_then(|l| g.municipality(l.municipality));
                 let far = p.distance_km(m.point);
                 let wrong = match located {
                     Some(other) => other.prefecture_code != m.prefecture_code,
@@ -292,14 +303,13 @@ mod tests {
 
     #[test]
     fn a_point_far_from_its_municipality_is_refused() {
-        let g = Gazetteer::bundled();
         let at = |lat: f64, lon: f64, muni: &str| {
             let r = tsunagu_model::Resource::from_json(serde_json::json!({
                 "id": "0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21", "name": "x", "kind": "hospital",
                 "municipality_code": muni, "location": {"lat": lat, "lon": lon}, "source": {"name": "t"}, "sample": false
             }))
             .unwrap();
-            check_places(g, &r).into_iter().map(|e| e.field).collect::<Vec<_>>()
+            Places::bundled().check(&r).into_iter().map(|e| e.field).collect::<Vec<_>>()
         };
         assert!(at(35.9748, 139.7523, "11222").is_empty(), "越谷市 in 越谷市");
         assert_eq!(at(53.41291, -8.24389, "11222"), ["location"], "Ireland");

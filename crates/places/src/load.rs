@@ -162,6 +162,7 @@ pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
             name: r.name,
             full_name: r.full_name,
             name_kana: r.name_kana,
+            name_en: String::new(),
             kind,
             parent,
             point: LatLon::new(r.lat, r.lon).map_err(|e| invalid(MF, format!("{code}: {e}")))?,
@@ -169,6 +170,14 @@ pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
         });
     }
     let by_code: HashMap<_, _> = municipalities.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
+    // English names, from the readings (a ward's after its city's).
+    let names_en: Vec<String> = municipalities
+        .iter()
+        .map(|m| english_name(m, m.parent.and_then(|p| by_code.get(&p)).map(|i| &municipalities[*i])))
+        .collect();
+    for (m, en) in municipalities.iter_mut().zip(names_en) {
+        m.name_en = en;
+    }
     if let Some(code) = region_of.keys().find(|c| !by_code.contains_key(c)) {
         return Err(invalid(RF, format!("{code} is not a known municipality")));
     }
@@ -194,4 +203,27 @@ pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
         });
     }
     Ok(Gazetteer { prefectures, municipalities, by_code, regions, towns, towns_by_municipality })
+}
+
+/// A municipality's name in Latin letters, from its reading: 松本市 → "Matsumoto", さいたま市浦和区
+/// → "Saitama Urawa-ku". Falls back to the Japanese name when the reading is not plain hiragana.
+fn english_name(m: &Municipality, city: Option<&Municipality>) -> String {
+    use crate::romaji::{simplified, to_romaji};
+    let roman = |kana: &str| -> Option<String> {
+        let bare = ["し", "まち", "むら", "ちょう", "そん"].iter().find_map(|s| kana.strip_suffix(s)).unwrap_or(kana);
+        let r = simplified(&to_romaji(bare)?);
+        let mut cs = r.chars();
+        Some(cs.next().map(|c| c.to_uppercase().collect::<String>() + cs.as_str()).unwrap_or_default())
+    };
+    match city {
+        Some(city) => {
+            let ward = m.name_kana.strip_prefix(&city.name_kana).unwrap_or(&m.name_kana);
+            let ward = ward.strip_suffix('く').unwrap_or(ward);
+            match (roman(&city.name_kana), roman(ward)) {
+                (Some(c), Some(w)) => format!("{c} {w}-ku"),
+                _ => m.name.clone(),
+            }
+        }
+        None => roman(&m.name_kana).unwrap_or_else(|| m.name.clone()),
+    }
 }

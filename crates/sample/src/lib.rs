@@ -477,8 +477,7 @@ const CARE_SENTENCES: &[&str] = &[
 ];
 
 /// Generate the sample records for every municipality of the gazetteer.
-pub fn generate(seed: u64) -> Vec<Resource> {
-    let g = Gazetteer::bundled();
+pub fn generate(g: &Gazetteer, seed: u64) -> Vec<Resource> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = Vec::new();
     for m in g.municipalities() {
@@ -549,10 +548,12 @@ fn pick_kind(rng: &mut ChaCha8Rng) -> Kind {
     unreachable!("weights sum to total")
 }
 
+/// One sample record of `kind` in `m`. The random draws happen in a fixed order (the bundled file
+/// is this generator's output for [`DEFAULT_SEED`], checked by a drift test).
 fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, serial: usize) -> Resource {
     let p = profile(kind);
     let towns: Vec<_> = g.towns_of(m.code).collect();
-    let town = towns.choose(rng);
+    let town = towns.choose(rng).copied();
     let base = town.map_or(m.point, |t| t.point);
     // A few hundred metres around the town's representative point.
     let round6 = |x: f64| (x * 1e6).round() / 1e6;
@@ -561,135 +562,25 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         round6(base.lon() + rng.random_range(-0.0025..0.0025)),
     )
     .expect("jitter stays in range");
-
-    let (nick, nick_kana) = *NICKNAMES.choose(rng).expect("nicknames");
-    let (suffix, suffix_kana) = *p.suffixes.choose(rng).expect("suffixes");
     let town_label = town.map(|t| strip_chome(&t.name)).unwrap_or_default();
-    let place_name = m.name.trim_end_matches(['市', '町', '村']).to_string();
-    let (name, kana) = match kind {
-        Kind::SupportCenter => (
-            format!("{}{}{}", SAMPLE_MARK, m.prefecture, suffix),
-            format!("{}{}", prefecture_kana(m.prefecture_code), suffix_kana),
-        ),
-        Kind::Coordinator => {
-            let region = g.region(&m.region_id).expect("region exists");
-            (format!("{}{}圏域 {}", SAMPLE_MARK, region.name, suffix), suffix_kana.to_string())
-        }
-        Kind::Program | Kind::Training => {
-            (format!("{}{} {}", SAMPLE_MARK, m.name, suffix), format!("{}{}", m.name_kana, suffix_kana))
-        }
-        _ if rng.random_bool(0.35) => {
-            (format!("{}{}{}{}", SAMPLE_MARK, place_name, nick, suffix), format!("{}{}", nick_kana, suffix_kana))
-        }
-        _ => (format!("{}{}{}", SAMPLE_MARK, nick, suffix), format!("{}{}", nick_kana, suffix_kana)),
-    };
-
-    let mut care = CareSet::EMPTY;
-    let mut declined = CareSet::EMPTY;
-    for (i, c) in CareType::ALL.iter().enumerate() {
-        if rng.random_bool(p.care[i]) {
-            care.insert(*c);
-        } else if p.care[i] > 0.0 && rng.random_bool(0.5) {
-            declined.insert(*c);
-        }
-    }
-    // Places that take children for the day almost always state whether they can suction.
-    if p.nurse_days && !care.contains(CareType::SuctionOralNasal) && !declined.contains(CareType::SuctionOralNasal) {
-        declined.insert(CareType::SuctionOralNasal);
-    }
-
-    let mut nurse = WeeklyHours::default();
-    if p.nurse_days && !care.is_empty() {
-        let hours =
-            TimeRange::parse(["08:30-17:00", "09:00-16:00", "09:00-18:00", "10:00-15:00"].choose(rng).expect("hours"))
-                .expect("valid");
-        for d in Weekday::ALL {
-            let weekday = !matches!(d, Weekday::Sat | Weekday::Sun);
-            if rng.random_bool(if weekday { 0.8 } else { 0.15 }) {
-                nurse.0.insert(*d, vec![hours]);
-            }
-        }
-    }
-    let mut opening = WeeklyHours::default();
-    if !matches!(kind, Kind::Program | Kind::Coordinator | Kind::FamilySupport) {
-        let hours =
-            TimeRange::parse(if matches!(kind, Kind::Daycare) { "07:30-18:30" } else { "09:00-17:30" }).expect("valid");
-        for d in Weekday::ALL {
-            if !matches!(d, Weekday::Sun) && (rng.random_bool(0.5) || !matches!(d, Weekday::Sat)) {
-                opening.0.insert(*d, vec![hours]);
-            }
-        }
-    }
-
+    let (name, kana) = name_of(rng, g, m, p);
+    let (care, declined) = care_of(rng, p);
+    let nurse = nurse_hours(rng, p, care);
+    let opening = opening_hours(rng, kind);
     let description = describe(rng, p, care, &nurse, m, &town_label);
-    let service_area = match kind {
-        Kind::HomeNursing | Kind::HomeHelp | Kind::Rehabilitation => {
-            ServiceArea::Radius { radius_km: radius(rng, 8, 25) }
-        }
-        Kind::HomeCareClinic => ServiceArea::Radius { radius_km: RadiusKm::new(16.0).expect("valid") },
-        Kind::Transport if rng.random_bool(0.25) => {
-            // Some services list the municipalities they drive in: their own and neighbours in the 圏域.
-            let region = g.region(&m.region_id).expect("region");
-            let home = m.parent.unwrap_or(m.code);
-            let n = rng.random_range(0..=3);
-            let codes =
-                std::iter::once(home).chain(region.members.iter().copied().filter(|c| *c != home).take(n)).collect();
-            ServiceArea::Municipalities { codes }
-        }
-        Kind::Transport => ServiceArea::Radius { radius_km: radius(rng, 10, 40) },
-        Kind::Coordinator => ServiceArea::Region { region_id: m.region_id.clone() },
-        Kind::EquipmentRental | Kind::Program | Kind::ConsultationSupport => {
-            ServiceArea::Municipalities { codes: g.expand(m.parent.unwrap_or(m.code)) }
-        }
-        Kind::SupportCenter => ServiceArea::Municipalities {
-            codes: g
-                .municipalities()
-                .iter()
-                .filter(|x| x.prefecture_code == m.prefecture_code)
-                .map(|x| x.code)
-                .collect(),
-        },
-        _ => ServiceArea::None,
-    };
-    let capacity = match kind {
-        Kind::Daycare | Kind::Kindergarten => Some(rng.random_range(30..=120)),
-        Kind::ChildDevelopmentSupport | Kind::AfterSchoolDayService => Some(rng.choose_one(&[5, 10, 10, 15, 20])),
-        Kind::ShortStay => Some(rng.random_range(2..=10)),
-        Kind::SpecialNeedsSchool => Some(rng.random_range(60..=250)),
-        _ => None,
-    }
-    .map(|total: u32| Capacity { total: Some(total), vacancies: Some(rng.random_range(0..=(total / 8).clamp(1, 5))) });
+    let service_area = service_area_of(rng, g, m, kind);
+    let capacity = capacity_of(rng, kind);
     let transport = (kind == Kind::Transport).then(|| TransportFeatures {
         wheelchair: rng.random_bool(0.9),
         stretcher: rng.random_bool(0.45),
         ventilator_onboard: care.contains(CareType::Ventilator),
         escort_nurse: rng.random_bool(0.25),
     });
-    let mut languages = vec!["ja".to_string()];
-    for (tag, p) in
-        [("en", 0.12), ("pt", if m.prefecture_code == 11 { 0.05 } else { 0.02 }), ("zh", 0.04), ("vi", 0.03)]
-    {
-        if rng.random_bool(p) {
-            languages.push(tag.to_string());
-        }
-    }
+    let languages = languages_of(rng, m);
     let accessibility = Accessibility::ALL.iter().copied().filter(|_| rng.random_bool(0.45)).collect();
     let verified = NaiveDate::from_ymd_opt(2025, 4, 1).expect("date") + chrono::Days::new(rng.random_range(0..560));
     let n = serial + 1;
-    let address = match town {
-        Some(t) if t.name.ends_with("丁目") => {
-            format!("{}{}{}{}-{}", m.prefecture, m.full_name, t.name, rng.random_range(1..30), rng.random_range(1..20))
-        }
-        Some(t) => format!(
-            "{}{}{}{}-{}",
-            m.prefecture,
-            m.full_name,
-            t.name,
-            rng.random_range(1..3000),
-            rng.random_range(1..20)
-        ),
-        None => format!("{}{}", m.prefecture, m.full_name),
-    };
+    let address = address_of(rng, m, town);
     Resource {
         id: ResourceId::from_source_id(&format!("sample:{n:05}")),
         name,
@@ -741,6 +632,154 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
     }
 }
 
+/// The record's name and reading, marked as a sample.
+fn name_of(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, p: &KindProfile) -> (String, String) {
+    let (nick, nick_kana) = *NICKNAMES.choose(rng).expect("nicknames");
+    let (suffix, suffix_kana) = *p.suffixes.choose(rng).expect("suffixes");
+    let place_name = m.name.trim_end_matches(['市', '町', '村']).to_string();
+    match p.kind {
+        Kind::SupportCenter => {
+            let prefecture_kana = g.prefecture(m.prefecture_code).map_or("", |x| x.name_kana.as_str());
+            (format!("{}{}{}", SAMPLE_MARK, m.prefecture, suffix), format!("{prefecture_kana}{suffix_kana}"))
+        }
+        Kind::Coordinator => {
+            let region = g.region(&m.region_id).expect("region exists");
+            (format!("{}{}圏域 {}", SAMPLE_MARK, region.name, suffix), suffix_kana.to_string())
+        }
+        Kind::Program | Kind::Training => {
+            (format!("{}{} {}", SAMPLE_MARK, m.name, suffix), format!("{}{}", m.name_kana, suffix_kana))
+        }
+        _ if rng.random_bool(0.35) => {
+            (format!("{}{}{}{}", SAMPLE_MARK, place_name, nick, suffix), format!("{}{}", nick_kana, suffix_kana))
+        }
+        _ => (format!("{}{}{}", SAMPLE_MARK, nick, suffix), format!("{}{}", nick_kana, suffix_kana)),
+    }
+}
+
+/// Care taken and care stated as not taken, by the kind's likelihoods.
+fn care_of(rng: &mut ChaCha8Rng, p: &KindProfile) -> (CareSet, CareSet) {
+    let mut care = CareSet::EMPTY;
+    let mut declined = CareSet::EMPTY;
+    for (i, c) in CareType::ALL.iter().enumerate() {
+        if rng.random_bool(p.care[i]) {
+            care.insert(*c);
+        } else if p.care[i] > 0.0 && rng.random_bool(0.5) {
+            declined.insert(*c);
+        }
+    }
+    // Places that take children for the day almost always state whether they can suction.
+    if p.nurse_days && !care.contains(CareType::SuctionOralNasal) && !declined.contains(CareType::SuctionOralNasal) {
+        declined.insert(CareType::SuctionOralNasal);
+    }
+    (care, declined)
+}
+
+/// The days a nurse is on site (for kinds that take children for the day and offer care).
+fn nurse_hours(rng: &mut ChaCha8Rng, p: &KindProfile, care: CareSet) -> WeeklyHours {
+    let mut nurse = WeeklyHours::default();
+    if p.nurse_days && !care.is_empty() {
+        let hours =
+            TimeRange::parse(["08:30-17:00", "09:00-16:00", "09:00-18:00", "10:00-15:00"].choose(rng).expect("hours"))
+                .expect("valid");
+        for d in Weekday::ALL {
+            let weekday = !matches!(d, Weekday::Sat | Weekday::Sun);
+            if rng.random_bool(if weekday { 0.8 } else { 0.15 }) {
+                nurse.0.insert(*d, vec![hours]);
+            }
+        }
+    }
+    nurse
+}
+
+fn opening_hours(rng: &mut ChaCha8Rng, kind: Kind) -> WeeklyHours {
+    let mut opening = WeeklyHours::default();
+    if !matches!(kind, Kind::Program | Kind::Coordinator | Kind::FamilySupport) {
+        let hours =
+            TimeRange::parse(if matches!(kind, Kind::Daycare) { "07:30-18:30" } else { "09:00-17:30" }).expect("valid");
+        for d in Weekday::ALL {
+            if !matches!(d, Weekday::Sun) && (rng.random_bool(0.5) || !matches!(d, Weekday::Sat)) {
+                opening.0.insert(*d, vec![hours]);
+            }
+        }
+    }
+    opening
+}
+
+fn service_area_of(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind) -> ServiceArea {
+    match kind {
+        Kind::HomeNursing | Kind::HomeHelp | Kind::Rehabilitation => {
+            ServiceArea::Radius { radius_km: radius(rng, 8, 25) }
+        }
+        Kind::HomeCareClinic => ServiceArea::Radius { radius_km: RadiusKm::new(16.0).expect("valid") },
+        Kind::Transport if rng.random_bool(0.25) => {
+            // Some services list the municipalities they drive in: their own and neighbours in the 圏域.
+            let region = g.region(&m.region_id).expect("region");
+            let home = m.parent.unwrap_or(m.code);
+            let n = rng.random_range(0..=3);
+            let codes =
+                std::iter::once(home).chain(region.members.iter().copied().filter(|c| *c != home).take(n)).collect();
+            ServiceArea::Municipalities { codes }
+        }
+        Kind::Transport => ServiceArea::Radius { radius_km: radius(rng, 10, 40) },
+        Kind::Coordinator => ServiceArea::Region { region_id: m.region_id.clone() },
+        Kind::EquipmentRental | Kind::Program | Kind::ConsultationSupport => {
+            ServiceArea::Municipalities { codes: g.expand(m.parent.unwrap_or(m.code)) }
+        }
+        Kind::SupportCenter => ServiceArea::Municipalities {
+            codes: g
+                .municipalities()
+                .iter()
+                .filter(|x| x.prefecture_code == m.prefecture_code)
+                .map(|x| x.code)
+                .collect(),
+        },
+        _ => ServiceArea::None,
+    }
+}
+
+fn capacity_of(rng: &mut ChaCha8Rng, kind: Kind) -> Option<Capacity> {
+    match kind {
+        Kind::Daycare | Kind::Kindergarten => Some(rng.random_range(30..=120)),
+        Kind::ChildDevelopmentSupport | Kind::AfterSchoolDayService => Some(rng.choose_one(&[5, 10, 10, 15, 20])),
+        Kind::ShortStay => Some(rng.random_range(2..=10)),
+        Kind::SpecialNeedsSchool => Some(rng.random_range(60..=250)),
+        _ => None,
+    }
+    .map(|total: u32| Capacity { total: Some(total), vacancies: Some(rng.random_range(0..=(total / 8).clamp(1, 5))) })
+}
+
+/// Japanese, and now and then another language (Portuguese a little more often in 埼玉県, whose
+/// Brazilian community is larger; made-up odds for sample data).
+fn languages_of(rng: &mut ChaCha8Rng, m: &Municipality) -> Vec<String> {
+    let mut languages = vec!["ja".to_string()];
+    for (tag, p) in
+        [("en", 0.12), ("pt", if m.prefecture_code == 11 { 0.05 } else { 0.02 }), ("zh", 0.04), ("vi", 0.03)]
+    {
+        if rng.random_bool(p) {
+            languages.push(tag.to_string());
+        }
+    }
+    languages
+}
+
+/// A made-up street number in the town (丁目 towns have small block numbers).
+fn address_of(rng: &mut ChaCha8Rng, m: &Municipality, town: Option<&tsunagu_places::Town>) -> String {
+    match town {
+        Some(t) if t.name.ends_with("丁目") => {
+            format!("{}{}{}{}-{}", m.prefecture, m.full_name, t.name, rng.random_range(1..30), rng.random_range(1..20))
+        }
+        Some(t) => format!(
+            "{}{}{}{}-{}",
+            m.prefecture,
+            m.full_name,
+            t.name,
+            rng.random_range(1..3000),
+            rng.random_range(1..20)
+        ),
+        None => format!("{}{}", m.prefecture, m.full_name),
+    }
+}
+
 trait ChooseOne {
     fn choose_one(&mut self, xs: &[u32]) -> u32;
 }
@@ -759,14 +798,6 @@ fn strip_chome(town: &str) -> String {
     match t.find(|c| "一二三四五六七八九十".contains(c)) {
         Some(i) if t.ends_with("丁目") && i > 0 => t[..i].to_string(),
         _ => t.to_string(),
-    }
-}
-
-fn prefecture_kana(code: u8) -> &'static str {
-    match code {
-        20 => "ながのけん",
-        11 => "さいたまけん",
-        _ => "",
     }
 }
 
@@ -818,7 +849,7 @@ mod tests {
 
     #[test]
     fn the_bundled_file_is_exactly_the_generators_output() {
-        let generated = to_jsonl(&generate(DEFAULT_SEED));
+        let generated = to_jsonl(&generate(Gazetteer::bundled(), DEFAULT_SEED));
         assert!(
             generated == bundled_text(),
             "data/sample/resources.jsonl differs from the generator: run `cargo run -p tsunagu -- sample --out data/sample/resources.jsonl`"

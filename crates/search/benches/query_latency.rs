@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tsunagu_model::{LatLon, RadiusKm, ResourceId};
 use tsunagu_places::Gazetteer;
-use tsunagu_search::{IndexedState, SearchIndex, SearchRequest, understand};
+use tsunagu_search::{IndexedState, SearchIndex, SearchRequest, Understanding};
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p / 100.0).round() as usize]
@@ -27,9 +27,10 @@ fn main() {
     let n: usize = std::env::var("TSUNAGU_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let base = tsunagu_sample::bundled().expect("samples");
     let g = Gazetteer::bundled();
+    let understanding = Understanding::bundled();
     let dir = tempfile::tempdir().expect("temp dir");
     let started = Instant::now();
-    let mut builder = SearchIndex::builder(&dir.path().join("ix")).expect("builder");
+    let mut builder = SearchIndex::builder(&dir.path().join("ix"), g).expect("builder");
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
         let mut r = base[i % base.len()].clone();
@@ -66,7 +67,7 @@ fn main() {
     for round in 0..5 {
         for q in &judged {
             let t = Instant::now();
-            let it = understand(q);
+            let it = understanding.understand(q);
             let mut req = SearchRequest { limit: 20, ..SearchRequest::default() };
             req.text = Some(it.remaining_text.clone()).filter(|t| !t.is_empty());
             req.kinds = it.kinds.clone();
@@ -119,7 +120,7 @@ fn main() {
     for _ in 0..100 {
         for p in prefixes {
             let t = Instant::now();
-            std::hint::black_box(index.suggest(tsunagu_search::Understanding::bundled(), p, 8));
+            std::hint::black_box(index.suggest(understanding, p, 8));
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
     }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{ParentNode, RTree, RTreeNode, RTreeObject};
 use tsunagu_model::{CareSet, CareType, Kind, LatLon, MunicipalityCode, Resource, ResourceId};
+use tsunagu_places::Gazetteer;
 
 use crate::analysis::normalize;
 use crate::area::AreaCounts;
@@ -205,8 +206,8 @@ impl Catalog {
     }
 
     /// Publish a record at its reserved slot and version.
-    pub fn apply(&mut self, r: &Resource, ord: u32, version: u32) {
-        let entry = Entry::from_resource(r, version);
+    pub fn apply(&mut self, g: &Gazetteer, r: &Resource, ord: u32, version: u32) {
+        let entry = Entry::from_resource(g, r, version);
         if self.slots[ord as usize].is_some() {
             self.unlink(ord);
         } else {

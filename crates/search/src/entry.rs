@@ -112,8 +112,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn from_resource(r: &Resource, version: u32) -> Entry {
-        let reach = reach_of(Gazetteer::bundled(), &r.service_area);
+    pub fn from_resource(g: &Gazetteer, r: &Resource, version: u32) -> Entry {
+        let reach = reach_of(g, &r.service_area);
         Entry {
             id: r.id,
             version,

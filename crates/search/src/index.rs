@@ -46,6 +46,8 @@ pub struct SearchIndex {
     pub(crate) catalog: RwLock<Catalog>,
     state: RwLock<IndexedState>,
     dir: PathBuf,
+    /// The places the documents are described with (municipality names, service areas).
+    gazetteer: &'static Gazetteer,
 }
 
 fn register(index: &Index) {
@@ -64,15 +66,23 @@ impl SearchIndex {
     /// Whether another process (a running server) holds the index in `dir` open for writing.
     /// An index that cannot be opened for another reason (missing, stale) is not in use.
     pub fn in_use(dir: &Path) -> bool {
-        match SearchIndex::open(dir) {
-            Ok(Ok(_)) => false,
-            _ => dir.join(".tantivy-writer.lock").exists() && SearchIndex::open(dir).is_err(),
+        if !dir.join("meta.json").exists() {
+            return false;
+        }
+        // Taking the writer lock (and letting it go at once) is the test.
+        match Index::open_in_dir(dir) {
+            Ok(index) => matches!(
+                index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000),
+                Err(tantivy::TantivyError::LockFailure(..))
+            ),
+            Err(_) => false,
         }
     }
 
     /// Open the index in `dir`. `Err(Staleness)` when there is none or it was built by another
-    /// schema/analyzer version (then it must be rebuilt).
-    pub fn open(dir: &Path) -> Result<std::result::Result<SearchIndex, Staleness>> {
+    /// schema/analyzer version (then it must be rebuilt). `gazetteer` describes the records
+    /// written to it from now on (the one it was built with).
+    pub fn open(dir: &Path, gazetteer: &'static Gazetteer) -> Result<std::result::Result<SearchIndex, Staleness>> {
         if !dir.join("meta.json").exists() {
             return Ok(Err(Staleness::Missing));
         }
@@ -108,11 +118,12 @@ impl SearchIndex {
             catalog: RwLock::new(catalog),
             state: RwLock::new(payload.state),
             dir: dir.to_path_buf(),
+            gazetteer,
         }))
     }
 
     /// Start building a fresh index that will replace whatever is in `dir` when finished.
-    pub fn builder(dir: &Path) -> Result<IndexBuilder> {
+    pub fn builder(dir: &Path, gazetteer: &'static Gazetteer) -> Result<IndexBuilder> {
         let tmp = dir.with_extension(format!("building-{}", std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp)?;
@@ -122,7 +133,16 @@ impl SearchIndex {
         let index = Index::create(MmapDirectory::open(&tmp)?, schema, Default::default())?;
         register(&index);
         let writer = index.writer(BUILD_WRITER_HEAP)?;
-        Ok(IndexBuilder { index, writer, fields, tmp, dir: dir.to_path_buf(), next_ord: 0, started: Instant::now() })
+        Ok(IndexBuilder {
+            index,
+            writer,
+            fields,
+            tmp,
+            dir: dir.to_path_buf(),
+            next_ord: 0,
+            started: Instant::now(),
+            gazetteer,
+        })
     }
 
     pub fn state(&self) -> IndexedState {
@@ -152,13 +172,13 @@ impl SearchIndex {
         };
         for (r, (ord, version)) in resources.iter().zip(&slots) {
             writer.delete_term(Term::from_field_text(self.fields.id, &r.id.to_string()));
-            writer.add_document(document(&self.fields, r, *ord, *version))?;
+            writer.add_document(document(&self.fields, self.gazetteer, r, *ord, *version))?;
         }
         self.commit(&mut writer, state)?;
         // The documents are visible now: publish the entries.
         let mut catalog = self.catalog.write();
         for (r, (ord, version)) in resources.iter().zip(&slots) {
-            catalog.apply(r, *ord, *version);
+            catalog.apply(self.gazetteer, r, *ord, *version);
         }
         Ok(())
     }
@@ -204,12 +224,13 @@ pub struct IndexBuilder {
     dir: PathBuf,
     next_ord: u32,
     started: Instant,
+    gazetteer: &'static Gazetteer,
 }
 
 impl IndexBuilder {
     pub fn add(&mut self, resources: &[Resource]) -> Result<()> {
         for r in resources {
-            self.writer.add_document(document(&self.fields, r, self.next_ord, 1))?;
+            self.writer.add_document(document(&self.fields, self.gazetteer, r, self.next_ord, 1))?;
             self.next_ord += 1;
         }
         Ok(())
@@ -242,7 +263,7 @@ impl IndexBuilder {
             std::fs::remove_dir_all(&old)?;
         }
         tracing::info!(docs = self.next_ord, secs = self.started.elapsed().as_secs_f32(), "index built");
-        match SearchIndex::open(&self.dir)? {
+        match SearchIndex::open(&self.dir, self.gazetteer)? {
             Ok(index) => Ok(index),
             Err(why) => Err(SearchError::Invalid(format!("freshly built index does not open: {why:?}"))),
         }
@@ -250,8 +271,7 @@ impl IndexBuilder {
 }
 
 /// The tantivy document for a resource in slot `ord` at `version`.
-fn document(f: &Fields, r: &Resource, ord: u32, version: u32) -> TantivyDocument {
-    let g = Gazetteer::bundled();
+fn document(f: &Fields, g: &Gazetteer, r: &Resource, ord: u32, version: u32) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     d.add_text(f.id, r.id.to_string());
     d.add_u64(f.key, (u64::from(version) << 32) | u64::from(ord));

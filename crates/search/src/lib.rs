@@ -14,7 +14,6 @@ mod cells;
 mod entry;
 mod index;
 mod query;
-mod romaji;
 mod schema;
 mod suggest;
 mod understand;
@@ -22,7 +21,7 @@ mod understand;
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
 pub use query::{Covers, Facets, Hit, Listing, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
 pub use suggest::Suggestion;
-pub use understand::{ConceptKind, Interpretation, Recognized, Understanding, understand};
+pub use understand::{ConceptKind, Interpretation, Recognized, Understanding};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

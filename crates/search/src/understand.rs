@@ -20,7 +20,7 @@ use tsunagu_model::{CareType, Kind, MunicipalityCode, TransportFeature};
 use tsunagu_places::{Gazetteer, Geocoder, Place, Places, Precision};
 
 use crate::analysis::normalize;
-use crate::romaji::{simplified, to_romaji};
+use tsunagu_places::romaji::{simplified, to_romaji};
 
 const VOCABULARY: &str = include_str!("../../../index/vocabulary.toml");
 
@@ -322,7 +322,7 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
         Concept::Transport(f) => label(ConceptKind::Transport, f.code().into(), f.labels().ja, f.labels().en),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
-            let en = g.municipality(*m).map(|m| english_name(g, m)).unwrap_or_else(|| name.clone());
+            let en = g.municipality(*m).map(|m| m.name_en.clone()).unwrap_or_else(|| name.clone());
             label(ConceptKind::Place, m.to_string(), &name, &en)
         }
         Concept::Region(id) => {
@@ -335,28 +335,6 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
         }
         Concept::NearMe => label(ConceptKind::NearMe, String::new(), "現在地の近く", "Near me"),
         Concept::Filler => label(ConceptKind::Filler, String::new(), "", ""),
-    }
-}
-
-/// A municipality's name in Latin letters, from its reading: 松本市 → "Matsumoto", さいたま市浦和区
-/// → "Saitama Urawa-ku".
-pub(crate) fn english_name(g: &Gazetteer, m: &tsunagu_places::Municipality) -> String {
-    let roman = |kana: &str| -> Option<String> {
-        let bare = ["し", "まち", "むら", "ちょう", "そん"].iter().find_map(|s| kana.strip_suffix(s)).unwrap_or(kana);
-        let r = simplified(&to_romaji(bare)?);
-        let mut cs = r.chars();
-        Some(cs.next().map(|c| c.to_uppercase().collect::<String>() + cs.as_str()).unwrap_or_default())
-    };
-    match m.parent.and_then(|p| g.municipality(p)) {
-        Some(city) => {
-            let ward = m.name_kana.strip_prefix(&city.name_kana).unwrap_or(&m.name_kana);
-            let ward = ward.strip_suffix('く').unwrap_or(ward);
-            match (roman(&city.name_kana), roman(ward)) {
-                (Some(c), Some(w)) => format!("{c} {w}-ku"),
-                _ => m.name.clone(),
-            }
-        }
-        None => roman(&m.name_kana).unwrap_or_else(|| m.name.clone()),
     }
 }
 
@@ -455,11 +433,6 @@ impl std::fmt::Debug for Understanding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Understanding").field("places", &self.gazetteer.municipalities().len()).finish()
     }
-}
-
-/// Understand free text over the bundled places (see [`Understanding`]).
-pub fn understand(text: &str) -> Interpretation {
-    Understanding::bundled().understand(text)
 }
 
 /// Whether normalised text starts with a municipality's name (with or without its prefecture)
@@ -618,6 +591,10 @@ fn push_leftover(out: &mut Vec<String>, segment: String, beside_concept: bool) {
 mod tests {
     use super::*;
 
+    fn understand(text: &str) -> Interpretation {
+        Understanding::bundled().understand(text)
+    }
+
     fn codes(it: &Interpretation) -> (Vec<&str>, Vec<&str>, Option<String>, String) {
         (
             it.care_types.iter().map(|c| c.code()).collect(),
@@ -690,7 +667,7 @@ mod tests {
         }
         assert!(understand("g-tube respite near me").near_me);
         let g = Gazetteer::bundled();
-        let name = |c: &str| english_name(g, g.municipality(c.parse().unwrap()).unwrap());
+        let name = |c: &str| g.municipality(c.parse().unwrap()).unwrap().name_en.clone();
         assert_eq!(name("20202"), "Matsumoto");
         assert_eq!(name("11107"), "Saitama Urawa-ku");
         assert_eq!(name("20321"), "Karuizawa");

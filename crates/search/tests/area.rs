@@ -66,7 +66,7 @@ proptest! {
         let mut resources: Vec<Option<Resource>> = items.iter().enumerate().map(|(i, it)| Some(make(i, it))).collect();
         let dir = tempfile::tempdir().unwrap();
         let st = IndexedState { store_id: "t".into(), seq: 0 };
-        let mut builder = SearchIndex::builder(&dir.path().join("ix")).unwrap();
+        let mut builder = SearchIndex::builder(&dir.path().join("ix"), tsunagu_places::Gazetteer::bundled()).unwrap();
         builder.add(&resources.iter().flatten().cloned().collect::<Vec<_>>()).unwrap();
         let index = builder.finish(st.clone()).unwrap();
         // Incremental changes keep the cell counts in step: moves, new facts, deletions.
@@ -149,7 +149,7 @@ proptest! {
         let resources: Vec<Resource> = items.iter().enumerate().map(|(i, it)| make(i, it)).collect();
         let dir = tempfile::tempdir().unwrap();
         let st = IndexedState { store_id: "t".into(), seq: 0 };
-        let mut builder = SearchIndex::builder(&dir.path().join("ix")).unwrap();
+        let mut builder = SearchIndex::builder(&dir.path().join("ix"), tsunagu_places::Gazetteer::bundled()).unwrap();
         builder.add(&resources).unwrap();
         let index = builder.finish(st).unwrap();
         for ((lat, lon), km, include_sample, (kind, care, access)) in queries {

@@ -60,7 +60,7 @@ proptest! {
         let mut resources: Vec<Resource> = items.iter().enumerate().map(|(i, (l, a))| make(i, *l, a.clone())).collect();
         let dir = tempfile::tempdir().unwrap();
         let st = IndexedState { store_id: "t".into(), seq: 0 };
-        let mut builder = SearchIndex::builder(&dir.path().join("ix")).unwrap();
+        let mut builder = SearchIndex::builder(&dir.path().join("ix"), g).unwrap();
         builder.add(&resources).unwrap();
         let index = builder.finish(st.clone()).unwrap();
         // Incremental changes: some records get a new area, keeping the index and truth in step.

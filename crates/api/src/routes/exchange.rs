@@ -83,7 +83,7 @@ async fn import(
     }
     p.finish()?;
     let opts = official::ReadOptions { source_date, kind };
-    let (rows, info) = tsunagu_exchange::read_all_with(format, &body, &opts)
+    let (rows, info) = tsunagu_exchange::read_all_with(&s.places, format, &body, &opts)
         .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e.reason)]))?;
     let total = rows.len();
     let (mut good, mut good_rows) = (Vec::new(), Vec::new());
@@ -178,7 +178,8 @@ async fn export(State(s): State<AppState>, _who: Editor, RawQuery(raw): RawQuery
         }
     };
     p.finish()?;
-    let mut exporter = Exporter::new(format, heads, false, Vec::new()).map_err(|e| Problem::internal(e.to_string()))?;
+    let mut exporter =
+        Exporter::new(&s.places, format, heads, false, Vec::new()).map_err(|e| Problem::internal(e.to_string()))?;
     let mut after = None;
     loop {
         let page = s.directory.store.page(after, 5_000).await?;

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tsunagu_directory::Policy;
 use tsunagu_model::{Resource, ResourceId, TimeRange, WeeklyHours};
-use tsunagu_places::Gazetteer;
+use tsunagu_places::Places;
 use tsunagu_store::{
     Actor, Authorize, Idempotency, Modification, Proposal, Refusal, Remembered, Versioned, Write, WriteOp,
     WriteOutcome, WriteRefused,
@@ -82,17 +82,17 @@ fn json_body(body: &Bytes) -> Result<Value, Problem> {
 }
 
 /// Parse and check a resource: forms (serde), rules (model) and places (gazetteer).
-fn checked(g: &'static Gazetteer, v: Value) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
+fn checked(places: &Places, v: Value) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
     let r = Resource::from_json(v)?;
-    let places = tsunagu_places::check_places(g, &r);
-    if !places.is_empty() {
-        return Err(places);
+    let errs = places.check(&r);
+    if !errs.is_empty() {
+        return Err(errs);
     }
     Ok(r)
 }
 
-fn validated(g: &'static Gazetteer, v: Value) -> Result<Resource, Problem> {
-    checked(g, v).map_err(unprocessable)
+fn validated(places: &Places, v: Value) -> Result<Resource, Problem> {
+    checked(places, v).map_err(unprocessable)
 }
 
 fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
@@ -227,7 +227,7 @@ async fn create(State(s): State<AppState>, who: Editor, headers: HeaderMap, body
         };
         obj.insert("id".into(), Value::String(id.to_string()));
     }
-    let r = validated(s.gazetteer, v)?;
+    let r = validated(&s.places, v)?;
     let respond_with =
         |v: &Versioned| Remembered { request_hash: request_hash.clone(), ..answer(&s, StatusCode::CREATED, v, true) };
     let claim = idem.as_deref().map(|key| Idempotency { key, request_hash: &request_hash, respond: &respond_with });
@@ -327,7 +327,7 @@ async fn update(
     }
     obj.remove("created_at");
     obj.remove("updated_at");
-    let r = validated(s.gazetteer, v)?;
+    let r = validated(&s.places, v)?;
     write_answer(&s, WriteOp::Replace { resource: r, expected }, &who, StatusCode::OK).await
 }
 
@@ -402,7 +402,7 @@ impl Availability {
     }
 
     /// The record with this availability, as of now.
-    fn apply(&self, g: &'static Gazetteer, r: &Resource) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
+    fn apply(&self, places: &Places, r: &Resource) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
         let mut r = r.clone();
         if let Some(n) = &self.nurse_schedule {
             r.nurse_schedule = n.clone();
@@ -424,7 +424,7 @@ impl Availability {
             r.accepting_new_children = a;
         }
         r.availability_updated_at = Some(Utc::now());
-        checked(g, editable_json(&r))
+        checked(places, editable_json(&r))
     }
 }
 
@@ -440,8 +440,8 @@ async fn availability(
     let id = parse_id(id)?;
     editable(&s, &who, id).await?;
     let update = Availability::parse(&json_body(&body)?).map_err(unprocessable)?;
-    let g = s.gazetteer;
-    let change: Modification = Arc::new(move |r: &Resource| update.apply(g, r));
+    let places = s.places;
+    let change: Modification = Arc::new(move |r: &Resource| update.apply(&places, r));
     write_answer(&s, WriteOp::Modify { id, change }, &who, StatusCode::OK).await
 }
 

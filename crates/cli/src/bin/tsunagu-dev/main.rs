@@ -138,7 +138,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await
         }
         Command::Sample { seed, out } => {
-            let text = tsunagu_sample::to_jsonl(&tsunagu_sample::generate(seed));
+            let text = tsunagu_sample::to_jsonl(&tsunagu_sample::generate(tsunagu_places::Gazetteer::bundled(), seed));
             match out {
                 Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
                 None => print!("{text}"),

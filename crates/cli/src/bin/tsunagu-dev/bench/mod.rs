@@ -322,6 +322,8 @@ async fn answers(index: &SearchIndex, store: &dyn Store, qs: &Queries, n: usize)
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    // The bench's start-up: the places it imports and indexes with.
+    let places = tsunagu_places::Places::bundled();
     let qs: Queries = serde_json::from_slice(
         &std::fs::read(&args.queries).with_context(|| format!("reading {}", args.queries.display()))?,
     )
@@ -342,7 +344,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             anyhow::bail!("--reuse: {} holds no store and index from `tsunagu-dev bench run`", args.work.display());
         }
         let store = SqliteStore::open(&db).await?;
-        return measure(&args, &qs, &store, &db, &index_dir, None).await;
+        return measure(places.gazetteer, &args, &qs, &store, &db, &index_dir, None).await;
     }
     if args.work.exists() {
         let empty = std::fs::read_dir(&args.work)?.next().is_none();
@@ -368,6 +370,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         Ok(("UTF-8".to_string(), Default::default()))
     });
     let imported = import_rows(
+        &places,
         &store,
         &args.data,
         total_bytes,
@@ -385,7 +388,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     // 2. Build the index from the store (what `tsunagu reindex` and a first `serve` do).
     let t = Instant::now();
     let state = store.state().await?;
-    let built = tsunagu_directory::rebuild(&store, &index_dir, &state).await?;
+    let built = tsunagu_directory::rebuild(&store, places.gazetteer, &index_dir, &state).await?;
     let index_s = t.elapsed().as_secs_f64();
     let build_peak = memory("VmHWM:");
     let index_bytes = built.size_on_disk();
@@ -401,12 +404,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         "store_bytes": store_bytes(&db),
         "index_bytes": index_bytes,
     });
-    measure(&args, &qs, &store, &db, &index_dir, Some(build)).await
+    measure(places.gazetteer, &args, &qs, &store, &db, &index_dir, Some(build)).await
 }
 
 /// Open the built index as `tsunagu serve` does and time the queries; `build` is `None` when a
 /// previous run's directory is reused.
 async fn measure(
+    places: &'static tsunagu_places::Gazetteer,
     args: &RunArgs,
     qs: &Queries,
     store: &SqliteStore,
@@ -417,7 +421,7 @@ async fn measure(
     // 3. Serve: open the index as `tsunagu serve` does, with a fresh peak-RSS mark.
     let peak_reset = reset_peak();
     let t = Instant::now();
-    let index = match SearchIndex::open(index_dir)? {
+    let index = match SearchIndex::open(index_dir, places)? {
         Ok(i) => Arc::new(i),
         Err(why) => anyhow::bail!("the built index does not open: {why:?}"),
     };
