@@ -19,6 +19,7 @@ mod provenance;
 mod real_records;
 mod relevance;
 mod robustness;
+mod search_quality;
 mod stories;
 mod suggest;
 mod survey;

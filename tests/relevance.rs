@@ -13,7 +13,8 @@ use tsunagu_places::Gazetteer;
 #[derive(Debug, Default)]
 struct Intent {
     kinds: Vec<String>,
-    care: Vec<String>,
+    /// All of these groups; within a group any one care type (`*`: any care type at all).
+    care: Vec<Vec<String>>,
     place: Option<String>,
     near: Option<(LatLon, f64)>,
 }
@@ -24,7 +25,7 @@ fn parse_intent(s: &str) -> Intent {
         let (k, v) = part.split_once('=').expect("key=value");
         match k {
             "kind" => it.kinds = v.split('|').map(String::from).collect(),
-            "care" => it.care = v.split('+').map(String::from).collect(),
+            "care" => it.care = v.split('+').map(|g| g.split('|').map(String::from).collect()).collect(),
             "place" => it.place = Some(v.to_string()),
             "near" => {
                 let n: Vec<f64> = v.split(',').map(|x| x.parse().unwrap()).collect();
@@ -40,7 +41,8 @@ fn satisfies(g: &Gazetteer, it: &Intent, r: &Resource) -> bool {
     if !it.kinds.is_empty() && !it.kinds.iter().any(|k| k == r.kind.code()) {
         return false;
     }
-    if !it.care.iter().all(|c| r.care_types.iter().any(|x| x.code() == c)) {
+    let takes = |c: &str| c == "*" && !r.care_types.is_empty() || r.care_types.iter().any(|x| x.code() == c);
+    if !it.care.iter().all(|group| group.iter().any(|c| takes(c))) {
         return false;
     }
     if let Some(place) = &it.place {

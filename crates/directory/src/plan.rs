@@ -56,6 +56,8 @@ pub struct SearchIntent {
     pub covers: bool,
     pub kinds: Option<Vec<Kind>>,
     pub care_types: Option<CareSet>,
+    /// Umbrella words: for each group, any one of its care types (`None`: those in the text).
+    pub care_any: Option<Vec<CareSet>>,
     /// Vehicle features that must all be present (`None`: those named in the text, for transport).
     pub transport: Option<Vec<TransportFeature>>,
     /// Accessibility features the place must all have (power for devices, a changing bed, …).
@@ -91,6 +93,7 @@ impl Default for SearchIntent {
             covers: false,
             kinds: None,
             care_types: None,
+            care_any: None,
             transport: None,
             accessibility: Vec::new(),
             municipalities: Vec::new(),
@@ -150,6 +153,8 @@ pub struct QueryEcho {
     pub radius_km: Option<f64>,
     pub kinds: Vec<Kind>,
     pub care_types: CareSet,
+    /// Umbrella words applied: for each, any one of its care types.
+    pub care_any: Vec<CareSet>,
     pub municipalities: Vec<MunicipalityCode>,
     pub region: Option<String>,
     pub has_vacancy: bool,
@@ -251,6 +256,7 @@ impl Planner {
             covers,
             kinds,
             care_types,
+            care_any,
             transport,
             accessibility,
             municipalities,
@@ -283,7 +289,7 @@ impl Planner {
         let explicit = Explicit {
             place: place.is_some(),
             kinds: kinds.is_some(),
-            care: care_types.is_some(),
+            care: care_types.is_some() || care_any.is_some(),
             transport: transport.is_some(),
         };
         let (place, near) = self.place(&mut d, place, it.as_ref())?;
@@ -294,9 +300,26 @@ impl Planner {
             }
         }
         d.req.kinds = kinds.unwrap_or_else(|| it.as_ref().map(|i| i.kinds.clone()).unwrap_or_default());
-        d.req.care_types = intent
-            .care_types
-            .unwrap_or_else(|| it.as_ref().map(|i| i.care_types.iter().copied().collect()).unwrap_or_default());
+        // Care chosen explicitly replaces what the text named, umbrella words included.
+        let explicit_care = care_types.is_some() || care_any.is_some();
+        d.req.care_types = match (care_types, &it) {
+            (Some(c), _) => c,
+            (None, Some(i)) if !explicit_care => i.care_types.iter().copied().collect(),
+            (None, _) => CareSet::EMPTY,
+        };
+        d.req.care_any = match (care_any, &it) {
+            (Some(groups), _) => groups,
+            (None, Some(i)) if !explicit_care => i.care_any.clone(),
+            (None, _) => Vec::new(),
+        };
+        d.req.care_any.retain(|g| !g.is_empty());
+        d.req.care_any.dedup();
+        // 「医ケア コーディネーター」: for kinds that give no care themselves, "any medical care"
+        // says who the service is for, not a condition.
+        if !explicit_care && !d.req.kinds.is_empty() && d.req.kinds.iter().all(|k| !k.gives_care()) {
+            let every: CareSet = tsunagu_model::CareType::ALL.iter().copied().collect();
+            d.req.care_any.retain(|g| *g != every);
+        }
         let area = self.area(&mut d, &municipalities, region.as_deref(), covers, place.as_ref());
         self.prefecture_in_text(&mut d, &area, it.as_ref());
         self.covers(&mut d, covers, place.as_ref());
@@ -344,6 +367,7 @@ impl Planner {
             radius_km: req.radius.map(|r| r.km()),
             kinds: req.kinds.clone(),
             care_types: req.care_types,
+            care_any: req.care_any.clone(),
             municipalities: area.named,
             region: area.region.map(|r| r.id.clone()),
             has_vacancy: req.has_vacancy,
@@ -561,6 +585,7 @@ impl Planner {
         // otherwise it would return the whole directory.
         let other_conditions = !req.kinds.is_empty()
             || !req.care_types.is_empty()
+            || !req.care_any.is_empty()
             || req.point.is_some()
             || req.municipalities.is_some()
             || req.covers.is_some();
@@ -644,6 +669,12 @@ fn interpretation_of(it: Interpretation, explicit: Explicit, req: &SearchRequest
         .map(|r| {
             let applied = match r.kind {
                 ConceptKind::CareType => !explicit.care,
+                ConceptKind::CareGroup => {
+                    !explicit.care
+                        && tsunagu_model::terms::Vocabulary::bundled()
+                            .care_group(&r.code)
+                            .is_some_and(|g| req.care_any.contains(&g.care))
+                }
                 ConceptKind::Kind => !explicit.kinds,
                 ConceptKind::Place => !explicit.place,
                 ConceptKind::Transport => !explicit.transport && req.kinds == [Kind::Transport],

@@ -40,6 +40,7 @@
 //! | has_pediatrics | 小児科あり | checked: true exactly when a department contains 小児 |
 
 use serde_json::{Map, Value, json};
+use tsunagu_model::terms::{CareWord, Vocabulary};
 use tsunagu_model::{Accessibility, CareType, Kind, Resource, ResourceId, ServiceArea, TransportFeature, Weekday};
 use tsunagu_places::{Gazetteer, Places, Precision};
 
@@ -117,32 +118,44 @@ fn label_forms(ja: &str) -> Vec<String> {
     out
 }
 
+/// A kind by its code, its label, or any form the search vocabulary knows (保育園, 放デイ, 訪看).
 pub(crate) fn parse_kind(cell: &str) -> Result<Kind, String> {
-    if let Ok(k) = cell.parse::<Kind>() {
-        return Ok(k);
-    }
+    let e = match cell.parse::<Kind>() {
+        Ok(k) => return Ok(k),
+        Err(e) => e,
+    };
     Kind::ALL
         .iter()
         .copied()
         .find(|k| label_forms(k.labels().ja).iter().any(|f| f == cell) || k.labels().en.eq_ignore_ascii_case(cell))
-        .ok_or_else(|| match cell.parse::<Kind>() {
-            Err(e) => e.to_string(),
-            Ok(_) => unreachable!(),
-        })
+        .or_else(|| Vocabulary::bundled().kind_word(cell))
+        .ok_or_else(|| e.to_string())
 }
 
+/// Care types by code, label, or any form the search vocabulary knows (気切, 喀痰吸引, 呼吸器). An
+/// umbrella word (経管栄養) is refused: the file must say which care the provider takes.
 pub(crate) fn parse_care(cell: &str) -> Result<Vec<CareType>, String> {
     split_list(cell)
         .map(|t| {
-            t.parse::<CareType>().or_else(|e| {
-                CareType::ALL
-                    .iter()
-                    .copied()
-                    .find(|c| {
-                        label_forms(c.labels().ja).iter().any(|f| f == t) || c.labels().en.eq_ignore_ascii_case(t)
-                    })
-                    .ok_or_else(|| e.to_string())
-            })
+            let e = match t.parse::<CareType>() {
+                Ok(c) => return Ok(c),
+                Err(e) => e,
+            };
+            if let Some(c) = CareType::ALL
+                .iter()
+                .copied()
+                .find(|c| label_forms(c.labels().ja).iter().any(|f| f == t) || c.labels().en.eq_ignore_ascii_case(t))
+            {
+                return Ok(c);
+            }
+            match Vocabulary::bundled().care_word(t) {
+                Some(CareWord::One(c)) => Ok(c),
+                Some(CareWord::AnyOf(g)) => Err(format!(
+                    "「{t}」 could be any of {}: name the one(s) taken",
+                    g.care.iter().map(|c| c.labels().ja).collect::<Vec<_>>().join("・")
+                )),
+                None => Err(e.to_string()),
+            }
         })
         .collect()
 }
@@ -739,6 +752,29 @@ mod tests {
     }
 
     const HEADER_JA: &str = "名称,名称_カナ,種別,住所,緯度,経度,電話番号,医療的ケア対応,定員,空き,看護師配置,出典";
+
+    #[test]
+    fn everyday_words_import_as_search_understands_them_and_umbrella_words_ask() {
+        let csv = "名称,種別,住所,医療的ケア対応,サンプル\n\
+                   【サンプル】架空保育園,保育園,長野県松本市丸の内3-7,気切;喀痰吸引;呼吸器,true\n\
+                   【サンプル】架空デイ,放デイ,長野県松本市丸の内3-7,ｲﾛｳ,true\n\
+                   【サンプル】架空訪看,訪看,長野県松本市丸の内3-7,経管栄養,true\n";
+        let rows = read(csv).unwrap();
+        let r = rows[0].1.as_ref().unwrap();
+        assert_eq!(r.kind, Kind::Daycare);
+        assert_eq!(
+            r.care_types,
+            [CareType::Tracheostomy, CareType::SuctionOralNasal, CareType::Ventilator].into_iter().collect()
+        );
+        let r = rows[1].1.as_ref().unwrap();
+        assert_eq!(
+            (r.kind, r.care_types.iter().collect::<Vec<_>>()),
+            (Kind::AfterSchoolDayService, vec![CareType::Gastrostomy])
+        );
+        let errs = rows[2].1.as_ref().unwrap_err();
+        assert_eq!(errs[0].field, "care_types");
+        assert!(errs[0].reason.contains("経鼻経管栄養") && errs[0].reason.contains("胃ろう"), "{}", errs[0].reason);
+    }
 
     #[test]
     fn a_cp932_prefectural_csv_with_mixed_rows_gives_an_exact_row_report() {

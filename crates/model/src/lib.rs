@@ -11,6 +11,8 @@ pub mod geo;
 pub mod resource;
 pub mod schedule;
 pub mod survey;
+pub mod terms;
+pub mod text;
 pub mod vocab;
 
 pub use codes::{MunicipalityCode, PostalCode, ResourceId};

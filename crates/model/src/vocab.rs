@@ -190,6 +190,26 @@ vocabulary! {
     }
 }
 
+impl Kind {
+    /// Whether the kind is a place or service that itself gives a child care (a daycare, a
+    /// nurse, a short stay), as opposed to one that advises, lends, trains or pays (a
+    /// coordinator, equipment, a course, a benefit). 「医ケア」 before a kind of the second sort
+    /// names who it is for, not a care it must take.
+    pub fn gives_care(self) -> bool {
+        !matches!(
+            self,
+            Kind::ConsultationSupport
+                | Kind::SupportCenter
+                | Kind::Coordinator
+                | Kind::EquipmentRental
+                | Kind::PowerSupply
+                | Kind::FamilySupport
+                | Kind::Program
+                | Kind::Training
+        )
+    }
+}
+
 vocabulary! {
     /// A kind of medical care (医療的ケア), after the items of the 医療的ケア判定スコア.
     CareType, "care type" {

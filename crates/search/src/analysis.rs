@@ -16,10 +16,12 @@ use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+pub use tsunagu_model::text::normalize;
+use tsunagu_model::text::{is_kana, is_kanji};
 use unicode_normalization::UnicodeNormalization;
 
 /// Bump when analysis changes: the index is rebuilt when its recorded version differs.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 3;
 
 /// Name under which the analyzer is registered with tantivy.
 pub const ANALYZER_NAME: &str = "tsunagu_ja_en";
@@ -27,108 +29,9 @@ pub const ANALYZER_NAME: &str = "tsunagu_ja_en";
 /// Name of the word analyzer (ICU dictionary segmentation), for precision on names.
 pub const WORDS_ANALYZER_NAME: &str = "tsunagu_words";
 
-/// 旧字・異体字 → the form used in the index. Kept small and common; extend with care.
-const VARIANTS: &[(char, &str)] = &[
-    ('瘻', "ろう"),
-    ('髙', "高"),
-    ('﨑', "崎"),
-    ('嵜', "崎"),
-    ('邊', "辺"),
-    ('邉', "辺"),
-    ('澤', "沢"),
-    ('濱', "浜"),
-    ('齋', "斎"),
-    ('齊', "斉"),
-    ('廣', "広"),
-    ('國', "国"),
-    ('櫻', "桜"),
-    ('龍', "竜"),
-    ('壽', "寿"),
-    ('眞', "真"),
-    ('會', "会"),
-    ('學', "学"),
-    ('醫', "医"),
-    ('藥', "薬"),
-    ('體', "体"),
-    ('德', "徳"),
-    ('惠', "恵"),
-    ('榮', "栄"),
-    ('縣', "県"),
-    ('區', "区"),
-    ('鄕', "郷"),
-    ('實', "実"),
-    ('從', "従"),
-    ('圓', "円"),
-    ('淺', "浅"),
-    ('螢', "蛍"),
-];
-
-fn is_kanji(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '々' | '〆')
-}
-
-fn is_kana(c: char) -> bool {
-    matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}')
-}
-
 /// Japanese script: kanji, kana, and the iteration/prolonged marks.
 fn is_japanese(c: char) -> bool {
     is_kanji(c) || is_kana(c)
-}
-
-fn small_to_full(c: char) -> char {
-    match c {
-        'ぁ' => 'あ',
-        'ぃ' => 'い',
-        'ぅ' => 'う',
-        'ぇ' => 'え',
-        'ぉ' => 'お',
-        'っ' => 'つ',
-        'ゃ' => 'や',
-        'ゅ' => 'ゆ',
-        'ょ' => 'よ',
-        'ゎ' => 'わ',
-        'ゕ' => 'か',
-        'ゖ' => 'け',
-        c => c,
-    }
-}
-
-/// Normalise text for matching (see the module documentation).
-pub fn normalize(text: &str) -> String {
-    let mut chars: Vec<char> = Vec::with_capacity(text.len());
-    for c in text.nfkc() {
-        if let Some((_, to)) = VARIANTS.iter().find(|(from, _)| *from == c) {
-            chars.extend(to.chars());
-            continue;
-        }
-        let c = match c {
-            // katakana → hiragana (ァ..ヶ); ヷ..ヺ have no hiragana twin and stay.
-            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-            '\u{30FD}' => 'ゝ',
-            '\u{30FE}' => 'ゞ',
-            c => c,
-        };
-        chars.extend(c.to_lowercase());
-    }
-    let mut out = String::with_capacity(text.len());
-    for i in 0..chars.len() {
-        let c = chars[i];
-        let prev = i.checked_sub(1).map(|j| chars[j]);
-        let next = chars.get(i + 1).copied();
-        match c {
-            // The long-vowel mark after kana carries no distinction people rely on when typing.
-            'ー' | '〜' if prev.is_some_and(is_kana) => continue,
-            // 桜ヶ丘 / 桜ケ丘 / 桜が丘 / 桜ヵ丘
-            'け' | 'ゖ' | 'が' | 'か' | 'ゕ'
-                if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) && c != 'か' =>
-            {
-                out.push('が')
-            }
-            c => out.push(small_to_full(c)),
-        }
-    }
-    out
 }
 
 fn stemmer() -> &'static Stemmer {

@@ -89,6 +89,9 @@ pub struct SearchRequest {
     /// answer is unknown for some follow (unless `include_unconfirmed` is false); a resource
     /// that declines any of them never matches.
     pub care_types: CareSet,
+    /// For each of these groups (umbrella words such as 「経管栄養」), any one of its care types:
+    /// a resource that confirms one comes first; one that declines them all never matches.
+    pub care_any: Vec<CareSet>,
     /// Include resources whose acceptance of a requested care type is unknown (after the
     /// confirmed ones).
     pub include_unconfirmed: bool,
@@ -129,6 +132,7 @@ impl SearchRequest {
             radius: _,
             kinds,
             care_types,
+            care_any,
             include_unconfirmed: _,
             municipalities,
             has_vacancy,
@@ -148,6 +152,7 @@ impl SearchRequest {
         text.as_deref().is_none_or(|t| t.trim().is_empty())
             && kinds.is_empty()
             && care_types.is_empty()
+            && care_any.is_empty()
             && municipalities.is_none()
             && !has_vacancy
             && nurse_on.is_none()
@@ -168,6 +173,7 @@ impl Default for SearchRequest {
             radius: None,
             kinds: Vec::new(),
             care_types: CareSet::EMPTY,
+            care_any: Vec::new(),
             include_unconfirmed: true,
             municipalities: None,
             has_vacancy: false,
@@ -249,6 +255,7 @@ struct Candidate {
 struct Filter {
     kinds: u64,
     care: CareSet,
+    care_any: Vec<CareSet>,
     include_unconfirmed: bool,
     municipalities: Option<Vec<u32>>,
     has_vacancy: bool,
@@ -273,6 +280,7 @@ impl Filter {
             radius,
             kinds,
             care_types,
+            care_any,
             include_unconfirmed,
             municipalities,
             has_vacancy,
@@ -298,6 +306,7 @@ impl Filter {
         Filter {
             kinds: kinds.iter().fold(0u64, |m, k| m | (1 << k.index())),
             care: *care_types,
+            care_any: care_any.clone(),
             include_unconfirmed: *include_unconfirmed,
             municipalities,
             has_vacancy: *has_vacancy,
@@ -317,6 +326,7 @@ impl Filter {
         let Filter {
             kinds,
             care,
+            care_any,
             include_unconfirmed,
             municipalities,
             has_vacancy,
@@ -337,13 +347,29 @@ impl Filter {
         if !e.declined.intersection(care).is_empty() {
             return None;
         }
-        let tier = if !e.care.contains_all(care) {
+        let mut tier = if !e.care.contains_all(care) {
             2
         } else if !e.conditional.union(e.unverified).intersection(care).is_empty() {
             1
         } else {
             0
         };
+        // An umbrella word: declining every one of its care types rules a resource out; taking
+        // one without conditions confirms it.
+        for group in care_any {
+            if e.declined.contains_all(*group) {
+                return None;
+            }
+            let took = e.care.intersection(*group);
+            let t = if took.is_empty() {
+                2
+            } else if took.difference(e.conditional.union(e.unverified)).is_empty() {
+                1
+            } else {
+                0
+            };
+            tier = tier.max(t);
+        }
         if tier == 2 && !*include_unconfirmed {
             return None;
         }
@@ -541,20 +567,30 @@ impl SearchIndex {
             .take(req.limit)
             .filter_map(|c| {
                 let e = catalog.get(c.ord)?;
+                let asked = asked_care(req, e);
                 Some(Hit {
                     id: e.id,
                     score: c.score,
                     distance_km: c.distance_km,
-                    matched_care_types: e.care.intersection(req.care_types),
-                    unconfirmed_care_types: req.care_types.difference(e.care.union(e.declined)),
-                    conditional_care_types: e.conditional.intersection(req.care_types),
-                    reported_care_types: e.unverified.intersection(req.care_types),
+                    matched_care_types: e.care.intersection(asked),
+                    unconfirmed_care_types: asked.difference(e.care.union(e.declined)),
+                    conditional_care_types: e.conditional.intersection(asked),
+                    reported_care_types: e.unverified.intersection(asked),
                     site_mates: mates(&catalog, c.ord),
                 })
             })
             .collect();
         Ok(SearchResults { total, confirmed_total, reported_total, sort, hits, facets, collapsed })
     }
+}
+
+/// The care types a result is asked about: every one requested, and of each umbrella word the
+/// ones it takes (or, taking none, all of them: any would do, none is confirmed).
+fn asked_care(req: &SearchRequest, e: &Entry) -> CareSet {
+    req.care_any.iter().fold(req.care_types, |asked, group| {
+        let took = e.care.intersection(*group);
+        asked.union(if took.is_empty() { group.difference(e.declined) } else { took })
+    })
 }
 
 fn mates(catalog: &Catalog, ord: u32) -> Vec<ResourceId> {
@@ -689,6 +725,9 @@ fn prefilter(searcher: &Searcher, f: &Fields, req: &SearchRequest) -> Result<Opt
     if !req.include_unconfirmed {
         for c in req.care_types.iter() {
             add(f.care_term, vec![c.index() as u64]);
+        }
+        for group in &req.care_any {
+            add(f.care_term, group.iter().map(|c| c.index() as u64).collect());
         }
     }
     if let (Some(p), Some(r)) = (req.point, req.radius)

@@ -14,15 +14,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsunagu_model::error::edit_distance;
-use tsunagu_model::{CareType, Kind, MunicipalityCode, TransportFeature};
+use tsunagu_model::terms::Forms;
+use tsunagu_model::{CareSet, CareType, Kind, MunicipalityCode, TransportFeature};
 use tsunagu_places::{Gazetteer, Geocoder, Place, Places, Precision};
 
 use crate::analysis::normalize;
 use tsunagu_places::romaji::{simplified, to_romaji};
-
-const VOCABULARY: &str = include_str!("../../../index/vocabulary.toml");
 
 /// Particles dropped when they are all that is left between recognised phrases.
 const PARTICLES: &str = "のがをにはとやへもかなでよ、。・,.!?！？";
@@ -35,6 +34,8 @@ const CHILD_WORDS: &[&str] = &["子ども", "こども", "子供", "息子", "�
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Concept {
     Care(CareType),
+    /// An umbrella word: any one of these care types.
+    AnyCare(CareSet),
     Kind(Kind),
     Transport(TransportFeature),
     Municipality(MunicipalityCode),
@@ -42,23 +43,6 @@ pub(crate) enum Concept {
     Prefecture(u8),
     NearMe,
     Filler,
-}
-
-#[derive(Deserialize)]
-struct Terms {
-    #[serde(default)]
-    ja: Vec<String>,
-    #[serde(default)]
-    en: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct VocabularyFile {
-    care: HashMap<String, Terms>,
-    kind: HashMap<String, Terms>,
-    transport: HashMap<String, Terms>,
-    near_me: Terms,
-    filler: Terms,
 }
 
 /// The phrase dictionary.
@@ -83,7 +67,7 @@ impl Vocabulary {
     /// Build from `index/vocabulary.toml` and the gazetteer. Panics only if the bundled file is
     /// malformed, which a test rules out.
     pub fn new(g: &Gazetteer) -> Vocabulary {
-        let file: VocabularyFile = toml::from_str(VOCABULARY).expect("index/vocabulary.toml parses");
+        let file = tsunagu_model::terms::Vocabulary::bundled();
         let mut v = Vocabulary {
             ja: HashMap::new(),
             ja_max_chars: 1,
@@ -136,25 +120,25 @@ impl Vocabulary {
                 }
             }
         }
-        let terms = |t: &Terms, c: Concept, v: &mut Vocabulary| {
-            for s in t.ja.iter().chain(&t.en) {
+        let terms = |t: &Forms, c: Concept, v: &mut Vocabulary| {
+            for s in t.all() {
                 v.add(s, c.clone());
             }
         };
-        for (code, t) in &file.care {
-            let care: CareType = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
-            terms(t, Concept::Care(care), &mut v);
+        for (care, t) in &file.care {
+            terms(t, Concept::Care(*care), &mut v);
         }
-        for (code, t) in &file.kind {
-            let kind: Kind = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
-            terms(t, Concept::Kind(kind), &mut v);
+        for g in &file.care_groups {
+            terms(&g.forms, Concept::AnyCare(g.care), &mut v);
         }
-        for (code, t) in &file.transport {
-            let f: TransportFeature = code.parse().unwrap_or_else(|e| panic!("index/vocabulary.toml: {e}"));
-            terms(t, Concept::Transport(f), &mut v);
+        for (kind, t) in &file.kinds {
+            terms(t, Concept::Kind(*kind), &mut v);
+        }
+        for (f, t) in &file.transport {
+            terms(t, Concept::Transport(*f), &mut v);
         }
         // Single characters (particles) are not phrases: they are dropped only between phrases.
-        let filler = Terms {
+        let filler = Forms {
             ja: file.filler.ja.iter().filter(|t| t.chars().count() > 1).cloned().collect(),
             en: file.filler.en.clone(),
         };
@@ -244,6 +228,8 @@ impl Vocabulary {
 #[serde(rename_all = "snake_case")]
 pub enum ConceptKind {
     CareType,
+    /// An umbrella word: any one of several care types (「経管栄養」, 「医療的ケア」).
+    CareGroup,
     Kind,
     Transport,
     /// A municipality, 圏域, address or postal code.
@@ -259,6 +245,7 @@ impl ConceptKind {
     pub fn code(self) -> &'static str {
         match self {
             ConceptKind::CareType => "care_type",
+            ConceptKind::CareGroup => "care_group",
             ConceptKind::Kind => "kind",
             ConceptKind::Transport => "transport",
             ConceptKind::Place => "place",
@@ -298,6 +285,8 @@ pub struct Recognized {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Interpretation {
     pub care_types: Vec<CareType>,
+    /// Umbrella words (「経管栄養」, 「医ケア」): for each, any one of its care types.
+    pub care_any: Vec<CareSet>,
     pub kinds: Vec<Kind>,
     /// Transport features named (only meaningful for transport).
     pub transport: Vec<TransportFeature>,
@@ -318,6 +307,10 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
     let label = |kind, code: String, ja: &str, en: &str| ConceptLabel { kind, code, ja: ja.into(), en: en.into() };
     match c {
         Concept::Care(t) => label(ConceptKind::CareType, t.code().into(), t.labels().ja, t.labels().en),
+        Concept::AnyCare(set) => match tsunagu_model::terms::Vocabulary::bundled().group_of(*set) {
+            Some(grp) => label(ConceptKind::CareGroup, grp.code.clone(), &grp.label_ja, &grp.label_en),
+            None => label(ConceptKind::CareGroup, String::new(), "", ""),
+        },
         Concept::Kind(k) => label(ConceptKind::Kind, k.code().into(), k.labels().ja, k.labels().en),
         Concept::Transport(f) => label(ConceptKind::Transport, f.code().into(), f.labels().ja, f.labels().en),
         Concept::Municipality(m) => {
@@ -451,6 +444,7 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
         match c {
             Concept::Filler => return,
             Concept::Care(t) if !it.care_types.contains(t) => it.care_types.push(*t),
+            Concept::AnyCare(set) if !it.care_any.contains(set) => it.care_any.push(*set),
             Concept::Kind(k) if !it.kinds.contains(k) => it.kinds.push(*k),
             Concept::Transport(f) if !it.transport.contains(f) => it.transport.push(*f),
             Concept::NearMe => it.near_me = true,
@@ -597,7 +591,13 @@ mod tests {
 
     fn codes(it: &Interpretation) -> (Vec<&str>, Vec<&str>, Option<String>, String) {
         (
-            it.care_types.iter().map(|c| c.code()).collect(),
+            it.care_types
+                .iter()
+                .map(|c| c.code())
+                .chain(it.care_any.iter().filter_map(|set| {
+                    tsunagu_model::terms::Vocabulary::bundled().group_of(*set).map(|g| g.code.as_str())
+                }))
+                .collect(),
             it.kinds.iter().map(|k| k.code()).collect(),
             it.place
                 .as_ref()
@@ -621,32 +621,21 @@ mod tests {
     }
 
     #[test]
-    fn the_vocabulary_file_parses_and_covers_every_care_type_and_kind() {
-        let file: VocabularyFile = toml::from_str(VOCABULARY).unwrap();
-        for c in CareType::ALL {
-            let t = file.care.get(c.code()).unwrap_or_else(|| panic!("{c} missing"));
-            assert!(!t.ja.is_empty() && !t.en.is_empty(), "{c}");
-        }
-        for k in Kind::ALL {
-            let t = file.kind.get(k.code()).unwrap_or_else(|| panic!("{k} missing"));
-            assert!(!t.ja.is_empty() && !t.en.is_empty(), "{k}");
-        }
-        assert_eq!(file.care.len(), CareType::ALL.len());
-        assert_eq!(file.kind.len(), Kind::ALL.len());
-    }
-
-    #[test]
     fn text_to_interpretation() {
         // (query, care types, kinds, place, remaining text)
         type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>, &'a str);
         let cases: &[Case] = &[
             ("たん吸引できる保育園 松本", &["suction_oral_nasal"], &["daycare"], Some("20202"), ""),
             ("痰の吸引 こども園", &["suction_oral_nasal"], &["daycare"], None, ""),
-            ("きゅういん 保育所", &["suction_oral_nasal"], &["daycare"], None, ""),
+            ("きゅういん 保育所", &["suction"], &["daycare"], None, ""),
             ("胃ろう 放デイ", &["gastrostomy"], &["after_school_day_service"], None, ""),
             ("胃瘻の子の放課後デイ", &["gastrostomy"], &["after_school_day_service"], None, ""),
             ("虹の子 保育園", &[], &["daycare"], None, "虹の子"),
-            ("suction daycare matsumoto", &["suction_oral_nasal"], &["daycare"], Some("20202"), ""),
+            ("suction daycare matsumoto", &["suction"], &["daycare"], Some("20202"), ""),
+            // Umbrella words: any one of their care types.
+            ("経管栄養 児発", &["tube_feeding"], &["child_development_support"], None, ""),
+            ("医ケア 保育園 長野市", &["any_care"], &["daycare"], Some("20201"), ""),
+            ("nursery with tube feeding", &["tube_feeding"], &["daycare"], None, ""),
             ("ventilator visiting nurse near saitama", &["ventilator"], &["home_nursing"], Some("11100"), ""),
             ("呼吸器つけたまま乗れるタクシー", &["ventilator"], &["transport"], None, ""),
             ("気管内吸引 ショートステイ 北信圏域", &["suction_tracheal"], &["short_stay"], Some("20-10"), ""),

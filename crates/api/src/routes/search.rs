@@ -34,6 +34,7 @@ pub const PARAMS: &[&str] = &[
     "radius_km",
     "kinds",
     "care_types",
+    "care_any",
     "municipalities",
     "region",
     "has_vacancy",
@@ -209,6 +210,42 @@ fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, 
     out
 }
 
+/// `care_any=`: each value an umbrella word's code (`tube_feeding`, `suction`, `any_care`) or care
+/// types joined by `|` (`tube_feeding_nasal|gastrostomy`): any one of them will do.
+fn care_groups(p: &mut Params) -> Vec<CareSet> {
+    let vocabulary = tsunagu_model::terms::Vocabulary::bundled();
+    let mut out = Vec::new();
+    for (_, v) in p.list(&["care_any"]) {
+        if let Some(g) = vocabulary.care_group(&v) {
+            out.push(g.care);
+            continue;
+        }
+        let mut set = CareSet::EMPTY;
+        for part in v.split('|').map(str::trim).filter(|s| !s.is_empty()) {
+            match part.parse::<CareType>() {
+                Ok(c) => set.insert(c),
+                Err(e) => {
+                    let groups: Vec<&str> = vocabulary.care_groups.iter().map(|g| g.code.as_str()).collect();
+                    let mut allowed: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+                    allowed.extend(e.allowed.iter().map(|a| a.to_string()));
+                    let suggestion = tsunagu_model::error::suggest(part, &groups).or(e.suggestion.as_deref());
+                    let reason = format!(
+                        "`{}` is neither an umbrella word ({}) nor a care type{}",
+                        tsunagu_model::codes::truncate(part, 40),
+                        groups.join(", "),
+                        suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+                    );
+                    p.error(InvalidParam::param("care_any", reason).with_allowed(allowed));
+                }
+            }
+        }
+        if !set.is_empty() {
+            out.push(set);
+        }
+    }
+    out
+}
+
 /// Read the search parameters into an intent, recording every syntax error in `p`: a value
 /// that does not parse is left out of the intent (and reported), so planning can still report
 /// what does not fit together.
@@ -247,6 +284,9 @@ pub fn intent_of(p: &mut Params, serve_sample_data: bool) -> SearchIntent {
     }
     if !p.list(&["care_types"]).is_empty() {
         intent.care_types = Some(list::<CareType>(p, "care_types").into_iter().collect());
+    }
+    if !p.list(&["care_any"]).is_empty() {
+        intent.care_any = Some(care_groups(p));
     }
     if !p.list(&["transport"]).is_empty() {
         intent.transport = Some(list::<TransportFeature>(p, "transport"));
@@ -382,7 +422,13 @@ fn response(s: &AppState, answer: Answer) -> SearchResponse {
         .map(|(hit, r)| ResultItem {
             conditional_care_types: hit.conditional_care_types,
             reported_care_types: hit.reported_care_types,
-            care_answers: req.care_types.iter().map(|c| CareAnswerView::of(&r, c)).collect(),
+            care_answers: req
+                .care_types
+                .union(hit.matched_care_types)
+                .union(hit.unconfirmed_care_types)
+                .iter()
+                .map(|c| CareAnswerView::of(&r, c))
+                .collect(),
             site_services: hit
                 .site_mates
                 .iter()

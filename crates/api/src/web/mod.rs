@@ -323,7 +323,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
         }
         p.summary #results-summary role="status" {
             @if lang.en { (r.total) " found" } @else { (r.total) " 件みつかりました" }
-            @if r.query.care_types.iter().count() > 0 && r.confirmed_total < r.total {
+            @if (r.query.care_types.iter().count() > 0 || !r.query.care_any.is_empty()) && r.confirmed_total < r.total {
                 " — " (lang.t("対応確認済み ", "confirmed: ")) (r.confirmed_total) (lang.t(" 件", ""))
             }
         }
@@ -594,8 +594,23 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
             return html_response(status, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
         }
     };
-    let care: Vec<&str> =
-        found.query.care_types.iter().map(|c| if lang.en { c.labels().en } else { c.labels().ja }).collect();
+    let mut care: Vec<String> = found
+        .query
+        .care_types
+        .iter()
+        .map(|c| (if lang.en { c.labels().en } else { c.labels().ja }).to_string())
+        .collect();
+    // Umbrella words: their own label, or their care types with "or".
+    for group in &found.query.care_any {
+        care.push(match tsunagu_model::terms::Vocabulary::bundled().group_of(*group) {
+            Some(g) => (if lang.en { &g.label_en } else { &g.label_ja }).clone(),
+            None => group
+                .iter()
+                .map(|c| if lang.en { c.labels().en } else { c.labels().ja })
+                .collect::<Vec<_>>()
+                .join(lang.t(" または ", " or ")),
+        });
+    }
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("JST")).date_naive();
     let body = html! {
         h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place { "（" (pl) "）" } }

@@ -1,0 +1,86 @@
+//! Searches that must not fail the family (issue 21): umbrella words, everyday words, places
+//! outside the served area, misspelt places and dead ends, through the real router.
+
+use crate::common;
+
+use serde_json::Value;
+
+fn search(query: &str) -> Value {
+    let app = common::in_process();
+    let (status, body) = app.get_raw(&format!("/v1/search?{query}"));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 200, "{query}: {body}");
+    body
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn an_umbrella_word_takes_any_of_its_care_types_confirmed_first() {
+    let body = search(&format!("q={}&limit=50", common::enc("経管栄養 放デイ")));
+    assert_eq!(body["query"]["care_any"], serde_json::json!([["tube_feeding_nasal", "gastrostomy"]]));
+    assert_eq!(body["query"]["care_types"], serde_json::json!([]));
+    let chip = &body["interpretation"]["recognized"][0];
+    assert_eq!(
+        (chip["type"].as_str(), chip["code"].as_str(), chip["applied"].as_bool()),
+        (Some("care_group"), Some("tube_feeding"), Some(true))
+    );
+    let rs = body["results"].as_array().unwrap();
+    assert!(!rs.is_empty());
+    let takes = |x: &Value| {
+        let care = codes(&x["care_types"]);
+        care.contains(&"tube_feeding_nasal".to_string()) || care.contains(&"gastrostomy".to_string())
+    };
+    let confirmed = body["confirmed_total"].as_u64().unwrap() as usize;
+    assert!(confirmed > 0, "some after-school services take tube feeding");
+    // Those that take one come first, and say which they take.
+    for x in rs.iter().take(confirmed.min(rs.len())) {
+        assert!(takes(x), "{}", x["name"]);
+        assert!(!codes(&x["matched_care_types"]).is_empty(), "{}", x["name"]);
+    }
+    // Nobody that declines both is offered.
+    for x in rs {
+        let declined = codes(&x["care_types_declined"]);
+        assert!(
+            !(declined.contains(&"tube_feeding_nasal".to_string()) && declined.contains(&"gastrostomy".to_string())),
+            "{}",
+            x["name"]
+        );
+    }
+    // The explicit parameter means the same.
+    let explicit = search("kinds=after_school_day_service&care_any=tube_feeding&limit=50");
+    assert_eq!(explicit["total"], body["total"]);
+    let by_codes = search("kinds=after_school_day_service&care_any=tube_feeding_nasal|gastrostomy&limit=50");
+    assert_eq!(by_codes["total"], body["total"]);
+}
+
+#[test]
+fn any_medical_care_narrows_a_daycare_search_but_not_a_coordinator_search() {
+    let daycare = search(&format!("q={}", common::enc("医ケア 保育園 長野市")));
+    assert_eq!(daycare["query"]["care_any"].as_array().map(Vec::len), Some(1));
+    assert_eq!(daycare["query"]["care_any"][0].as_array().map(Vec::len), Some(17), "every care type");
+    let coordinator = search(&format!("q={}", common::enc("医ケア コーディネーター 松本")));
+    assert_eq!(coordinator["query"]["care_any"], serde_json::json!([]), "「医ケア」 says who it is for");
+    let chip = coordinator["interpretation"]["recognized"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "care_group")
+        .cloned()
+        .expect("recognised");
+    assert_eq!(chip["applied"], false);
+    assert!(coordinator["total"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_bad_umbrella_parameter_is_a_clear_problem() {
+    let app = common::in_process();
+    let (status, body) = app.get_raw("/v1/search?care_any=tube_feedin");
+    assert_eq!(status, 400);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let invalid = &body["errors"][0];
+    assert_eq!(invalid["name"], "care_any", "{body}");
+    assert!(invalid["reason"].as_str().unwrap().contains("did you mean `tube_feeding`?"), "{body}");
+}
