@@ -84,3 +84,58 @@ fn a_bad_umbrella_parameter_is_a_clear_problem() {
     assert_eq!(invalid["name"], "care_any", "{body}");
     assert!(invalid["reason"].as_str().unwrap().contains("did you mean `tube_feeding`?"), "{body}");
 }
+
+#[test]
+fn a_place_outside_the_served_prefectures_is_said_not_searched_as_words() {
+    let body = search(&format!("q={}", common::enc("訪問看護 大阪市")));
+    let hint = &body["interpretation"]["place_hints"][0];
+    assert_eq!((hint["typed"].as_str(), hint["outside"].as_bool()), (Some("大阪市"), Some(true)), "{body}");
+    let detail = hint["detail_ja"].as_str().unwrap();
+    assert!(detail.contains("埼玉県・長野県"), "{detail}");
+    assert!(hint["detail_en"].as_str().unwrap().contains("Saitama and Nagano"));
+    assert_eq!(body["interpretation"]["remaining_text"], "", "大阪市 is not searched as words");
+    assert_eq!(body["relaxed"], serde_json::json!([]), "nothing had to be dropped");
+    assert_eq!(body["query"]["kinds"], serde_json::json!(["home_nursing"]));
+    let body = search(&format!("q={}", common::enc("東京都新宿区 保育園")));
+    assert_eq!(body["interpretation"]["place_hints"][0]["outside"], true, "{body}");
+}
+
+#[test]
+fn a_municipality_one_edit_away_is_offered_as_a_link() {
+    // Every municipality misspelt by one character (the middle one replaced) gets a suggestion
+    // naming it, and the suggested query finds the place.
+    let g = tsunagu_places::Gazetteer::bundled();
+    let app = common::in_process();
+    let mut checked = 0;
+    for m in g.municipalities().iter().filter(|m| m.parent.is_none()) {
+        let chars: Vec<char> = m.name.chars().collect();
+        if chars.len() < 3 {
+            continue;
+        }
+        let mut typo = chars.clone();
+        typo[1] = if typo[1] == '野' { '乃' } else { '野' };
+        let typo: String = typo.into_iter().collect();
+        // Skip a typo that is, or contains, another place's name (「長野町」 for 長瀞町 reads as 長野).
+        if g.municipalities().iter().any(|o| {
+            let bare = o.name.trim_end_matches(['市', '町', '村']);
+            o.name == typo || (bare.chars().count() >= 2 && typo.contains(bare))
+        }) {
+            continue;
+        }
+        let (status, body) = app.get_raw(&format!("/v1/search?q={}&limit=1", common::enc(&format!("訪問看護 {typo}"))));
+        assert_eq!(status, 200);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let hints = body["interpretation"]["place_hints"].as_array().cloned().unwrap_or_default();
+        let offered = hints
+            .iter()
+            .flat_map(|h| h["suggestions"].as_array().cloned().unwrap_or_default())
+            .any(|s| s["code"] == m.code.to_string());
+        assert!(offered, "{typo} (for {}): {}", m.name, body["interpretation"]);
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+    let body = search(&format!("q={}", common::enc("訪問看護 松元")));
+    let sug = &body["interpretation"]["place_hints"][0]["suggestions"];
+    let matsumoto = sug.as_array().unwrap().iter().find(|s| s["code"] == "20202").expect("松本市 offered");
+    assert_eq!(matsumoto["q"], "訪問看護 松本市");
+}

@@ -21,7 +21,9 @@ fn suggestions(q: &str) -> Vec<(String, String, String)> {
 fn kana_in_any_width_completes_to_care_types() {
     for q in ["きゅう", "キュウ", "ｷｭｳ"] {
         let s = suggestions(q);
-        assert!(s.iter().any(|(t, c, _)| t == "care_type" && c == "suction_oral_nasal"), "{q}: {s:?}");
+        // 「きゅういん」 alone is the umbrella word: oral/nasal or tracheal suction.
+        assert!(s.iter().any(|(t, c, _)| t == "care_group" && c == "suction"), "{q}: {s:?}");
+        assert!(s.iter().any(|(t, c, _)| t == "care_type" && c == "nebulizer"), "{q}: {s:?}");
     }
 }
 

@@ -182,6 +182,30 @@ pub struct InterpretationView {
     pub remaining_text: String,
     pub summary_ja: String,
     pub summary_en: String,
+    /// Words that look like places tsunagu does not know, with what to say and what to offer.
+    pub place_hints: Vec<PlaceHint>,
+}
+
+/// A word that looks like a place tsunagu does not know: outside the served prefectures
+/// (「大阪市」, not searched as words), or one edit away from a municipality (もしかして 松本市).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaceHint {
+    pub typed: String,
+    pub outside: bool,
+    pub detail_ja: String,
+    pub detail_en: String,
+    /// Municipalities it may have meant, each with the query to search with it instead.
+    pub suggestions: Vec<PlaceSuggestion>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaceSuggestion {
+    pub code: MunicipalityCode,
+    /// e.g. 長野県松本市
+    pub name: String,
+    pub name_en: String,
+    /// The query with the word replaced by the municipality's name.
+    pub q: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,7 +379,14 @@ impl Planner {
             return Err(PlanError::Invalid { issues: d.issues, suggestions: Vec::new() });
         }
         let req = d.req;
-        let interpretation = it.map(|it| interpretation_of(it, explicit, &req));
+        let interpretation = it.map(|it| {
+            interpretation_of(
+                it,
+                explicit,
+                &req,
+                HintContext { g: self.places.gazetteer, q: q.as_deref().unwrap_or_default() },
+            )
+        });
         let echo = QueryEcho {
             q,
             near,
@@ -662,7 +693,55 @@ struct Area {
 }
 
 /// What the text was understood to mean, each phrase marked applied or overridden.
-fn interpretation_of(it: Interpretation, explicit: Explicit, req: &SearchRequest) -> InterpretationView {
+/// What the place hints need: the gazetteer and the query as typed.
+struct HintContext<'a> {
+    g: &'static tsunagu_places::Gazetteer,
+    q: &'a str,
+}
+
+fn place_hints(hc: &HintContext<'_>, unknown: Vec<tsunagu_search::UnknownPlace>) -> Vec<PlaceHint> {
+    let served = hc.g.prefecture_names_ja().join("・");
+    let served_en = hc.g.prefectures().iter().map(|p| p.name_en.as_str()).collect::<Vec<_>>().join(" and ");
+    unknown
+        .into_iter()
+        .map(|u| {
+            let suggestions: Vec<PlaceSuggestion> = u
+                .suggestions
+                .iter()
+                .filter_map(|c| hc.g.municipality(*c))
+                .map(|m| PlaceSuggestion {
+                    code: m.code,
+                    name: format!("{}{}", m.prefecture, m.name),
+                    name_en: m.name_en.clone(),
+                    q: if hc.q.contains(&u.typed) {
+                        hc.q.replacen(&u.typed, &m.name, 1)
+                    } else {
+                        format!("{} {}", hc.q, m.name)
+                    },
+                })
+                .collect();
+            let (detail_ja, detail_en) = if u.outside {
+                (
+                    format!("「{}」は{served}に見つかりません。つなぐが扱うのは{served}の情報だけです。", u.typed),
+                    format!("\"{}\" is not in {served_en}: tsunagu covers {served_en} only.", u.typed),
+                )
+            } else {
+                (
+                    format!("「{}」という地名は{served}に見つかりません。", u.typed),
+                    format!("No place called \"{}\" in {served_en}.", u.typed),
+                )
+            };
+            PlaceHint { typed: u.typed, outside: u.outside, detail_ja, detail_en, suggestions }
+        })
+        .collect()
+}
+
+fn interpretation_of(
+    it: Interpretation,
+    explicit: Explicit,
+    req: &SearchRequest,
+    hints: HintContext<'_>,
+) -> InterpretationView {
     let recognized: Vec<RecognizedView> = it
         .recognized
         .into_iter()
@@ -683,7 +762,9 @@ fn interpretation_of(it: Interpretation, explicit: Explicit, req: &SearchRequest
             RecognizedView { recognized: r, applied }
         })
         .collect();
-    summarise(recognized, it.near_me, it.remaining_text)
+    let mut view = summarise(recognized, it.near_me, it.remaining_text);
+    view.place_hints = place_hints(&hints, it.unknown_places);
+    view
 }
 
 /// The chips and the one-line summary: 「たん吸引 × 保育所 × 松本市 で検索しました」.
@@ -702,5 +783,6 @@ fn summarise(recognized: Vec<RecognizedView>, near_me: bool, remaining_text: Str
         recognized,
         near_me,
         remaining_text,
+        place_hints: Vec::new(),
     }
 }

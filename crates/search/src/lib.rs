@@ -21,7 +21,7 @@ mod understand;
 pub use index::{IndexBuilder, IndexedState, SearchIndex, Staleness};
 pub use query::{Covers, Facets, Hit, Listing, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Sort, TextScope};
 pub use suggest::Suggestion;
-pub use understand::{ConceptKind, Interpretation, Recognized, Understanding};
+pub use understand::{ConceptKind, Interpretation, Recognized, Understanding, UnknownPlace};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

@@ -301,6 +301,21 @@ pub struct Interpretation {
     pub recognized: Vec<Recognized>,
     /// Text left for full-text search (empty when everything was understood).
     pub remaining_text: String,
+    /// Words that look like places tsunagu does not know: outside the served prefectures
+    /// (「大阪市」), or one edit away from a municipality (「松元」 → 松本市).
+    pub unknown_places: Vec<UnknownPlace>,
+}
+
+/// A word that looks like a place but names none tsunagu knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownPlace {
+    /// The word as left after understanding (normalised).
+    pub typed: String,
+    /// It ends like a place name (市・区・町・村・郡・都・道・府・県) but is none of the served
+    /// prefectures': a place outside the area. It is not searched as words.
+    pub outside: bool,
+    /// Municipalities one edit away, closest first (at most five).
+    pub suggestions: Vec<MunicipalityCode>,
 }
 
 pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
@@ -562,8 +577,50 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
             }
         }
     }
+    if it.place.is_none() {
+        leftovers.retain(|word| match unknown_place(u, word) {
+            Some(p) => {
+                let keep = !p.outside;
+                it.unknown_places.push(p);
+                keep
+            }
+            None => true,
+        });
+    }
     it.remaining_text = leftovers.join(" ");
     it
+}
+
+/// A leftover word that looks like a place name tsunagu does not know (see [`UnknownPlace`]).
+fn unknown_place(u: &Understanding, word: &str) -> Option<UnknownPlace> {
+    let japanese = |c: char| tsunagu_model::text::is_kanji(c) || tsunagu_model::text::is_kana(c);
+    let len = word.chars().count();
+    if !(2..=10).contains(&len) || !word.chars().all(japanese) {
+        return None;
+    }
+    let outside = word.ends_with(['市', '区', '町', '村', '郡', '都', '道', '府', '県']) && len >= 2;
+    // One edit from a municipality's name, with or without 市・町・村 (「松元」 → 松本市).
+    // Closest first: those that share a longer beginning with the word (飯野市 → 飯山市 before 長野市).
+    let mut near: Vec<(std::cmp::Reverse<usize>, MunicipalityCode)> = Vec::new();
+    for m in u.gazetteer.municipalities() {
+        let bare = m.name.trim_end_matches(['市', '町', '村']);
+        for name in [m.name.as_str(), bare].into_iter().filter(|n| n.chars().count() >= 2) {
+            let name = normalize(name);
+            if edit_distance(word, &name) == 1 {
+                let shared = word.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
+                near.push((std::cmp::Reverse(shared), m.code));
+                break;
+            }
+        }
+    }
+    near.sort();
+    let mut suggestions: Vec<MunicipalityCode> = Vec::new();
+    for (_, c) in near {
+        if !suggestions.contains(&c) && suggestions.len() < 5 {
+            suggestions.push(c);
+        }
+    }
+    (outside || !suggestions.is_empty()).then(|| UnknownPlace { typed: word.to_string(), outside, suggestions })
 }
 
 /// Keep a leftover segment unless it is only particles next to recognised phrases.

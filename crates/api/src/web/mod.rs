@@ -318,6 +318,23 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                 }
             }
         }
+        @if let Some(it) = &r.interpretation {
+            @for h in &it.place_hints {
+                p.notice.place-hint {
+                    (if lang.en { &h.detail_en } else { &h.detail_ja })
+                    @if !h.suggestions.is_empty() {
+                        " " (lang.t("もしかして：", "Did you mean: "))
+                        @for (i, sug) in h.suggestions.iter().enumerate() {
+                            @if i > 0 { (lang.t("、", ", ")) }
+                            a href=(link(p, |v| { v.retain(|(k, _)| k != "q" && k != "offset"); v.insert(0, ("q".into(), sug.q.clone())); })) {
+                                (if lang.en { &sug.name_en } else { &sug.name })
+                            }
+                        }
+                        @if lang.en { "?" }
+                    }
+                }
+            }
+        }
         @for step in &r.relaxed {
             p.notice { (if lang.en { &step.detail_en } else { &step.detail_ja }) }
         }
