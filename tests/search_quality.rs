@@ -139,3 +139,32 @@ fn a_municipality_one_edit_away_is_offered_as_a_link() {
     let matsumoto = sug.as_array().unwrap().iter().find(|s| s["code"] == "20202").expect("松本市 offered");
     assert_eq!(matsumoto["q"], "訪問看護 松本市");
 }
+
+#[test]
+fn a_dead_end_says_which_condition_empties_it_and_how_many_without() {
+    // No visiting-nurse station in the bundled data has a nurse on Saturdays (nurse days are a
+    // daycare's and school's fact).
+    let body = search("kinds=home_nursing&nurse_on=sat");
+    assert_eq!(body["total"], 0, "{body}");
+    let without = body["without"].as_array().expect("without");
+    let find = |param: &str| {
+        without.iter().find(|w| w["param"] == param).cloned().unwrap_or_else(|| panic!("{param}: {body}"))
+    };
+    // Each count is what the search finds without that one condition, most first.
+    let nurse = find("nurse_on");
+    assert_eq!(nurse["total"], search("kinds=home_nursing&limit=1")["total"]);
+    assert_eq!(nurse["label_ja"], "土曜日に看護師がいる");
+    assert_eq!(nurse["detail_ja"], format!("「土曜日に看護師がいる」の条件をはずすと {} 件", nurse["total"]));
+    assert_eq!(nurse["detail_en"], format!("{} without \"a nurse on Saturday\"", nurse["total"]));
+    let kinds = find("kinds");
+    assert_eq!(kinds["total"], search("nurse_on=sat&limit=1")["total"]);
+    let totals: Vec<u64> = without.iter().map(|w| w["total"].as_u64().unwrap()).collect();
+    assert!(totals.windows(2).all(|p| p[0] >= p[1]) && totals.iter().all(|t| *t > 0), "{totals:?}");
+    // Text that set a condition is named, so the page can take the words out of q.
+    let body = search(&format!("q={}&nurse_on=sat", common::enc("訪問看護")));
+    assert_eq!(body["total"], 0);
+    let kinds = body["without"].as_array().unwrap().iter().find(|w| w["param"] == "kinds").cloned().expect("kinds");
+    assert_eq!(kinds["phrase"], "訪問看護");
+    // A search that finds something says nothing of the kind.
+    assert_eq!(search("kinds=home_nursing")["without"], serde_json::json!([]));
+}

@@ -18,6 +18,9 @@ pub struct Answer {
     pub interpretation: Option<InterpretationView>,
     /// What was loosened, in order, because the search as asked found nothing.
     pub relaxed: Vec<Relaxation>,
+    /// When it still finds nothing: each condition that, taken away on its own, leaves results
+    /// (in the place asked), with how many; most first.
+    pub without: Vec<crate::loosen::Without>,
     pub found: SearchResults,
     /// Each hit with its record, in rank order; a hit whose record was deleted since the index
     /// saw it is left out.
@@ -58,6 +61,7 @@ impl Directory {
     /// Plan and run a search, relaxing it while it finds nothing, and read its records.
     pub async fn find(&self, planner: &Planner, intent: SearchIntent) -> Result<Answer, FindError> {
         let mut plan = planner.plan(intent)?;
+        let asked = (plan.relax && plan.request.offset == 0).then(|| crate::loosen::loosenings(&plan));
         let mut relaxed = Vec::new();
         let found = loop {
             let found = self.run(&plan.request).await?;
@@ -69,6 +73,17 @@ impl Directory {
                 None => break found,
             }
         };
+        let mut without = Vec::new();
+        if found.total == 0
+            && let Some(loosenings) = asked
+        {
+            let mut counted = Vec::with_capacity(loosenings.len());
+            for l in loosenings {
+                let n = self.run(&l.request).await?.total;
+                counted.push((l.without, n));
+            }
+            without = crate::loosen::with_totals(counted);
+        }
         let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
         let mut resources = self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter();
         let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
@@ -92,6 +107,6 @@ impl Directory {
             }
         }
         let Plan { request, echo, interpretation, .. } = plan;
-        Ok(Answer { request, echo, interpretation, relaxed, found, records, site_mates })
+        Ok(Answer { request, echo, interpretation, relaxed, without, found, records, site_mates })
     }
 }

@@ -13,6 +13,7 @@
 pub mod authz;
 pub mod find;
 pub mod keys;
+pub mod loosen;
 pub mod plan;
 pub mod sites;
 pub mod survey;

@@ -177,6 +177,9 @@ pub struct SearchResponse {
     pub interpretation: Option<InterpretationView>,
     /// What was relaxed, in order, when the search as asked found nothing.
     pub relaxed: Vec<Relaxation>,
+    /// When nothing was found: each condition that, taken away on its own, leaves results, with
+    /// how many (most first).
+    pub without: Vec<tsunagu_directory::loosen::Without>,
     pub total: usize,
     /// Of `total`, results confirming every requested care type; they come first.
     pub confirmed_total: usize,
@@ -416,7 +419,7 @@ pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<Searc
 
 /// The answer as the API shows it.
 fn response(s: &AppState, answer: Answer) -> SearchResponse {
-    let Answer { request: req, echo, interpretation, relaxed, found, records, site_mates } = answer;
+    let Answer { request: req, echo, interpretation, relaxed, without, found, records, site_mates } = answer;
     let results = records
         .into_iter()
         .map(|(hit, r)| ResultItem {
@@ -454,6 +457,7 @@ fn response(s: &AppState, answer: Answer) -> SearchResponse {
         query: echo,
         interpretation,
         relaxed,
+        without,
         total: found.total,
         confirmed_total: found.confirmed_total,
         reported_total: found.reported_total,

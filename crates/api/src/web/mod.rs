@@ -100,6 +100,34 @@ fn link(pairs: &[(String, String)], f: impl FnOnce(&mut Vec<(String, String)>)) 
     if q.is_empty() { "/".into() } else { format!("/?{q}") }
 }
 
+/// The page's query without one condition: its words taken out of `q` when the text set it,
+/// otherwise its value taken out of its parameter. `None` when neither can be found.
+fn without_link(pairs: &[(String, String)], w: &tsunagu_directory::loosen::Without) -> Option<String> {
+    let q = value(pairs, "q").unwrap_or("");
+    if let Some(phrase) = w.phrase.as_deref().filter(|ph| !ph.is_empty() && q.contains(*ph)) {
+        let rest = q.replacen(phrase, " ", 1).split_whitespace().collect::<Vec<_>>().join(" ");
+        return Some(link(pairs, |v| {
+            v.retain(|(k, _)| k != "q" && k != "offset");
+            if !rest.is_empty() {
+                v.insert(0, ("q".into(), rest.clone()));
+            }
+        }));
+    }
+    if !pairs.iter().any(|(k, _)| k == w.param) {
+        return None;
+    }
+    // List parameters lose the one value; the others go.
+    let list = matches!(w.param, "care_types" | "care_any" | "transport" | "accessibility");
+    Some(link(pairs, |v| {
+        v.retain(|(k, _)| k != "offset" && (list || k != w.param));
+        for (_, val) in v.iter_mut().filter(|(k, _)| k == w.param) {
+            let kept: Vec<&str> = val.split(',').map(str::trim).filter(|x| !x.is_empty() && *x != w.value).collect();
+            *val = kept.join(",");
+        }
+        v.retain(|(k, val)| k != w.param || !val.is_empty());
+    }))
+}
+
 fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
     // The language switch keeps everything else the page was asked for.
     let (switch_href, switch_label, switch_lang) = if lang.en {
@@ -331,6 +359,21 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                             }
                         }
                         @if lang.en { "?" }
+                    }
+                }
+            }
+        }
+        @if r.total == 0 && !r.without.is_empty() {
+            section.dead-end aria-label=(lang.t("条件をひとつはずすと", "With one condition fewer")) {
+                p { (lang.t("すべての条件に合うところはみつかりませんでした。ひとつはずすと：", "Nothing matches every condition. With one fewer:")) }
+                ul {
+                    @for w in &r.without {
+                        li {
+                            @match without_link(p, w) {
+                                Some(href) => a href=(href) { (if lang.en { &w.detail_en } else { &w.detail_ja }) },
+                                None => (if lang.en { &w.detail_en } else { &w.detail_ja }),
+                            }
+                        }
                     }
                 }
             }
