@@ -13,6 +13,13 @@ fn search(query: &str) -> Value {
     body
 }
 
+/// A search on the real binary serving the bundled real and sample records.
+fn served(query: &str) -> Value {
+    let r = common::server().get(&format!("/v1/search?{query}"));
+    assert_eq!(r.status, 200, "{query}: {:?}", r.body);
+    r.body
+}
+
 fn codes(v: &Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
 }
@@ -167,4 +174,55 @@ fn a_dead_end_says_which_condition_empties_it_and_how_many_without() {
     assert_eq!(kinds["phrase"], "訪問看護");
     // A search that finds something says nothing of the kind.
     assert_eq!(search("kinds=home_nursing")["without"], serde_json::json!([]));
+}
+
+#[test]
+fn when_nothing_nearby_confirms_the_care_the_nearest_that_does_is_offered_first() {
+    // The served binary holds the real records too: near 木曽町 only real short stays, whose
+    // care is not known.
+    let body = served(&format!("q={}&limit=5", common::enc("人工呼吸器 ショートステイ 木曽町")));
+    assert!(body["total"].as_u64().unwrap() > 0, "short stays near 木曽町 exist");
+    assert_eq!(body["confirmed_total"], 0, "none nearby confirms ventilator care");
+    let further = &body["confirmed_further"];
+    let km = further["nearest_km"].as_f64().expect("a distance");
+    assert!(km > 20.0, "beyond the 20 km around 木曽町: {km}");
+    assert_eq!(
+        further["detail_ja"],
+        format!("この近くには対応が確認できたところがありません。確認済みの最寄り: {km} km")
+    );
+    let rs = further["results"].as_array().unwrap();
+    assert!(!rs.is_empty() && rs.len() <= 3);
+    for x in rs {
+        assert_eq!(x["kind"], "short_stay");
+        assert!(codes(&x["matched_care_types"]).contains(&"ventilator".to_string()), "{}", x["name"]);
+    }
+    // It is the nearest confirmed one there is.
+    let (lat, lon) = (body["query"]["lat"].as_f64().unwrap(), body["query"]["lon"].as_f64().unwrap());
+    let direct = served(&format!(
+        "kinds=short_stay&care_types=ventilator&include_unconfirmed=false&lat={lat}&lon={lon}&sort=distance&limit=1"
+    ));
+    assert_eq!(direct["results"][0]["id"], rs[0]["id"]);
+    // Where something nearby confirms it, nothing further is offered.
+    let body = served(&format!("q={}", common::enc("人工呼吸器 ショートステイ 松本市")));
+    assert!(body["confirmed_total"].as_u64().unwrap() > 0);
+    assert_eq!(body["confirmed_further"], Value::Null);
+}
+
+#[test]
+fn every_chip_can_be_removed_whatever_form_was_typed() {
+    let app = common::in_process();
+    for (q, left) in
+        [("G-Tube 保育園", "保育園"), ("胃瘻 放デイ", "放デイ"), ("ｲﾛｳ 児発", "児発"), ("Saitama daycare", "daycare")]
+    {
+        let (status, body) = app.get_raw(&format!("/?q={}", common::enc(q)));
+        assert_eq!(status, 200);
+        let html = String::from_utf8(body).unwrap();
+        let removes = html.matches("を外す").count();
+        assert!(removes >= 2, "{q}: {removes} removable chips");
+        // The first chip's link searches the rest of the words.
+        assert!(
+            html.contains(&format!("href=\"/?q={}\"", common::enc(left).replace("%20", "+"))),
+            "{q}: no link to {left}"
+        );
+    }
 }

@@ -115,12 +115,17 @@ pub struct InProcess {
 }
 
 pub fn in_process() -> InProcess {
+    in_process_with(tsunagu_sample::bundled().expect("samples"))
+}
+
+/// The real router over these records, in-process.
+pub fn in_process_with(records: Vec<tsunagu_model::Resource>) -> InProcess {
     use tsunagu_store::Store;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let directory = runtime.block_on(async {
         let store = tsunagu_store::SqliteStore::open(&dir.path().join("db.sqlite3")).await.expect("store");
-        store.upsert(&tsunagu_sample::bundled().expect("samples"), "test").await.expect("load");
+        store.upsert(&records, "test").await.expect("load");
         let (d, _) = tsunagu_api::Directory::open(
             Arc::new(store),
             tsunagu_places::Gazetteer::bundled(),

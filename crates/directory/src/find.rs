@@ -27,7 +27,26 @@ pub struct Answer {
     pub records: Vec<(Hit, Resource)>,
     /// The other services at the results' sites, by id.
     pub site_mates: HashMap<ResourceId, Resource>,
+    /// When care was asked near a place and none of the matches there confirms it: the nearest
+    /// that do, however far (the matches nearby stay the answer, as a second list).
+    pub confirmed_further: Option<Further>,
 }
+
+/// The nearest matches that confirm the care asked, outside the area searched.
+#[derive(Debug)]
+pub struct Further {
+    /// How many confirm it anywhere.
+    pub total: usize,
+    /// The nearest of them with their records, nearest first.
+    pub records: Vec<(Hit, Resource)>,
+    /// km to the nearest (rounded to 0.1).
+    pub nearest_km: Option<f64>,
+    pub detail_ja: String,
+    pub detail_en: String,
+}
+
+/// How many confirmed results further away an answer offers.
+const FURTHER: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindError {
@@ -84,6 +103,7 @@ impl Directory {
             }
             without = crate::loosen::with_totals(counted);
         }
+        let confirmed_further = self.confirmed_further(&plan, &found).await?;
         let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
         let mut resources = self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter();
         let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
@@ -107,6 +127,53 @@ impl Directory {
             }
         }
         let Plan { request, echo, interpretation, .. } = plan;
-        Ok(Answer { request, echo, interpretation, relaxed, without, found, records, site_mates })
+        Ok(Answer { request, echo, interpretation, relaxed, without, found, records, site_mates, confirmed_further })
+    }
+
+    /// The nearest confirmed matches beyond the area, when care was asked near a place and
+    /// nothing found there confirms it.
+    async fn confirmed_further(&self, plan: &Plan, found: &SearchResults) -> Result<Option<Further>, DirectoryError> {
+        let req = &plan.request;
+        let asked_care = !req.care_types.is_empty() || !req.care_any.is_empty();
+        if !plan.relax
+            || req.offset > 0
+            || !asked_care
+            || req.point.is_none()
+            || found.total == 0
+            || found.confirmed_total > 0
+        {
+            return Ok(None);
+        }
+        let wider = SearchRequest {
+            radius: None,
+            municipalities: None,
+            include_unconfirmed: false,
+            sort: Some(tsunagu_search::Sort::Distance),
+            offset: 0,
+            limit: FURTHER,
+            facets: false,
+            ..req.clone()
+        };
+        let further = self.run(&wider).await?;
+        if further.total == 0 {
+            return Ok(None);
+        }
+        let ids: Vec<_> = further.hits.iter().map(|h| h.id).collect();
+        let by_id: HashMap<ResourceId, Resource> =
+            self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter().map(|r| (r.id, r)).collect();
+        let records: Vec<(Hit, Resource)> =
+            further.hits.iter().filter_map(|h| by_id.get(&h.id).map(|r| (h.clone(), r.clone()))).collect();
+        let nearest_km = records.first().and_then(|(h, _)| h.distance_km).map(|d| (d * 10.0).round() / 10.0);
+        let (detail_ja, detail_en) = match nearest_km {
+            Some(km) => (
+                format!("この近くには対応が確認できたところがありません。確認済みの最寄り: {km} km"),
+                format!("None nearby has confirmed it. The nearest that has: {km} km"),
+            ),
+            None => (
+                "この近くには対応が確認できたところがありません。".to_string(),
+                "None nearby has confirmed it.".to_string(),
+            ),
+        };
+        Ok(Some(Further { total: further.total, records, nearest_km, detail_ja, detail_en }))
     }
 }

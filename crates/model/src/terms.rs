@@ -47,6 +47,26 @@ pub struct CareGroup {
     pub forms: Forms,
 }
 
+/// A word for several kinds at once: 「災害」 and 「停電」 reach power supply points and welfare
+/// shelters alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindGroup {
+    pub code: String,
+    pub kinds: Vec<Kind>,
+    pub label_ja: String,
+    pub label_en: String,
+    pub forms: Forms,
+}
+
+#[derive(Deserialize)]
+struct KindGroupRow {
+    kinds: Vec<String>,
+    label_ja: String,
+    label_en: String,
+    #[serde(flatten)]
+    forms: Forms,
+}
+
 #[derive(Deserialize)]
 struct GroupRow {
     /// Care type codes, or `["*"]` for every care type.
@@ -63,6 +83,8 @@ struct File {
     #[serde(default)]
     care_group: BTreeMap<String, GroupRow>,
     kind: BTreeMap<String, Forms>,
+    #[serde(default)]
+    kind_group: BTreeMap<String, KindGroupRow>,
     transport: BTreeMap<String, Forms>,
     near_me: Forms,
     filler: Forms,
@@ -82,6 +104,8 @@ pub struct Vocabulary {
     pub care: Vec<(CareType, Forms)>,
     pub care_groups: Vec<CareGroup>,
     pub kinds: Vec<(Kind, Forms)>,
+    /// Words for several kinds at once.
+    pub kind_groups: Vec<KindGroup>,
     pub transport: Vec<(TransportFeature, Forms)>,
     /// Phrases meaning "near where I am".
     pub near_me: Forms,
@@ -134,6 +158,18 @@ impl Vocabulary {
             .into_iter()
             .map(|(k, f)| Ok((k.parse::<Kind>().map_err(|e| bad(e.to_string()))?, f)))
             .collect::<Result<Vec<_>, VocabularyError>>()?;
+        let mut kind_groups = Vec::new();
+        for (code, g) in file.kind_group {
+            let kinds = g
+                .kinds
+                .iter()
+                .map(|k| k.parse::<Kind>().map_err(|e| bad(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            if kinds.len() < 2 {
+                return Err(bad(format!("kind_group.{code} needs two or more kinds")));
+            }
+            kind_groups.push(KindGroup { code, kinds, label_ja: g.label_ja, label_en: g.label_en, forms: g.forms });
+        }
         let transport = file
             .transport
             .into_iter()
@@ -167,6 +203,11 @@ impl Vocabulary {
                 kind_by_form.insert(claim(form, format!("kind.{}", k.code()))?, *k);
             }
         }
+        for g in &kind_groups {
+            for form in g.forms.all() {
+                claim(form, format!("kind_group.{}", g.code))?;
+            }
+        }
         for (t, f) in &transport {
             for form in f.all() {
                 claim(form, format!("transport.{}", t.code()))?;
@@ -176,6 +217,7 @@ impl Vocabulary {
             care,
             care_groups,
             kinds,
+            kind_groups,
             transport,
             near_me: file.near_me,
             filler: file.filler,

@@ -88,6 +88,10 @@ pub struct Region {
     pub name: String,
     /// Other names in use, e.g. 南信州 for 飯伊.
     pub aliases: Vec<String>,
+    /// Reading in hiragana, e.g. ほくしん for 北信.
+    pub name_kana: Option<String>,
+    /// English and romanised names people type, the first shown: Hokushin, Kita-Shin, …
+    pub names_en: Vec<String>,
     /// Member municipalities (counted ones; a designated city stands for its wards).
     pub members: Vec<MunicipalityCode>,
 }
@@ -166,8 +170,17 @@ impl Gazetteer {
     /// A region by id, name (松本, 松本圏域) or alias, within an optional prefecture.
     pub fn region_by_name(&self, name: &str) -> Option<&Region> {
         let n = name.trim().trim_end_matches("圏域").trim_end_matches("地域");
-        self.region(name.trim())
-            .or_else(|| self.regions.iter().find(|r| r.name == n || r.aliases.iter().any(|a| a == n)))
+        // English: "Hokushin", "hokushin region", "Kiso area".
+        let lower = n.to_lowercase();
+        let en = lower.trim_end_matches(" region").trim_end_matches(" area").trim();
+        self.region(name.trim()).or_else(|| {
+            self.regions.iter().find(|r| {
+                r.name == n
+                    || r.aliases.iter().any(|a| a == n)
+                    || r.name_kana.as_deref() == Some(n)
+                    || r.names_en.iter().any(|e| e.eq_ignore_ascii_case(en))
+            })
+        })
     }
     pub fn region_of(&self, code: MunicipalityCode) -> Option<&Region> {
         self.municipality(code).and_then(|m| self.region(&m.region_id))
@@ -342,5 +355,12 @@ mod tests {
         assert_eq!(g.region_by_name("南信州").unwrap().name, "飯伊");
         assert_eq!(g.region_by_name("北信圏域").unwrap().id, g.region_by_name("北信").unwrap().id);
         assert!(g.region_by_name("存在しない").is_none());
+        // Readings and English names come from regions.csv.
+        let hokushin = g.region_by_name("北信").unwrap();
+        assert_eq!(hokushin.name_kana.as_deref(), Some("ほくしん"));
+        for name in ["Hokushin", "hokushin region", "Kita-Shin", "ほくしん"] {
+            assert_eq!(g.region_by_name(name).map(|r| r.id.as_str()), Some(hokushin.id.as_str()), "{name}");
+        }
+        assert!(g.regions().iter().all(|r| r.name_kana.is_some() && !r.names_en.is_empty()), "every region");
     }
 }

@@ -69,6 +69,12 @@ struct RegionRow {
     municipality_code: String,
     region_code: String,
     region_alias: String,
+    /// The name's reading in hiragana (optional).
+    #[serde(default)]
+    region_kana: String,
+    /// English and romanised names, `|`-separated, the first shown (optional).
+    #[serde(default)]
+    region_en: String,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +127,8 @@ pub fn load(files: &PlaceFiles<'_>) -> Result<Gazetteer, LoadError> {
                 prefecture: r.prefecture,
                 name: r.region_name,
                 aliases: r.region_alias.split(['|', '・']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                name_kana: Some(r.region_kana.trim().to_string()).filter(|k| !k.is_empty()),
+                names_en: r.region_en.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
                 members: vec![code],
             }),
         }

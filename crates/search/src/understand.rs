@@ -37,6 +37,8 @@ pub(crate) enum Concept {
     /// An umbrella word: any one of these care types.
     AnyCare(CareSet),
     Kind(Kind),
+    /// A word for several kinds at once (index into the vocabulary's kind groups).
+    KindGroup(usize),
     Transport(TransportFeature),
     Municipality(MunicipalityCode),
     Region(String),
@@ -83,10 +85,20 @@ impl Vocabulary {
             v.add(&format!("{} prefecture", p.name_en.to_lowercase()), Concept::Prefecture(p.code));
         }
         for r in g.regions() {
-            for name in std::iter::once(&r.name).chain(&r.aliases) {
-                v.add(&format!("{name}圏域"), Concept::Region(r.id.clone()));
-                v.add(&format!("{name}地域"), Concept::Region(r.id.clone()));
-                v.add(name, Concept::Region(r.id.clone()));
+            let c = Concept::Region(r.id.clone());
+            for name in std::iter::once(&r.name).chain(&r.aliases).chain(&r.name_kana) {
+                v.add(&format!("{name}圏域"), c.clone());
+                v.add(&format!("{name}けんいき"), c.clone());
+                v.add(&format!("{name}地域"), c.clone());
+                v.add(name, c.clone());
+            }
+            // Romanised and English names: "Hokushin", "kita-shin", "Kiso area", "Saitama east".
+            let romaji = r.name_kana.as_deref().and_then(to_romaji).map(|r| simplified(&r));
+            for name in r.names_en.iter().map(|n| n.to_lowercase()).chain(romaji) {
+                for form in [name.clone(), format!("{name} region"), format!("{name} area"), format!("{name} district")]
+                {
+                    v.add(&form, c.clone());
+                }
             }
         }
         for m in g.municipalities() {
@@ -133,6 +145,9 @@ impl Vocabulary {
         }
         for (kind, t) in &file.kinds {
             terms(t, Concept::Kind(*kind), &mut v);
+        }
+        for (i, g) in file.kind_groups.iter().enumerate() {
+            terms(&g.forms, Concept::KindGroup(i), &mut v);
         }
         for (f, t) in &file.transport {
             terms(t, Concept::Transport(*f), &mut v);
@@ -279,6 +294,8 @@ pub struct Recognized {
     /// Set when the words were a typo of `matched_term`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corrected_from: Option<String>,
+    /// The words as they were typed in the text (「ｲﾛｳ」, "G-Tube"), to take them out again.
+    pub typed: String,
 }
 
 /// What the text was understood to mean.
@@ -327,6 +344,10 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
             None => label(ConceptKind::CareGroup, String::new(), "", ""),
         },
         Concept::Kind(k) => label(ConceptKind::Kind, k.code().into(), k.labels().ja, k.labels().en),
+        Concept::KindGroup(i) => match tsunagu_model::terms::Vocabulary::bundled().kind_groups.get(*i) {
+            Some(grp) => label(ConceptKind::Kind, grp.code.clone(), &grp.label_ja, &grp.label_en),
+            None => label(ConceptKind::Kind, String::new(), "", ""),
+        },
         Concept::Transport(f) => label(ConceptKind::Transport, f.code().into(), f.labels().ja, f.labels().en),
         Concept::Municipality(m) => {
             let name = g.municipality(*m).map(|x| x.name.clone()).unwrap_or_default();
@@ -335,7 +356,9 @@ pub(crate) fn labels(c: &Concept, g: &Gazetteer) -> ConceptLabel {
         }
         Concept::Region(id) => {
             let name = g.region(id).map(|r| format!("{}圏域", r.name)).unwrap_or_default();
-            label(ConceptKind::Place, id.clone(), &name, &name)
+            let en =
+                g.region(id).and_then(|r| r.names_en.first()).map_or_else(|| name.clone(), |e| format!("{e} region"));
+            label(ConceptKind::Place, id.clone(), &name, &en)
         }
         Concept::Prefecture(p) => {
             let (ja, en) = g.prefecture(*p).map_or(("", ""), |x| (x.name.as_str(), x.name_en.as_str()));
@@ -461,6 +484,14 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
             Concept::Care(t) if !it.care_types.contains(t) => it.care_types.push(*t),
             Concept::AnyCare(set) if !it.care_any.contains(set) => it.care_any.push(*set),
             Concept::Kind(k) if !it.kinds.contains(k) => it.kinds.push(*k),
+            Concept::KindGroup(i) => {
+                let kinds = tsunagu_model::terms::Vocabulary::bundled().kind_groups.get(*i).map(|g| g.kinds.clone());
+                let new: Vec<Kind> = kinds.unwrap_or_default().into_iter().filter(|k| !it.kinds.contains(k)).collect();
+                if new.is_empty() {
+                    return;
+                }
+                it.kinds.extend(new);
+            }
             Concept::Transport(f) if !it.transport.contains(f) => it.transport.push(*f),
             Concept::NearMe => it.near_me = true,
             Concept::Prefecture(p) => it.prefecture = Some(*p),
@@ -478,8 +509,9 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
             _ => return,
         }
         let ConceptLabel { kind, code, ja, en } = labels(c, g);
+        let typed = typed_form(text, corrected_from.as_deref().unwrap_or(&matched));
         let matched = v.written.get(&matched).cloned().unwrap_or(matched);
-        it.recognized.push(Recognized { kind, code, ja, en, matched, corrected_from });
+        it.recognized.push(Recognized { kind, code, ja, en, matched, corrected_from, typed });
     };
 
     let mut rest_tokens: Vec<&str> = Vec::new();
@@ -501,6 +533,7 @@ fn understand_with(u: &Understanding, text: &str) -> Interpretation {
                 en: geo.place.name.clone(),
                 matched: token.to_string(),
                 corrected_from: None,
+                typed: token.to_string(),
             });
             it.place = Some(geo.place);
             continue;
@@ -623,6 +656,30 @@ fn unknown_place(u: &Understanding, word: &str) -> Option<UnknownPlace> {
     (outside || !suggestions.is_empty()).then(|| UnknownPlace { typed: word.to_string(), outside, suggestions })
 }
 
+/// The part of `text` that normalises to `key` (a normalised phrase), as typed; `key` itself
+/// when no part does. Most phrases are typed as matched, so the window search is the rare path.
+fn typed_form(text: &str, key: &str) -> String {
+    if text.contains(key) {
+        return key.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let want = key.chars().count();
+    for start in 0..chars.len() {
+        // NFKC can fold several characters into one (ｶﾞ → が) or one into several: allow for it.
+        for len in want.saturating_sub(2).max(1)..=(want * 2 + 2).min(chars.len() - start) {
+            let window: String = chars[start..start + len].iter().collect();
+            let n = normalize(&window);
+            // Latin phrases are matched as words: "G-Tube" is the phrase "g tube".
+            let words =
+                || n.split(|c: char| c.is_whitespace() || c == '-').filter(|w| !w.is_empty()).collect::<Vec<_>>();
+            if n == key || words().join(" ") == key {
+                return window;
+            }
+        }
+    }
+    key.to_string()
+}
+
 /// Keep a leftover segment unless it is only particles next to recognised phrases.
 fn push_leftover(out: &mut Vec<String>, segment: String, beside_concept: bool) {
     if segment.is_empty() {
@@ -693,6 +750,18 @@ mod tests {
             ("経管栄養 児発", &["tube_feeding"], &["child_development_support"], None, ""),
             ("医ケア 保育園 長野市", &["any_care"], &["daycare"], Some("20201"), ""),
             ("nursery with tube feeding", &["tube_feeding"], &["daycare"], None, ""),
+            // Regions in romaji and English, macrons folded.
+            ("short stay kita-shin", &[], &["short_stay"], Some("20-10"), ""),
+            ("respite Hokushin region", &[], &["short_stay"], Some("20-10"), ""),
+            ("visiting nurse kamiina", &[], &["home_nursing"], Some("20-04"), ""),
+            ("daycare Kiso area", &[], &["daycare"], Some("20-06"), ""),
+            ("visiting nurse Saitama east", &[], &["home_nursing"], Some("11-03"), ""),
+            ("visiting nurse ōmachi", &[], &["home_nursing"], Some("20212"), ""),
+            ("daycare tōmi", &[], &["daycare"], Some("20219"), ""),
+            ("ほくしん 短期入所", &[], &["short_stay"], Some("20-10"), ""),
+            // Words for several kinds: power supply points and welfare shelters.
+            ("停電 長野市", &[], &["power_supply", "welfare_shelter"], Some("20201"), ""),
+            ("災害のとき 人工呼吸器", &["ventilator"], &["power_supply", "welfare_shelter"], None, ""),
             ("ventilator visiting nurse near saitama", &["ventilator"], &["home_nursing"], Some("11100"), ""),
             ("呼吸器つけたまま乗れるタクシー", &["ventilator"], &["transport"], None, ""),
             ("気管内吸引 ショートステイ 北信圏域", &["suction_tracheal"], &["short_stay"], Some("20-10"), ""),
@@ -717,6 +786,12 @@ mod tests {
         assert_eq!(name("20202"), "Matsumoto");
         assert_eq!(name("11107"), "Saitama Urawa-ku");
         assert_eq!(name("20321"), "Karuizawa");
+        // The words as typed, whatever form the vocabulary matched.
+        for (q, typed) in
+            [("G-Tube 保育園", "G-Tube"), ("胃瘻 放デイ", "胃瘻"), ("ｲﾛｳ 児発", "ｲﾛｳ"), ("Saitama daycare", "Saitama")]
+        {
+            assert_eq!(understand(q).recognized[0].typed, typed, "{q}");
+        }
         let typo = understand("ventilater");
         assert_eq!(typo.recognized[0].corrected_from.as_deref(), Some("ventilater"));
     }

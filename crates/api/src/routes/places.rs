@@ -105,6 +105,8 @@ async fn regions(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
                 "id": r.id,
                 "name": r.name,
                 "aliases": r.aliases,
+                "name_kana": r.name_kana,
+                "name_en": r.names_en.first(),
                 "prefecture": r.prefecture,
                 "members": r.members.iter().filter_map(|c| g.municipality(*c)).map(|m| json!({"code": m.code, "name": m.name})).collect::<Vec<_>>(),
             })
@@ -144,6 +146,8 @@ async fn region(State(s): State<AppState>, id: Result<Path<String>, PathRejectio
         "id": r.id,
         "name": r.name,
         "aliases": r.aliases,
+        "name_kana": r.name_kana,
+        "name_en": r.names_en.first(),
         "prefecture": r.prefecture,
         "total": found.total,
         "members": r.members.iter().filter_map(|c| g.municipality(*c)).map(|m| json!({"code": m.code, "name": m.name, "resources": count_in(m.code)})).collect::<Vec<_>>(),

@@ -180,6 +180,9 @@ pub struct SearchResponse {
     /// When nothing was found: each condition that, taken away on its own, leaves results, with
     /// how many (most first).
     pub without: Vec<tsunagu_directory::loosen::Without>,
+    /// When care was asked near a place and none of the results confirms it: the nearest that
+    /// do, however far («確認済みの最寄り: 38 km»); `results` stay the matches nearby.
+    pub confirmed_further: Option<FurtherView>,
     pub total: usize,
     /// Of `total`, results confirming every requested care type; they come first.
     pub confirmed_total: usize,
@@ -194,6 +197,17 @@ pub struct SearchResponse {
     pub sort: Sort,
     pub results: Vec<ResultItem>,
     pub facets: Option<FacetsView>,
+}
+
+/// The nearest results that confirm the care asked, beyond the area searched.
+#[derive(Debug, Serialize)]
+pub struct FurtherView {
+    /// How many confirm it anywhere.
+    pub total: usize,
+    pub nearest_km: Option<f64>,
+    pub detail_ja: String,
+    pub detail_en: String,
+    pub results: Vec<ResultItem>,
 }
 
 fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, name: &str) -> Vec<T> {
@@ -417,47 +431,60 @@ pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<Searc
     Ok(response(s, answer))
 }
 
+/// One result as the API shows it.
+fn item(
+    s: &AppState,
+    req: &tsunagu_search::SearchRequest,
+    site_mates: &std::collections::HashMap<tsunagu_model::ResourceId, tsunagu_model::Resource>,
+    hit: tsunagu_search::Hit,
+    r: tsunagu_model::Resource,
+) -> ResultItem {
+    ResultItem {
+        conditional_care_types: hit.conditional_care_types,
+        reported_care_types: hit.reported_care_types,
+        care_answers: req
+            .care_types
+            .union(hit.matched_care_types)
+            .union(hit.unconfirmed_care_types)
+            .iter()
+            .map(|c| CareAnswerView::of(&r, c))
+            .collect(),
+        site_services: hit
+            .site_mates
+            .iter()
+            .filter_map(|id| site_mates.get(id))
+            .filter(|m| s.config.serves(m))
+            .map(|m| SiteService { id: m.id, name: m.name.clone(), kind: m.kind, kind_label: m.kind.labels().into() })
+            .collect(),
+        resource: ResourceView::of(s.gazetteer, r, &s.config),
+        distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
+        score: hit.score,
+        matched_care_types: hit.matched_care_types,
+        unconfirmed_care_types: hit.unconfirmed_care_types,
+        care_notice: CareNotice::of(hit.unconfirmed_care_types),
+    }
+}
+
 /// The answer as the API shows it.
 fn response(s: &AppState, answer: Answer) -> SearchResponse {
-    let Answer { request: req, echo, interpretation, relaxed, without, found, records, site_mates } = answer;
-    let results = records
-        .into_iter()
-        .map(|(hit, r)| ResultItem {
-            conditional_care_types: hit.conditional_care_types,
-            reported_care_types: hit.reported_care_types,
-            care_answers: req
-                .care_types
-                .union(hit.matched_care_types)
-                .union(hit.unconfirmed_care_types)
-                .iter()
-                .map(|c| CareAnswerView::of(&r, c))
-                .collect(),
-            site_services: hit
-                .site_mates
-                .iter()
-                .filter_map(|id| site_mates.get(id))
-                .filter(|m| s.config.serves(m))
-                .map(|m| SiteService {
-                    id: m.id,
-                    name: m.name.clone(),
-                    kind: m.kind,
-                    kind_label: m.kind.labels().into(),
-                })
-                .collect(),
-            resource: ResourceView::of(s.gazetteer, r, &s.config),
-            distance_km: hit.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
-            score: hit.score,
-            matched_care_types: hit.matched_care_types,
-            unconfirmed_care_types: hit.unconfirmed_care_types,
-            care_notice: CareNotice::of(hit.unconfirmed_care_types),
-        })
-        .collect();
+    let Answer { request: req, echo, interpretation, relaxed, without, found, records, site_mates, confirmed_further } =
+        answer;
+    let results = records.into_iter().map(|(hit, r)| item(s, &req, &site_mates, hit, r)).collect();
+    let no_mates = std::collections::HashMap::new();
+    let confirmed_further = confirmed_further.map(|f| FurtherView {
+        total: f.total,
+        nearest_km: f.nearest_km,
+        detail_ja: f.detail_ja,
+        detail_en: f.detail_en,
+        results: f.records.into_iter().map(|(hit, r)| item(s, &req, &no_mates, hit, r)).collect(),
+    });
     let end = req.offset + req.limit;
     SearchResponse {
         query: echo,
         interpretation,
         relaxed,
         without,
+        confirmed_further,
         total: found.total,
         confirmed_total: found.confirmed_total,
         reported_total: found.reported_total,

@@ -332,7 +332,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                     ul.chips {
                         @for x in applied {
                             @let label = if lang.en { &x.recognized.en } else { &x.recognized.ja };
-                            @let typed = x.recognized.corrected_from.as_deref().unwrap_or(&x.recognized.matched);
+                            @let typed = x.recognized.typed.as_str();
                             li {
                                 span { (label) }
                                 @if !typed.is_empty() && q.contains(typed) {
@@ -380,6 +380,17 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
         }
         @for step in &r.relaxed {
             p.notice { (if lang.en { &step.detail_en } else { &step.detail_ja }) }
+        }
+        @if let Some(f) = &r.confirmed_further {
+            section.further aria-labelledby="further-title" {
+                h2 #further-title { (if lang.en { &f.detail_en } else { &f.detail_ja }) }
+                ol.cards {
+                    @for item in &f.results {
+                        li { (card(lang, item)) }
+                    }
+                }
+                p.notice { (lang.t("この下は近くの結果です（対応は未確認 — 事前にお問い合わせください）。", "Below: the results nearby (not confirmed — call first).")) }
+            }
         }
         p.summary #results-summary role="status" {
             @if lang.en { (r.total) " found" } @else { (r.total) " 件みつかりました" }
