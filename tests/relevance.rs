@@ -91,6 +91,7 @@ fn score(app: &common::InProcess, all: &[Resource], kind_and_place_only: bool) -
     let g = Gazetteer::bundled();
     let mut groups = Scores::new();
     let mut misses = Vec::new();
+    let mut far_first = Vec::new();
     for line in include_str!("relevance.tsv").lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (query, extra, mut intent, group) = (cols[0], cols[1], parse_intent(cols[2]), cols[3]);
@@ -114,6 +115,22 @@ fn score(app: &common::InProcess, all: &[Resource], kind_and_place_only: bool) -
             assert!(gives_hint(&body, h), "{query}: no place hint {h}: {}", body["interpretation"]);
         }
         let results = body["results"].as_array().unwrap();
+        // The first result never lies beyond the named municipality's 20 km while a match lies
+        // inside them.
+        if let Some(place) = intent.place.as_deref().filter(|p| !p.contains('-')) {
+            let office = g.municipality(place.parse().unwrap()).unwrap().point;
+            let near = |r: &Resource| r.location.is_some_and(|l| l.distance_km(office) <= 20.0);
+            let first = results.first().and_then(|x| {
+                let id: tsunagu_model::ResourceId = x["id"].as_str()?.parse().ok()?;
+                all.iter().find(|r| r.id == id)
+            });
+            if let Some(first) = first
+                && !near(first)
+                && all.iter().any(|r| near(r) && satisfies(g, &intent, r))
+            {
+                far_first.push(format!("{query}: first result {} lies beyond 20 km", first.name));
+            }
+        }
         let ok = results
             .iter()
             .filter(|x| {
@@ -133,6 +150,7 @@ fn score(app: &common::InProcess, all: &[Resource], kind_and_place_only: bool) -
             ));
         }
     }
+    assert!(far_first.is_empty(), "{far_first:#?}");
     (groups, misses)
 }
 
