@@ -185,5 +185,8 @@ fn judged_queries_find_what_was_meant() {
     let (real_groups, real_misses) = score(&real_app, &real, true);
     let real_score = report("real records, kinds and places", &real_groups, &real_misses);
     assert!(sample_score >= 0.95, "relevance {sample_score:.3} is below 0.95");
+    for (tag, (ok, could, _)) in &groups {
+        assert!(*ok as f64 / *could as f64 >= 0.90, "relevance of {tag} is below 0.90");
+    }
     assert!(real_score >= 0.90, "relevance on the real records {real_score:.3} is below 0.90");
 }

@@ -72,6 +72,7 @@ fn main() {
             req.text = Some(it.remaining_text.clone()).filter(|t| !t.is_empty());
             req.kinds = it.kinds.clone();
             req.care_types = it.care_types.iter().copied().collect();
+            req.care_any = it.care_any.clone();
             if let Some(p) = &it.place {
                 req.point = Some(p.point);
                 if p.region_id.is_some() && p.municipality_code.is_none() {
