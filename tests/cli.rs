@@ -122,6 +122,8 @@ fn sigterm_stops_the_server_gracefully() {
     for private in ["%E5%90%B8", "吸引", "390-0811", "q="] {
         assert!(!log.contains(private), "{private} in the log: {log}");
     }
+    // Written to a pipe (a file, a journal): plain text, no terminal colour codes.
+    assert!(!log.contains('\u{1b}'), "ANSI escape codes in the log: {log:?}");
 }
 
 fn cp932(text: &str) -> Vec<u8> {
