@@ -12,6 +12,7 @@ mod cli;
 mod contract;
 mod editing;
 mod geocoding;
+mod hsds_schema;
 mod index_consistency;
 mod page;
 mod places;

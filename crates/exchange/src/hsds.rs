@@ -64,17 +64,21 @@ fn part_id(service: &str, part: &str) -> String {
     ResourceId::from_source_id(&format!("hsds:{service}/{part}")).to_string()
 }
 
-fn attribute(service: &str, taxonomy: &str, code: &str, name: &str, value: Value) -> Value {
+/// An attribute; `value` is left out when there is none (HSDS wants a string where it is present).
+fn attribute(service: &str, taxonomy: &str, code: &str, name: &str, value: Option<String>) -> Value {
     let term_id = part_id(taxonomy, code);
-    json!({
+    let mut a = json!({
         "id": part_id(service, &format!("{taxonomy}/{code}")),
         "link_id": service,
         "link_type": "service",
         "link_entity": "service",
         "taxonomy_term_id": term_id,
         "taxonomy_term": {"id": term_id, "code": code, "name": name, "description": name, "taxonomy": taxonomy},
-        "value": value,
-    })
+    });
+    if let Some(v) = value {
+        a["value"] = json!(v);
+    }
+    a
 }
 
 /// The HSDS service for a resource (without store-managed timestamps).
@@ -157,17 +161,17 @@ pub fn service(g: &Gazetteer, r: &Resource) -> Value {
     );
     s.insert("service_areas".into(), json!(service_areas(&id, &r.service_area, g)));
     // Attributes: kind, care types, and members HSDS has no field for.
-    let mut attrs = vec![attribute(&id, KIND, r.kind.code(), r.kind.labels().ja, json!(null))];
+    let mut attrs = vec![attribute(&id, KIND, r.kind.code(), r.kind.labels().ja, None)];
     for c in r.care_types.iter() {
-        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, json!("accepted")));
+        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, Some("accepted".into())));
     }
     for c in r.care_types_declined.iter() {
-        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, json!("declined")));
+        attrs.push(attribute(&id, CARE, c.code(), c.labels().ja, Some("declined".into())));
     }
     let whole = serde_json::to_value(r.clone().without_timestamps()).expect("resources serialise");
     for f in FIELDS {
         if let Some(v) = whole.get(*f).filter(|v| !v.is_null()) {
-            attrs.push(attribute(&id, FIELD, f, f, json!(v.to_string())));
+            attrs.push(attribute(&id, FIELD, f, f, Some(v.to_string())));
         }
     }
     s.insert("attributes".into(), json!(attrs));
