@@ -10,6 +10,7 @@ mod bench;
 mod browser;
 mod cli;
 mod contract;
+mod edge;
 mod editing;
 mod geocoding;
 mod hsds_schema;

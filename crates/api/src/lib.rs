@@ -13,6 +13,7 @@
 //! (a panic would still be caught and answered as a problem, and logged).
 
 pub mod auth;
+pub mod edge;
 pub mod params;
 pub mod problem;
 pub mod routes;
@@ -149,6 +150,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal("the server failed on this request").into_response()
         }))
+        .layer(middleware::from_fn(edge::headers))
+        // gzip for clients that ask (the page's HTML and JSON shrink several times).
+        .layer(tower_http::compression::CompressionLayer::new())
         // Logs name the method, the path and the request id, never the query string: a
         // family's care needs and place travel in it.
         .layer(TraceLayer::new_for_http().make_span_with(|_: &Request| tracing::Span::none()).on_response(

@@ -1,0 +1,84 @@
+//! What every response carries at the edge: security headers on pages, CORS on the public read
+//! API (never on writes), and problem+json where a layer would answer in plain text.
+
+use crate::common;
+
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+fn send(app: &common::InProcess, req: axum::http::Request<axum::body::Body>) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    app.runtime.block_on(async {
+        let res = app.router.clone().oneshot(req).await.expect("infallible");
+        let (parts, body) = res.into_parts();
+        (parts.status.as_u16(), parts.headers, body.collect().await.expect("body").to_bytes().to_vec())
+    })
+}
+
+fn get(app: &common::InProcess, uri: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    send(app, axum::http::Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap())
+}
+
+#[test]
+fn pages_carry_security_headers() {
+    let app = common::in_process();
+    for uri in ["/", "/?q=%E4%BF%9D%E8%82%B2%E5%9C%92", "/regions/20-07"] {
+        let (status, h, _) = get(&app, uri);
+        assert_eq!(status, 200, "{uri}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+    }
+}
+
+#[test]
+fn the_public_read_api_may_be_called_from_any_site_and_writes_may_not() {
+    let app = common::in_process();
+    let (status, h, _) = get(&app, "/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92");
+    assert_eq!(status, 200);
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/v1/resources")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let (status, h, _) = send(&app, req);
+    assert_eq!(status, 401);
+    assert!(h.get("access-control-allow-origin").is_none(), "writes are not shared with other sites");
+}
+
+#[test]
+fn a_body_over_the_limit_is_a_problem_not_plain_text() {
+    let app = common::in_process();
+    let big = vec![b'x'; (tsunagu_api::MAX_BODY_BYTES) + 10];
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/v1/resources/00000000-0000-7000-8000-000000000000/reports")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(big))
+        .unwrap();
+    let (status, h, body) = send(&app, req);
+    assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body[..body.len().min(200)]));
+    assert!(h["content-type"].to_str().unwrap().starts_with("application/problem+json"));
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["status"], 413);
+}
+
+#[test]
+fn responses_are_compressed_for_clients_that_ask() {
+    let app = common::in_process();
+    let req = axum::http::Request::builder()
+        .uri("/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92&limit=50")
+        .header("accept-encoding", "gzip")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, h, gz) = send(&app, req);
+    assert_eq!(status, 200);
+    assert_eq!(h["content-encoding"], "gzip");
+    let (_, plain_h, plain) = get(&app, "/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92&limit=50");
+    assert!(plain_h.get("content-encoding").is_none(), "no gzip unless asked");
+    assert!(gz.len() * 3 < plain.len(), "{} gzip bytes for {} plain", gz.len(), plain.len());
+}
