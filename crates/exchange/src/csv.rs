@@ -294,6 +294,10 @@ pub fn flat_row(places: &Places, row: usize, cells: &[(String, String)]) -> RowR
 }
 
 fn row_to_resource(places: &Places, row: usize, cells: &[(&str, &str)]) -> RowResult {
+    // Cells tsunagu (or a careful spreadsheet) wrote with a `'` before a formula character are
+    // read as the text after it.
+    let cells: Vec<(&str, &str)> = cells.iter().map(|(c, v)| (*c, unneutralise(v))).collect();
+    let cells = cells.as_slice();
     let mut b = RowBuilder::new(places, row, cells);
     for (col, cell) in cells {
         b.cell(col, cell);
@@ -652,9 +656,18 @@ fn json_cell<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialises")
 }
 
+/// The text a [`neutralise`]d cell stands for.
+fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
+/// One CSV line; every cell is [`neutralise`]d so that a spreadsheet shows text, never runs it.
 fn csv_line(cells: &[String]) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    w.write_record(cells).expect("in-memory write");
+    w.write_record(cells.iter().map(|c| neutralise(c))).expect("in-memory write");
     String::from_utf8(w.into_inner().expect("flush")).expect("UTF-8 in, UTF-8 out")
 }
 
@@ -752,6 +765,18 @@ mod tests {
     }
 
     const HEADER_JA: &str = "名称,名称_カナ,種別,住所,緯度,経度,電話番号,医療的ケア対応,定員,空き,看護師配置,出典";
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_as_written() {
+        let mut r = tsunagu_sample::bundled().unwrap()[0].clone();
+        r.name = "=HYPERLINK(\"http://example.com\",\"【サンプル】x\")".into();
+        r.description = "+1 @mention -minus".into();
+        let text = write(std::slice::from_ref(&r), Headers::English);
+        assert!(text.contains("\"'=HYPERLINK(") && text.contains("'+1 @mention"), "{text}");
+        let back = read(&text).unwrap();
+        let got = back[0].1.as_ref().unwrap();
+        assert_eq!((got.name.as_str(), got.description.as_str()), (r.name.as_str(), r.description.as_str()));
+    }
 
     #[test]
     fn everyday_words_import_as_search_understands_them_and_umbrella_words_ask() {

@@ -336,19 +336,29 @@ fn csv_response(name: &str, body: String) -> Response {
     res
 }
 
+/// A cell as a spreadsheet should read it: quoted when needed, and text that a spreadsheet would
+/// run as a formula (= + - @ …) prefixed with `'`.
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let s = tsunagu_exchange::csv::neutralise(s);
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+fn no_region(id: &str) -> Response {
+    Problem::not_found(format!("no region `{}`", tsunagu_model::codes::truncate(id, 30))).into_response()
 }
 
 pub async fn gaps_csv(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let g = s.gazetteer;
-    let Some(region) = find_region(g, &id) else { return (StatusCode::NOT_FOUND, "no such region").into_response() };
+    let Some(region) = find_region(g, &id) else { return no_region(&id) };
     let p = pairs(raw.as_deref());
     let kind: Option<Kind> = match value(&p, "kind") {
         None => None,
         Some(k) => match k.parse() {
             Ok(k) => Some(k),
-            Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}")).into_response(),
+            Err(e) => {
+                return Problem::invalid(vec![crate::problem::InvalidParam::param("kind", e.to_string())])
+                    .into_response();
+            }
         },
     };
     let cols = columns(g, region);
@@ -373,7 +383,7 @@ pub async fn gaps_csv(State(s): State<AppState>, Path(id): Path<String>, RawQuer
 
 pub async fn transport_csv(State(s): State<AppState>, Path(id): Path<String>) -> Response {
     let g = s.gazetteer;
-    let Some(region) = find_region(g, &id) else { return (StatusCode::NOT_FOUND, "no such region").into_response() };
+    let Some(region) = find_region(g, &id) else { return no_region(&id) };
     let mut out = String::from("municipality_code,市区町村,resource_id,名称,電話番号,sample\n");
     for c in columns(g, region) {
         let name = g.municipality(c).map_or("", |m| m.name.as_str()).to_string();
@@ -390,4 +400,18 @@ pub async fn transport_csv(State(s): State<AppState>, Path(id): Path<String>) ->
         }
     }
     csv_response(&format!("transport-{}.csv", region.id), out)
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn cells_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_cell("松本市"), "松本市");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("@SUM(A1),x"), "\"'@SUM(A1),x\"");
+        assert_eq!(csv_cell("-2"), "'-2");
+    }
 }
