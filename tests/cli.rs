@@ -268,3 +268,92 @@ fn the_readme_first_command_runs_the_centre_binary() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     assert!(readme.contains("cargo run --release -p tsunagu -- serve"), "the README's first command changed");
 }
+
+#[test]
+fn a_backup_taken_during_writes_restores_to_a_consistent_store_whose_index_rebuilds() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let d = tempfile::tempdir().unwrap();
+    let created = tsunagu(d.path(), &["keys", "create", "--role", "admin", "--name", "backup test"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_string();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(d.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let count = |base: &str| -> u64 {
+        let v: serde_json::Value = reqwest::blocking::get(format!("{base}/readyz")).unwrap().json().unwrap();
+        v["resources"].as_u64().unwrap()
+    };
+    let before = count(&base);
+    // A burst of imports, 20 records each, one transaction each, while the backup is taken.
+    let stop = Arc::new(AtomicBool::new(false));
+    let batches = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (stop, batches, base, key) = (stop.clone(), batches.clone(), base.clone(), key.clone());
+        std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::new();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) && i < 400 {
+                let mut csv = String::from("外部ID,名称,種別,住所,サンプル\n");
+                for j in 0..20 {
+                    csv.push_str(&format!(
+                        "B-{i}-{j},【サンプル】バックアップ試験{i}-{j},保育所,長野県松本市丸の内3-7,true\n"
+                    ));
+                }
+                let res = http
+                    .post(format!("{base}/v1/imports?format=csv&mode=all_or_nothing"))
+                    .header("Authorization", format!("Bearer {key}"))
+                    .body(csv)
+                    .send()
+                    .unwrap();
+                assert!(res.status().is_success(), "{}", res.text().unwrap());
+                batches.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        })
+    };
+    while batches.load(Ordering::Relaxed) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let file = d.path().join("backup.sqlite3");
+    let out = tsunagu(d.path(), &["backup", "--out", file.to_str().unwrap()]);
+    let taken = batches.load(Ordering::Relaxed);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8(out.stdout).unwrap();
+    let backed_up: u64 =
+        said.split_whitespace().nth(2).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
+    // Whole batches only: a write is in the copy entirely or not at all.
+    assert!(backed_up >= before + 60 && (backed_up - before) % 20 == 0, "{said} (before {before}, {taken} batches)");
+    assert!(backed_up < count(&base), "writes went on after the backup");
+    // Restoring while the server runs is refused; into another directory it restores and reindexes.
+    let running = tsunagu(d.path(), &["restore", file.to_str().unwrap(), "--force"]);
+    assert!(!running.status.success() && String::from_utf8_lossy(&running.stderr).contains("in use"));
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let r = tempfile::tempdir().unwrap();
+    let restored = tsunagu(r.path(), &["restore", file.to_str().unwrap()]);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let said = String::from_utf8(restored.stdout).unwrap();
+    assert!(said.starts_with(&format!("restored {backed_up} resources")), "{said}");
+    // A store that holds data is not replaced without --force; a file that is no store is refused.
+    let again = tsunagu(r.path(), &["restore", file.to_str().unwrap()]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let junk = r.path().join("junk.sqlite3");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let bad = tsunagu(r.path(), &["restore", junk.to_str().unwrap(), "--force"]);
+    assert!(!bad.status.success(), "{}", String::from_utf8_lossy(&bad.stdout));
+    let served = tsunagu(r.path(), &["reindex"]);
+    assert!(String::from_utf8_lossy(&served.stdout).contains(&format!("reindexed {backed_up} resources")));
+}

@@ -149,6 +149,21 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Copy the store to a file, consistently, while the server keeps running.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the store with a backup: its integrity and schema are checked first, and the
+    /// search index is rebuilt. Stop the server before restoring.
+    Restore {
+        /// The backup file (made by `tsunagu backup`).
+        file: PathBuf,
+        /// Replace a store that holds data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -255,6 +270,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.data_dir).await?;
             import::export(&places, store.as_ref(), out.as_deref(), format, headers, encoding).await
         }
+        Command::Backup { out } => backup(&cli.data_dir, &out).await,
+        Command::Restore { file, force } => restore(places.gazetteer, &cli.data_dir, &file, force).await,
         Command::Reindex => {
             let store = open_store(&cli.data_dir).await?;
             let dir = index_path(&cli.data_dir);
@@ -274,6 +291,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    if !db_path(data_dir).exists() {
+        bail!("no store in {} (give --data-dir)", data_dir.display());
+    }
+    let started = Instant::now();
+    let store = SqliteStore::open(&db_path(data_dir)).await?;
+    store.backup_to(out).await.with_context(|| format!("backing up to {}", out.display()))?;
+    store.close().await;
+    let info = SqliteStore::check_backup(out).await.context("checking the backup just written")?;
+    println!(
+        "backed up {} resources (schema {}) to {} in {:.2} s ({:.1} MiB)",
+        info.resources,
+        info.schema_version,
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        std::fs::metadata(out).map(|m| m.len()).unwrap_or(0) as f64 / (1 << 20) as f64
+    );
+    Ok(())
+}
+
+async fn restore(g: &'static Gazetteer, data_dir: &Path, file: &Path, force: bool) -> anyhow::Result<()> {
+    let info =
+        SqliteStore::check_backup(file).await.with_context(|| format!("{} cannot be restored", file.display()))?;
+    let db = db_path(data_dir);
+    let index = index_path(data_dir);
+    if tsunagu_search::SearchIndex::in_use(&index) {
+        bail!("the index in {} is in use (is `tsunagu serve` running?); stop the server first", index.display());
+    }
+    if db.exists() && !force {
+        let current = SqliteStore::check_backup(&db).await.map(|i| i.resources).unwrap_or(0);
+        bail!(
+            "{} already holds a store ({current} resources); add --force to replace it with the backup",
+            data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)?;
+    // Copy beside the store, then swap it in: a failed copy leaves the old store as it was.
+    let tmp = data_dir.join("restore.tmp");
+    std::fs::copy(file, &tmp).with_context(|| format!("copying {}", file.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", db.display()));
+        if side.exists() {
+            std::fs::remove_file(&side)?;
+        }
+    }
+    std::fs::rename(&tmp, &db)?;
+    if index.exists() {
+        std::fs::remove_dir_all(&index)?;
+    }
+    let started = Instant::now();
+    let store = SqliteStore::open(&db).await?;
+    let state = store.state().await?;
+    let built = tsunagu_directory::rebuild(&store, g, &index, &state).await?;
+    println!(
+        "restored {} resources (schema {}, store {}) from {}; index rebuilt in {:.2} s",
+        built.len(),
+        info.schema_version,
+        info.store_id,
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn keys(g: &'static Gazetteer, store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use tsunagu_model::{Resource, ResourceId};
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{BackupInfo, SqliteStore};
 
 /// Actor recorded for writes made by the system itself (bundled data, CLI imports).
 pub const SYSTEM_ACTOR: &str = "system";

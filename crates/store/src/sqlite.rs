@@ -64,6 +64,68 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// A consistent copy of the whole database in `out` (which must not exist yet), taken while
+    /// the store is in use: `VACUUM INTO` reads one snapshot, so writes going on at the same time
+    /// are either all in the copy or not at all.
+    pub async fn backup_to(&self, out: &Path) -> Result<()> {
+        if out.exists() {
+            return Err(StoreError::Open { path: out.display().to_string(), message: "already exists".into() });
+        }
+        let target = out.to_str().ok_or_else(|| StoreError::Open {
+            path: out.display().to_string(),
+            message: "the path is not valid UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Check a backup file without changing it: SQLite's integrity check passes, it is a tsunagu
+    /// store, and its schema is one this binary knows (older ones are upgraded when opened).
+    pub async fn check_backup(path: &Path) -> Result<BackupInfo> {
+        let bad = |message: String| StoreError::Open { path: path.display().to_string(), message };
+        if !path.is_file() {
+            return Err(bad("no such file".into()));
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?.read_only(true);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let info = async {
+            let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
+            if check != "ok" {
+                return Err(bad(format!("the integrity check failed: {check}")));
+            }
+            let version: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .map_err(|_| bad("not a tsunagu store (no schema history)".into()))?;
+            let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+            let version = version.unwrap_or(0);
+            if version > known {
+                return Err(bad(format!(
+                    "made by a newer tsunagu (schema {version}; this binary knows up to {known}): use that version"
+                )));
+            }
+            let store_id: String = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'")
+                .fetch_one(&pool)
+                .await
+                .map_err(|_| bad("not a tsunagu store (no store id)".into()))?;
+            let resources: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM resources WHERE deleted_at IS NULL").fetch_one(&pool).await?;
+            Ok(BackupInfo { schema_version: version, store_id, resources: resources as u64 })
+        }
+        .await;
+        pool.close().await;
+        info
+    }
+}
+
+/// What [`SqliteStore::check_backup`] found in a backup file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub schema_version: i64,
+    pub store_id: String,
+    /// Live (not deleted) resources.
+    pub resources: u64,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
