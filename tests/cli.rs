@@ -335,7 +335,10 @@ fn a_backup_taken_during_writes_restores_to_a_consistent_store_whose_index_rebui
     let backed_up: u64 =
         said.split_whitespace().nth(2).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
     // Whole batches only: a write is in the copy entirely or not at all.
-    assert!(backed_up >= before + 60 && (backed_up - before) % 20 == 0, "{said} (before {before}, {taken} batches)");
+    assert!(
+        backed_up >= before + 60 && (backed_up - before).is_multiple_of(20),
+        "{said} (before {before}, {taken} batches)"
+    );
     assert!(backed_up < count(&base), "writes went on after the backup");
     // Restoring while the server runs is refused; into another directory it restores and reindexes.
     let running = tsunagu(d.path(), &["restore", file.to_str().unwrap(), "--force"]);
