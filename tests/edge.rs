@@ -82,3 +82,21 @@ fn responses_are_compressed_for_clients_that_ask() {
     assert!(plain_h.get("content-encoding").is_none(), "no gzip unless asked");
     assert!(gz.len() * 3 < plain.len(), "{} gzip bytes for {} plain", gz.len(), plain.len());
 }
+
+#[test]
+fn empty_values_are_no_choice_as_a_form_sends_them() {
+    let app = common::in_process();
+    for uri in [
+        "/v1/search?region=",
+        "/v1/municipalities?prefecture=",
+        "/v1/regions?prefecture=",
+        "/v1/municipalities?region=",
+        "/v1/search?q=&near=",
+    ] {
+        let (status, _, body) = get(&app, uri);
+        assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&body));
+    }
+    let (_, _, all) = get(&app, "/v1/municipalities");
+    let (_, _, empty) = get(&app, "/v1/municipalities?prefecture=");
+    assert_eq!(all, empty);
+}

@@ -150,6 +150,13 @@ fn two_edits_with_the_same_etag_give_one_412_and_nothing_is_lost() {
         with_key(http().patch(url(&format!("/v1/resources/{id}"))), Some(&k.admin)).json(&json!({"description": "x"})),
     );
     assert_eq!(blind.0, 428);
+    // If-Match: * (RFC 9110) says "whatever is current": it applies to v2.
+    let any = send(
+        with_key(http().patch(url(&format!("/v1/resources/{id}"))), Some(&k.admin))
+            .header("If-Match", "*")
+            .json(&json!({"description": "上書きを承知の編集"})),
+    );
+    assert_eq!((any.0, any.1.as_deref()), (200, Some("\"v3\"")), "{}", any.2);
 }
 
 #[test]

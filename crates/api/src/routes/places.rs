@@ -26,7 +26,8 @@ pub fn router() -> Router<AppState> {
 
 /// Parse `prefecture=` (code or name) into a prefecture code.
 fn prefecture(g: &Gazetteer, p: &mut Params) -> Option<u8> {
-    let v = p.one("prefecture")?;
+    // An empty value is no choice (as a form sends it).
+    let v = p.one("prefecture").filter(|v| !v.trim().is_empty())?;
     let v = v.trim();
     let found = g.prefectures().iter().find(|p| {
         p.name == v
@@ -48,7 +49,7 @@ fn prefecture(g: &Gazetteer, p: &mut Params) -> Option<u8> {
 
 /// Parse `region=` (id or name) into a region.
 pub fn region_param(g: &'static Gazetteer, p: &mut Params) -> Option<&'static Region> {
-    let v = p.one("region")?;
+    let v = p.one("region").filter(|v| !v.trim().is_empty())?;
     let r = g.region_by_name(&v);
     if r.is_none() {
         p.error(

@@ -315,7 +315,7 @@ pub fn intent_of(p: &mut Params, serve_sample_data: bool) -> SearchIntent {
             Err(e) => p.error(InvalidParam::param("municipalities", e.reason)),
         }
     }
-    intent.region = p.one("region");
+    intent.region = p.one("region").filter(|r| !r.trim().is_empty());
     intent.covers = p.bool("covers").unwrap_or(false);
     intent.has_vacancy = p.bool("has_vacancy").unwrap_or(false);
     if let Some(d) = p.one("nurse_on") {

@@ -95,7 +95,9 @@ fn validated(places: &Places, v: Value) -> Result<Resource, Problem> {
     checked(places, v).map_err(unprocessable)
 }
 
-fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
+/// The version `If-Match` names; `None` for `*` (RFC 9110: any current version — the client
+/// says it does not mind overwriting).
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
     let v = headers.get(header::IF_MATCH).ok_or_else(|| {
         Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -104,13 +106,17 @@ fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
             "send If-Match with the record's ETag (from GET) so that concurrent edits are not lost",
         )
     })?;
+    if v.to_str().is_ok_and(|s| s.trim() == "*") {
+        return Ok(None);
+    }
     v.to_str()
         .ok()
         .and_then(|s| {
             s.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('v').and_then(|n| n.parse().ok())
         })
+        .map(Some)
         .ok_or_else(|| {
-            Problem::invalid(vec![InvalidParam::param("If-Match", "is not an ETag of this API (\"v<number>\")")])
+            Problem::invalid(vec![InvalidParam::param("If-Match", "is not an ETag of this API (\"v<number>\") or *")])
         })
 }
 
@@ -306,8 +312,9 @@ async fn update(
     merge: bool,
 ) -> Result<Response, Problem> {
     let id = parse_id(id)?;
-    let expected = if_match(&headers)?;
+    let asked = if_match(&headers)?;
     let now = editable(&s, &who, id).await?;
+    let expected = asked.unwrap_or(now.version);
     let incoming = json_body(&body)?;
     let mut v = if merge {
         let mut base = editable_json(&now.resource);
@@ -339,8 +346,12 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let id = parse_id(id)?;
-    let expected = if_match(&headers)?;
+    let asked = if_match(&headers)?;
     let who = Editor(key);
+    let expected = match asked {
+        Some(v) => v,
+        None => current(&s, id).await?.version,
+    };
     write(&s, WriteOp::Delete { id, expected }, &who.actor(), &who.policy(&s), None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
