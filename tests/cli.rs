@@ -360,3 +360,51 @@ fn a_backup_taken_during_writes_restores_to_a_consistent_store_whose_index_rebui
     let served = tsunagu(r.path(), &["reindex"]);
     assert!(String::from_utf8_lossy(&served.stdout).contains(&format!("reindexed {backed_up} resources")));
 }
+
+#[test]
+fn stalled_connections_are_capped_per_client_and_closed_when_idle() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let d = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(d.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--max-connections-per-client", "4", "--idle-timeout-secs", "2"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let addr = base.trim_start_matches("http://").to_string();
+    // Four connections that start a request and stall mid-header.
+    let mut stalled: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /v1/search HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // A fifth from the same address is closed at once.
+    let mut fifth = std::net::TcpStream::connect(&addr).unwrap();
+    fifth.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = fifth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut buf = [0u8; 64];
+    assert!(matches!(fifth.read(&mut buf), Ok(0) | Err(_)), "over the per-client limit: closed, not served");
+    // The stalled ones are closed after the idle timeout.
+    let started = Instant::now();
+    for s in &mut stalled {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert!(matches!(s.read(&mut buf), Ok(0) | Err(_)), "a stalled connection is closed");
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "closed after about 2 s, not {waited:?}");
+    // Their slots are free again: a normal request is answered.
+    let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92")).unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}

@@ -15,6 +15,7 @@ use tsunagu_directory::{Directory, IndexReadiness};
 use tsunagu_places::{Gazetteer, Places};
 use tsunagu_store::{SqliteStore, Store};
 
+mod listener;
 mod survey;
 
 use tsunagu_cli::import;
@@ -96,6 +97,17 @@ enum Command {
         /// The centre's contact line on survey letters (name, phone, FAX, hours).
         #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = DEFAULT_CENTRE)]
         centre_contact: String,
+        /// Most connections open at once (more wait in the kernel's backlog).
+        #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
+        /// Most connections from one address (0: no limit — behind a reverse proxy every client
+        /// has the proxy's address).
+        #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+        max_connections_per_client: usize,
+        /// A connection that sends and takes nothing for this many seconds is closed (a header
+        /// that stops arriving, an idle keep-alive).
+        #[arg(long, env = "TSUNAGU_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+        idle_timeout_secs: u64,
         /// Stop when standard input closes (used by tests that own the process).
         #[arg(long, hide = true)]
         stop_on_stdin_eof: bool,
@@ -226,6 +238,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             reports_per_client,
             public_url,
             centre_contact,
+            max_connections,
+            max_connections_per_client,
+            idle_timeout_secs,
             stop_on_stdin_eof,
         } => {
             if fresh_days > stale_days {
@@ -241,7 +256,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
                 centre_contact,
             };
-            serve(places, &cli.data_dir, addr, config, stop_on_stdin_eof).await
+            let limits = listener::Limits {
+                total: max_connections.max(1),
+                per_client: max_connections_per_client,
+                idle: Duration::from_secs(idle_timeout_secs.max(1)),
+            };
+            serve(places, &cli.data_dir, addr, config, limits, stop_on_stdin_eof).await
         }
         Command::Survey { action } => {
             let store = open_store(&cli.data_dir).await?;
@@ -401,6 +421,7 @@ async fn serve(
     data_dir: &Path,
     addr: SocketAddr,
     config: ApiConfig,
+    limits: listener::Limits,
     stop_on_stdin_eof: bool,
 ) -> anyhow::Result<()> {
     let no_sample_data = !config.serve_sample_data;
@@ -465,6 +486,8 @@ async fn serve(
         }
     });
 
+    // (tap_io: axum gives the peer address to handlers for any listener wrapped so.)
+    let listener = axum::serve::ListenerExt::tap_io(listener::LimitedListener::new(listener, limits), |_| {});
     axum::serve(listener, tsunagu_api::router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof))
         .await?;
