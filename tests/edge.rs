@@ -100,3 +100,46 @@ fn empty_values_are_no_choice_as_a_form_sends_them() {
     let (_, _, empty) = get(&app, "/v1/municipalities?prefecture=");
     assert_eq!(all, empty);
 }
+
+#[test]
+fn unchanged_lists_and_records_are_answered_304() {
+    let app = common::in_process();
+    for uri in ["/v1/vocabulary", "/v1/municipalities", "/v1/regions?prefecture=20"] {
+        let (status, h, body) = get(&app, uri);
+        assert_eq!(status, 200, "{uri}");
+        assert!(!body.is_empty());
+        let tag = h["etag"].to_str().unwrap().to_string();
+        assert_eq!(h["cache-control"], "public, max-age=300");
+        let req = axum::http::Request::builder()
+            .uri(uri)
+            .header("if-none-match", &tag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, h, body) = send(&app, req);
+        assert_eq!((status, body.len()), (304, 0), "{uri}");
+        assert_eq!(h["etag"].to_str().unwrap(), tag);
+        let req = axum::http::Request::builder()
+            .uri(uri)
+            .header("if-none-match", "\"h-0000000000000000\"")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, req).0, 200, "another ETag gets the body");
+    }
+    // The regions of one prefecture are not those of the other: different ETags.
+    let a = get(&app, "/v1/regions?prefecture=20").1["etag"].clone();
+    let b = get(&app, "/v1/regions?prefecture=11").1["etag"].clone();
+    assert_ne!(a, b);
+    // A record keeps its version ETag and must be revalidated.
+    let (_, _, list) = get(&app, "/v1/search?limit=1");
+    let v: serde_json::Value = serde_json::from_slice(&list).unwrap();
+    let id = v["results"][0]["id"].as_str().unwrap().to_string();
+    let (status, h, _) = get(&app, &format!("/v1/resources/{id}"));
+    assert_eq!(status, 200);
+    assert_eq!(h["cache-control"], "no-cache");
+    let req = axum::http::Request::builder()
+        .uri(format!("/v1/resources/{id}"))
+        .header("if-none-match", h["etag"].clone())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).0, 304);
+}

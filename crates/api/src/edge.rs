@@ -47,3 +47,53 @@ fn is_problem(res: &Response) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/problem+json"))
 }
+
+/// Conditional GETs: a response with an ETag is answered 304 when the client already holds it
+/// (`If-None-Match`). Place lists and the vocabulary get an ETag from their content and may be
+/// cached for five minutes; a resource keeps its version ETag and must be revalidated.
+pub async fn conditional(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let path = req.uri().path().to_string();
+    let keyed = req.headers().contains_key(header::AUTHORIZATION);
+    let wanted = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let listed = matches!(path.as_str(), "/v1/vocabulary" | "/v1/municipalities" | "/v1/regions");
+    let resource = path.starts_with("/v1/resources/") && path.matches('/').count() == 3;
+    let mut res = next.run(req).await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    if listed && !res.headers().contains_key(header::ETAG) {
+        let (parts, body) = res.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+            return Problem::internal("could not read the response").into_response();
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&bytes[..], &mut h);
+        let tag = format!("\"h-{:016x}\"", std::hash::Hasher::finish(&h));
+        res = Response::from_parts(parts, axum::body::Body::from(bytes));
+        if let Ok(v) = HeaderValue::from_str(&tag) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    } else if resource {
+        // A key may see private fields: such a response is for that client only.
+        let cc = if keyed { "private, no-cache" } else { "no-cache" };
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
+    }
+    let tag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let (Some(tag), Some(wanted)) = (tag, wanted)
+        && (wanted.trim() == "*"
+            || wanted.split(',').any(|w| w.trim().trim_start_matches("W/") == tag.trim_start_matches("W/")))
+    {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [header::ETAG, header::CACHE_CONTROL] {
+            if let Some(v) = res.headers().get(&name).cloned() {
+                not_modified.headers_mut().insert(name, v);
+            }
+        }
+        return not_modified;
+    }
+    res
+}

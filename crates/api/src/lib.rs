@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal("the server failed on this request").into_response()
         }))
+        .layer(middleware::from_fn(edge::conditional))
         .layer(middleware::from_fn(edge::headers))
         // gzip for clients that ask (the page's HTML and JSON shrink several times).
         .layer(tower_http::compression::CompressionLayer::new())
