@@ -92,22 +92,35 @@ fn missing_files_and_reindex_are_reported_plainly() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("reindexed 1860 resources"));
 }
 
-#[test]
-fn sigterm_stops_the_server_gracefully() {
-    let d = tempfile::tempdir().unwrap();
+/// `tsunagu serve` on a free loopback port over `data` with `extra` flags, logging at `log` to
+/// `stderr`; returns the process and its base URL once it says it listens.
+fn serve(
+    data: &std::path::Path,
+    extra: &[&str],
+    log: &str,
+    stderr: std::process::Stdio,
+) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
         .arg("--data-dir")
-        .arg(d.path())
+        .arg(data)
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
+        .args(extra)
+        .env("RUST_LOG", log)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
     assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    (child, base)
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let d = tempfile::tempdir().unwrap();
+    let (child, base) = serve(d.path(), &[], "info", std::process::Stdio::piped());
     let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E5%90%B8%E5%BC%95&near=390-0811")).unwrap();
     assert_eq!(ok.status().as_u16(), 200, "answers searches right after start");
     let request_id = ok.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap().to_string();
@@ -277,18 +290,7 @@ fn a_backup_taken_during_writes_restores_to_a_consistent_store_whose_index_rebui
     let created = tsunagu(d.path(), &["keys", "create", "--role", "admin", "--name", "backup test"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let key = String::from_utf8(created.stdout).unwrap().trim().to_string();
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(d.path())
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let (mut child, base) = serve(d.path(), &[], "warn", std::process::Stdio::null());
     let count = |base: &str| -> u64 {
         let v: serde_json::Value = reqwest::blocking::get(format!("{base}/readyz")).unwrap().json().unwrap();
         v["resources"].as_u64().unwrap()
@@ -366,18 +368,12 @@ fn stalled_connections_are_capped_per_client_and_closed_when_idle() {
     use std::io::{Read, Write};
     use std::time::{Duration, Instant};
     let d = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(d.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--max-connections-per-client", "4", "--idle-timeout-secs", "2"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let (mut child, base) = serve(
+        d.path(),
+        &["--max-connections-per-client", "4", "--idle-timeout-secs", "2"],
+        "warn",
+        std::process::Stdio::null(),
+    );
     let addr = base.trim_start_matches("http://").to_string();
     // Four connections that start a request and stall mid-header.
     let mut stalled: Vec<std::net::TcpStream> = (0..4)

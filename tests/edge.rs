@@ -18,6 +18,11 @@ fn get(app: &common::InProcess, uri: &str) -> (u16, axum::http::HeaderMap, Vec<u
     send(app, axum::http::Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap())
 }
 
+/// A GET with one request header.
+fn get_with(app: &common::InProcess, uri: &str, name: &str, value: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    send(app, axum::http::Request::builder().uri(uri).header(name, value).body(axum::body::Body::empty()).unwrap())
+}
+
 #[test]
 fn pages_carry_security_headers() {
     let app = common::in_process();
@@ -70,12 +75,8 @@ fn a_body_over_the_limit_is_a_problem_not_plain_text() {
 #[test]
 fn responses_are_compressed_for_clients_that_ask() {
     let app = common::in_process();
-    let req = axum::http::Request::builder()
-        .uri("/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92&limit=50")
-        .header("accept-encoding", "gzip")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let (status, h, gz) = send(&app, req);
+    let (status, h, gz) =
+        get_with(&app, "/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92&limit=50", "accept-encoding", "gzip");
     assert_eq!(status, 200);
     assert_eq!(h["content-encoding"], "gzip");
     let (_, plain_h, plain) = get(&app, "/v1/search?q=%E4%BF%9D%E8%82%B2%E5%9C%92&limit=50");
@@ -110,20 +111,10 @@ fn unchanged_lists_and_records_are_answered_304() {
         assert!(!body.is_empty());
         let tag = h["etag"].to_str().unwrap().to_string();
         assert_eq!(h["cache-control"], "public, max-age=300");
-        let req = axum::http::Request::builder()
-            .uri(uri)
-            .header("if-none-match", &tag)
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let (status, h, body) = send(&app, req);
+        let (status, h, body) = get_with(&app, uri, "if-none-match", &tag);
         assert_eq!((status, body.len()), (304, 0), "{uri}");
         assert_eq!(h["etag"].to_str().unwrap(), tag);
-        let req = axum::http::Request::builder()
-            .uri(uri)
-            .header("if-none-match", "\"h-0000000000000000\"")
-            .body(axum::body::Body::empty())
-            .unwrap();
-        assert_eq!(send(&app, req).0, 200, "another ETag gets the body");
+        assert_eq!(get_with(&app, uri, "if-none-match", "\"h-0000000000000000\"").0, 200, "another ETag gets the body");
     }
     // The regions of one prefecture are not those of the other: different ETags.
     let a = get(&app, "/v1/regions?prefecture=20").1["etag"].clone();
@@ -136,10 +127,6 @@ fn unchanged_lists_and_records_are_answered_304() {
     let (status, h, _) = get(&app, &format!("/v1/resources/{id}"));
     assert_eq!(status, 200);
     assert_eq!(h["cache-control"], "no-cache");
-    let req = axum::http::Request::builder()
-        .uri(format!("/v1/resources/{id}"))
-        .header("if-none-match", h["etag"].clone())
-        .body(axum::body::Body::empty())
-        .unwrap();
-    assert_eq!(send(&app, req).0, 304);
+    let uri = format!("/v1/resources/{id}");
+    assert_eq!(get_with(&app, &uri, "if-none-match", h["etag"].to_str().unwrap()).0, 304);
 }

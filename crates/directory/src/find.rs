@@ -104,8 +104,7 @@ impl Directory {
             without = crate::loosen::with_totals(counted);
         }
         let confirmed_further = self.confirmed_further(&plan, &found).await?;
-        let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
-        let mut resources = self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter();
+        let records = self.records_of(&found.hits).await?;
         let mut mate_ids: Vec<_> = found.hits.iter().flat_map(|h| h.site_mates.iter().copied()).collect();
         mate_ids.sort();
         mate_ids.dedup();
@@ -117,17 +116,25 @@ impl Directory {
             .into_iter()
             .map(|r| (r.id, r))
             .collect();
+        let Plan { request, echo, interpretation, .. } = plan;
+        Ok(Answer { request, echo, interpretation, relaxed, without, found, records, site_mates, confirmed_further })
+    }
+
+    /// Each hit with its record, in rank order; a hit whose record was deleted since the index saw
+    /// it is left out.
+    async fn records_of(&self, hits: &[Hit]) -> Result<Vec<(Hit, Resource)>, DirectoryError> {
+        let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
+        let mut resources = self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter();
         // get_many keeps the order asked and leaves out records deleted since the index saw them.
-        let mut records = Vec::with_capacity(found.hits.len());
+        let mut records = Vec::with_capacity(hits.len());
         let mut next = resources.next();
-        for hit in &found.hits {
+        for hit in hits {
             if let Some(r) = next.take_if(|r| r.id == hit.id) {
                 records.push((hit.clone(), r));
                 next = resources.next();
             }
         }
-        let Plan { request, echo, interpretation, .. } = plan;
-        Ok(Answer { request, echo, interpretation, relaxed, without, found, records, site_mates, confirmed_further })
+        Ok(records)
     }
 
     /// The nearest confirmed matches beyond the area, when care was asked near a place and
@@ -158,11 +165,7 @@ impl Directory {
         if further.total == 0 {
             return Ok(None);
         }
-        let ids: Vec<_> = further.hits.iter().map(|h| h.id).collect();
-        let by_id: HashMap<ResourceId, Resource> =
-            self.store.get_many(&ids).await.map_err(DirectoryError::from)?.into_iter().map(|r| (r.id, r)).collect();
-        let records: Vec<(Hit, Resource)> =
-            further.hits.iter().filter_map(|h| by_id.get(&h.id).map(|r| (h.clone(), r.clone()))).collect();
+        let records = self.records_of(&further.hits).await?;
         let nearest_km = records.first().and_then(|(h, _)| h.distance_km).map(|d| (d * 10.0).round() / 10.0);
         let (detail_ja, detail_en) = match nearest_km {
             Some(km) => (

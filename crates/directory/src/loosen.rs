@@ -125,7 +125,7 @@ pub fn loosenings(plan: &Plan) -> Vec<Loosening> {
         let named = tsunagu_model::terms::Vocabulary::bundled().group_of(g);
         let value = named.map_or_else(|| codes(g), |n| n.code.clone());
         let (ja, en) = named.map_or_else(|| (codes(g), codes(g)), |n| (n.label_ja.clone(), n.label_en.clone()));
-        let phrase = named.and_then(|n| phrase_of(plan.interpretation.as_ref(), ConceptKind::CareGroup, &n.code));
+        let phrase = named.and_then(|n| phrase(ConceptKind::CareGroup, &n.code));
         add("care_any", value, phrase, format!("{ja}に対応"), format!("takes {en}"), &move |r| {
             r.care_any.retain(|x| *x != g)
         });

@@ -138,43 +138,29 @@ impl Vocabulary {
     pub fn parse(text: &str) -> Result<Vocabulary, VocabularyError> {
         let bad = |s: String| VocabularyError(s);
         let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let code_of = |c: &str| c.parse::<CareType>().map_err(|e| bad(e.to_string()));
-        let care: Vec<(CareType, Forms)> =
-            file.care.into_iter().map(|(c, f)| Ok((code_of(&c)?, f))).collect::<Result<_, VocabularyError>>()?;
+        let care: Vec<(CareType, Forms)> = by_code(file.care)?;
         let mut care_groups = Vec::new();
         for (code, g) in file.care_group {
             let set = if g.care == ["*"] {
                 CareType::ALL.iter().copied().collect()
             } else {
-                g.care.iter().map(|c| code_of(c)).collect::<Result<CareSet, _>>()?
+                g.care.iter().map(|c| parse_code::<CareType>(c)).collect::<Result<CareSet, _>>()?
             };
             if set.len() < 2 {
                 return Err(bad(format!("care_group.{code} needs two or more care types")));
             }
             care_groups.push(CareGroup { code, care: set, label_ja: g.label_ja, label_en: g.label_en, forms: g.forms });
         }
-        let kinds = file
-            .kind
-            .into_iter()
-            .map(|(k, f)| Ok((k.parse::<Kind>().map_err(|e| bad(e.to_string()))?, f)))
-            .collect::<Result<Vec<_>, VocabularyError>>()?;
+        let kinds: Vec<(Kind, Forms)> = by_code(file.kind)?;
         let mut kind_groups = Vec::new();
         for (code, g) in file.kind_group {
-            let kinds = g
-                .kinds
-                .iter()
-                .map(|k| k.parse::<Kind>().map_err(|e| bad(e.to_string())))
-                .collect::<Result<Vec<_>, _>>()?;
+            let kinds = g.kinds.iter().map(|k| parse_code::<Kind>(k)).collect::<Result<Vec<_>, _>>()?;
             if kinds.len() < 2 {
                 return Err(bad(format!("kind_group.{code} needs two or more kinds")));
             }
             kind_groups.push(KindGroup { code, kinds, label_ja: g.label_ja, label_en: g.label_en, forms: g.forms });
         }
-        let transport = file
-            .transport
-            .into_iter()
-            .map(|(t, f)| Ok((t.parse::<TransportFeature>().map_err(|e| bad(e.to_string()))?, f)))
-            .collect::<Result<Vec<_>, VocabularyError>>()?;
+        let transport: Vec<(TransportFeature, Forms)> = by_code(file.transport)?;
         let mut care_by_form = HashMap::new();
         let mut seen: HashMap<String, String> = HashMap::new();
         let mut claim = |form: &str, owner: String| -> Result<String, VocabularyError> {
@@ -248,6 +234,18 @@ impl Vocabulary {
     pub fn group_of(&self, care: CareSet) -> Option<&CareGroup> {
         self.care_groups.iter().find(|g| g.care == care)
     }
+}
+
+/// A vocabulary code, or why it is none.
+fn parse_code<T: std::str::FromStr<Err = crate::UnknownTerm>>(c: &str) -> Result<T, VocabularyError> {
+    c.parse().map_err(|e: crate::UnknownTerm| VocabularyError(e.to_string()))
+}
+
+/// A section of concepts by code, in file order.
+fn by_code<T: std::str::FromStr<Err = crate::UnknownTerm>>(
+    section: BTreeMap<String, Forms>,
+) -> Result<Vec<(T, Forms)>, VocabularyError> {
+    section.into_iter().map(|(c, f)| Ok((parse_code(&c)?, f))).collect()
 }
 
 #[cfg(test)]

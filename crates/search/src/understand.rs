@@ -416,6 +416,7 @@ pub struct Understanding {
     phrases: BTreeMap<String, (String, Concept)>,
     /// Normalised prefecture and municipality names, for telling 「松本市中央」 from words.
     prefecture_names: Vec<String>,
+    /// Normalised municipality names, in the gazetteer's order.
     municipality_names: Vec<String>,
     gazetteer: &'static Gazetteer,
     geocoder: &'static Geocoder,
@@ -631,28 +632,22 @@ fn unknown_place(u: &Understanding, word: &str) -> Option<UnknownPlace> {
     if !(2..=10).contains(&len) || !word.chars().all(japanese) {
         return None;
     }
-    let outside = word.ends_with(['市', '区', '町', '村', '郡', '都', '道', '府', '県']) && len >= 2;
-    // One edit from a municipality's name, with or without 市・町・村 (「松元」 → 松本市).
+    let outside = word.ends_with(['市', '区', '町', '村', '郡', '都', '道', '府', '県']);
+    // One edit from a municipality's name, with or without 市・町・村 (「松元」 → 松本市), over the
+    // names normalised once in `Understanding::new`.
     // Closest first: those that share a longer beginning with the word (飯野市 → 飯山市 before 長野市).
     let mut near: Vec<(std::cmp::Reverse<usize>, MunicipalityCode)> = Vec::new();
-    for m in u.gazetteer.municipalities() {
-        let bare = m.name.trim_end_matches(['市', '町', '村']);
-        for name in [m.name.as_str(), bare].into_iter().filter(|n| n.chars().count() >= 2) {
-            let name = normalize(name);
-            if edit_distance(word, &name) == 1 {
-                let shared = word.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
-                near.push((std::cmp::Reverse(shared), m.code));
-                break;
-            }
+    for (m, name) in u.gazetteer.municipalities().iter().zip(&u.municipality_names) {
+        let bare = name.trim_end_matches(['市', '町', '村']);
+        if let Some(name) =
+            [name.as_str(), bare].into_iter().find(|n| n.chars().count() >= 2 && edit_distance(word, n) == 1)
+        {
+            let shared = word.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
+            near.push((std::cmp::Reverse(shared), m.code));
         }
     }
     near.sort();
-    let mut suggestions: Vec<MunicipalityCode> = Vec::new();
-    for (_, c) in near {
-        if !suggestions.contains(&c) && suggestions.len() < 5 {
-            suggestions.push(c);
-        }
-    }
+    let suggestions: Vec<MunicipalityCode> = near.into_iter().take(5).map(|(_, c)| c).collect();
     (outside || !suggestions.is_empty()).then(|| UnknownPlace { typed: word.to_string(), outside, suggestions })
 }
 

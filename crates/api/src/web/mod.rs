@@ -100,18 +100,28 @@ fn link(pairs: &[(String, String)], f: impl FnOnce(&mut Vec<(String, String)>)) 
     if q.is_empty() { "/".into() } else { format!("/?{q}") }
 }
 
+/// The page's query with `q` replaced (none when empty), from the first page of results.
+fn with_q(pairs: &[(String, String)], q: &str) -> String {
+    link(pairs, |v| {
+        v.retain(|(k, _)| k != "q" && k != "offset");
+        if !q.is_empty() {
+            v.insert(0, ("q".into(), q.to_string()));
+        }
+    })
+}
+
+/// The page's query with `phrase` taken out of `q`; `None` when `q` does not hold it.
+fn without_words(pairs: &[(String, String)], phrase: &str) -> Option<String> {
+    let q = value(pairs, "q").unwrap_or("");
+    (!phrase.is_empty() && q.contains(phrase))
+        .then(|| with_q(pairs, &q.replacen(phrase, " ", 1).split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
 /// The page's query without one condition: its words taken out of `q` when the text set it,
 /// otherwise its value taken out of its parameter. `None` when neither can be found.
 fn without_link(pairs: &[(String, String)], w: &tsunagu_directory::loosen::Without) -> Option<String> {
-    let q = value(pairs, "q").unwrap_or("");
-    if let Some(phrase) = w.phrase.as_deref().filter(|ph| !ph.is_empty() && q.contains(*ph)) {
-        let rest = q.replacen(phrase, " ", 1).split_whitespace().collect::<Vec<_>>().join(" ");
-        return Some(link(pairs, |v| {
-            v.retain(|(k, _)| k != "q" && k != "offset");
-            if !rest.is_empty() {
-                v.insert(0, ("q".into(), rest.clone()));
-            }
-        }));
+    if let Some(href) = w.phrase.as_deref().and_then(|ph| without_words(pairs, ph)) {
+        return Some(href);
     }
     if !pairs.iter().any(|(k, _)| k == w.param) {
         return None;
@@ -323,7 +333,6 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
 }
 
 fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
-    let q = value(p, "q").unwrap_or("");
     html! {
         @if let Some(it) = &r.interpretation {
             @let applied: Vec<_> = it.recognized.iter().filter(|x| x.applied).collect();
@@ -335,9 +344,8 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                             @let typed = x.recognized.typed.as_str();
                             li {
                                 span { (label) }
-                                @if !typed.is_empty() && q.contains(typed) {
-                                    @let without = q.replacen(typed, " ", 1).split_whitespace().collect::<Vec<_>>().join(" ");
-                                    a href=(link(p, |v| { v.retain(|(k, _)| k != "q" && k != "offset"); if !without.is_empty() { v.insert(0, ("q".into(), without.clone())); } }))
+                                @if let Some(href) = without_words(p, typed) {
+                                    a href=(href)
                                       aria-label=(format!("{} {}", label, lang.t("を外す", "— remove"))) { "×" }
                                 }
                             }
@@ -354,7 +362,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                         " " (lang.t("もしかして：", "Did you mean: "))
                         @for (i, sug) in h.suggestions.iter().enumerate() {
                             @if i > 0 { (lang.t("、", ", ")) }
-                            a href=(link(p, |v| { v.retain(|(k, _)| k != "q" && k != "offset"); v.insert(0, ("q".into(), sug.q.clone())); })) {
+                            a href=(with_q(p, &sug.q)) {
                                 (if lang.en { &sug.name_en } else { &sug.name })
                             }
                         }
