@@ -404,3 +404,45 @@ fn stalled_connections_are_capped_per_client_and_closed_when_idle() {
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
 }
+
+#[test]
+fn rows_imported_by_another_process_are_searchable_when_readyz_says_caught_up() {
+    let d = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(d.path(), &[], "warn", std::process::Stdio::null());
+    let template = tsunagu_sample::bundled().unwrap();
+    let n = 3_000;
+    let file = d.path().join("follow.jsonl");
+    let mut text = String::new();
+    for i in 0..n {
+        let mut r = template[i % template.len()].clone();
+        r.id = tsunagu_model::ResourceId::from_source_id(&format!("follow-test:{i}"));
+        r.source.id = Some(format!("follow-test:{i}"));
+        r.name = format!("【サンプル】Quokkafollow {i}");
+        text.push_str(&tsunagu_exchange::jsonl::line(&r));
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let imported = tsunagu(d.path(), &["import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let exited = std::time::Instant::now();
+    let get =
+        |path: &str| -> serde_json::Value { reqwest::blocking::get(format!("{base}{path}")).unwrap().json().unwrap() };
+    let mut polls = 0;
+    let lag = loop {
+        let ready = get("/readyz");
+        polls += 1;
+        if ready["caught_up"] == true {
+            // Every imported row is searchable the moment readyz says so.
+            let found = get("/v1/search?q=quokkafollow&limit=1");
+            assert_eq!(found["total"], n, "{ready}");
+            assert_eq!(ready["behind"], 0);
+            break exited.elapsed();
+        }
+        assert!(ready["behind"].as_i64().unwrap() > 0, "{ready}");
+        assert!(exited.elapsed().as_secs() < 60, "not caught up a minute after the import: {ready}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    println!("{n} rows searchable {} ms after the import exited ({polls} polls)", lag.as_millis());
+    let _ = child.kill();
+    let _ = child.wait();
+}

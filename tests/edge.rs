@@ -129,4 +129,20 @@ fn unchanged_lists_and_records_are_answered_304() {
     assert_eq!(h["cache-control"], "no-cache");
     let uri = format!("/v1/resources/{id}");
     assert_eq!(get_with(&app, &uri, "if-none-match", h["etag"].to_str().unwrap()).0, 304);
+    // Counts that follow writes are cached for a minute, answers revalidated every time; both
+    // carry a content ETag.
+    for (uri, cc) in [
+        ("/v1/sources", "public, max-age=60"),
+        ("/v1/regions/20-07", "public, max-age=300"),
+        ("/v1/search?q=%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7&limit=3", "no-cache"),
+        ("/v1/suggest?q=%E3%81%BE%E3%81%A4", "no-cache"),
+    ] {
+        let (status, h, body) = get(&app, uri);
+        assert_eq!(status, 200, "{uri}");
+        assert_eq!(h["cache-control"], cc, "{uri}");
+        let tag = h["etag"].to_str().unwrap().to_string();
+        let (status, _, again) = get(&app, uri);
+        assert_eq!((status, &again), (200, &body), "{uri}: the same answer twice");
+        assert_eq!(get_with(&app, uri, "if-none-match", &tag).0, 304, "{uri}");
+    }
 }

@@ -48,25 +48,52 @@ fn is_problem(res: &Response) -> bool {
         .is_some_and(|t| t.starts_with("application/problem+json"))
 }
 
+/// How a GET response may be cached, and where its ETag comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    /// Place lists and the vocabulary change with a release: an ETag from the content, cached
+    /// for five minutes.
+    Reference,
+    /// Counts that follow every write: an ETag from the content, cached for a minute.
+    Counts,
+    /// Answers that follow the index (search, suggestions): an ETag from the content, revalidated
+    /// every time.
+    Answer,
+    /// A resource: its version ETag (set by the handler), revalidated every time.
+    Resource,
+}
+
+fn caching(path: &str) -> Option<Caching> {
+    let segments = path.matches('/').count();
+    match path {
+        "/v1/vocabulary" | "/v1/municipalities" | "/v1/regions" => Some(Caching::Reference),
+        _ if path.starts_with("/v1/regions/") && segments == 3 => Some(Caching::Reference),
+        "/v1/sources" => Some(Caching::Counts),
+        "/v1/search" | "/v1/suggest" => Some(Caching::Answer),
+        _ if path.starts_with("/v1/resources/") && segments == 3 => Some(Caching::Resource),
+        _ => None,
+    }
+}
+
 /// Conditional GETs: a response with an ETag is answered 304 when the client already holds it
-/// (`If-None-Match`). Place lists and the vocabulary get an ETag from their content and may be
-/// cached for five minutes; a resource keeps its version ETag and must be revalidated.
+/// (`If-None-Match`). See [`Caching`] for which responses get an ETag and how long they may be
+/// kept; a response for a key holder is `private`.
 pub async fn conditional(req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let path = req.uri().path().to_string();
+    let Some(caching) = caching(req.uri().path()) else {
+        return next.run(req).await;
+    };
     let keyed = req.headers().contains_key(header::AUTHORIZATION);
     let wanted = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let listed = matches!(path.as_str(), "/v1/vocabulary" | "/v1/municipalities" | "/v1/regions");
-    let resource = path.starts_with("/v1/resources/") && path.matches('/').count() == 3;
     let mut res = next.run(req).await;
     if res.status() != StatusCode::OK {
         return res;
     }
-    if listed && !res.headers().contains_key(header::ETAG) {
+    if caching != Caching::Resource && !res.headers().contains_key(header::ETAG) {
         let (parts, body) = res.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, 64 << 20).await else {
             return Problem::internal("could not read the response").into_response();
         };
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -76,12 +103,14 @@ pub async fn conditional(req: Request, next: Next) -> Response {
         if let Ok(v) = HeaderValue::from_str(&tag) {
             res.headers_mut().insert(header::ETAG, v);
         }
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    } else if resource {
-        // A key may see private fields: such a response is for that client only.
-        let cc = if keyed { "private, no-cache" } else { "no-cache" };
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
     }
+    let cc = match (caching, keyed) {
+        (_, true) => "private, no-cache",
+        (Caching::Reference, false) => "public, max-age=300",
+        (Caching::Counts, false) => "public, max-age=60",
+        (Caching::Answer | Caching::Resource, false) => "no-cache",
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cc));
     let tag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
     if let (Some(tag), Some(wanted)) = (tag, wanted)
         && (wanted.trim() == "*"

@@ -196,11 +196,7 @@ async fn catch_up(store: &dyn Store, index: &Arc<SearchIndex>, state: &StoreStat
         let gone: Vec<_> = ids.iter().filter(|id| !live.iter().any(|r| r.id == **id)).copied().collect();
         let st = IndexedState { store_id: state.store_id.clone(), seq };
         let idx = index.clone();
-        tokio::task::spawn_blocking(move || {
-            idx.delete(&gone, st.clone())?;
-            idx.upsert(&live, st)
-        })
-        .await??;
+        tokio::task::spawn_blocking(move || idx.apply(&live, &gone, st)).await??;
     }
     tracing::info!(applied, "index caught up with the store");
     Ok(applied)

@@ -165,42 +165,42 @@ impl SearchIndex {
 
     /// Add or replace resources and commit; they are searchable when this returns.
     pub fn upsert(&self, resources: &[Resource], state: IndexedState) -> Result<()> {
+        self.apply(resources, &[], state)
+    }
+
+    /// Remove resources and commit.
+    pub fn delete(&self, ids: &[ResourceId], state: IndexedState) -> Result<()> {
+        self.apply(&[], ids, state)
+    }
+
+    /// Remove `gone`, add or replace `resources`, and commit once. When this returns the changes
+    /// are searchable, and only then does [`SearchIndex::state`] report the new position (so a
+    /// reader that sees the position also sees the documents).
+    pub fn apply(&self, resources: &[Resource], gone: &[ResourceId], state: IndexedState) -> Result<()> {
         let mut writer = self.writer.lock();
         let slots: Vec<(u32, u32)> = {
             let mut catalog = self.catalog.write();
+            for id in gone {
+                catalog.remove(*id);
+                writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+            }
             resources.iter().map(|r| catalog.reserve(r.id)).collect()
         };
         for (r, (ord, version)) in resources.iter().zip(&slots) {
             writer.delete_term(Term::from_field_text(self.fields.id, &r.id.to_string()));
             writer.add_document(document(&self.fields, self.gazetteer, r, *ord, *version))?;
         }
-        self.commit(&mut writer, state)?;
-        // The documents are visible now: publish the entries.
-        let mut catalog = self.catalog.write();
-        for (r, (ord, version)) in resources.iter().zip(&slots) {
-            catalog.apply(self.gazetteer, r, *ord, *version);
-        }
-        Ok(())
-    }
-
-    /// Remove resources and commit.
-    pub fn delete(&self, ids: &[ResourceId], state: IndexedState) -> Result<()> {
-        let mut writer = self.writer.lock();
-        {
-            let mut catalog = self.catalog.write();
-            for id in ids {
-                catalog.remove(*id);
-                writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
-            }
-        }
-        self.commit(&mut writer, state)
-    }
-
-    fn commit(&self, writer: &mut IndexWriter, state: IndexedState) -> Result<()> {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload(&state));
         prepared.commit()?;
         self.reader.reload()?;
+        // The documents are visible now: publish the entries, then the position.
+        {
+            let mut catalog = self.catalog.write();
+            for (r, (ord, version)) in resources.iter().zip(&slots) {
+                catalog.apply(self.gazetteer, r, *ord, *version);
+            }
+        }
         *self.state.write() = state;
         Ok(())
     }

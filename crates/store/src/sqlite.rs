@@ -513,10 +513,11 @@ impl Store for SqliteStore {
     }
 
     async fn source_counts(&self) -> Result<Vec<SourceCount>> {
+        // Kept by triggers (migration 0007): a few rows per source, never a scan of the records.
         let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT source_name, count(*), sum(sample), min(json_extract(body, '$.source.date')), \
-             max(json_extract(body, '$.source.date')) FROM resources WHERE deleted_at IS NULL \
-             GROUP BY source_name ORDER BY count(*) DESC, source_name",
+            "SELECT source_name, sum(records), sum(records * sample), min(nullif(source_date, '')), \
+             max(nullif(source_date, '')) FROM source_tallies \
+             GROUP BY source_name ORDER BY sum(records) DESC, source_name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -1431,7 +1432,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn resource(n: u32, name: &str) -> Resource {
+    pub(super) fn resource(n: u32, name: &str) -> Resource {
         Resource::from_json(json!({
             "id": ResourceId::from_source_id(&format!("t:{n}")).to_string(),
             "name": name,
@@ -1716,5 +1717,57 @@ mod write_tests {
         assert!(store.get_key("k1").await.unwrap().unwrap().revoked_at.is_some());
         assert_eq!(store.list_keys().await.unwrap().len(), 1);
         assert!(store.insert_key(&twin).await.unwrap(), "the name is free once its key is revoked");
+    }
+
+    #[tokio::test]
+    async fn source_tallies_follow_every_write_and_equal_a_scan() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let make = |n: u32, source: &str, date: Option<&str>, sample: bool| {
+            let mut r = super::tests::resource(n, &format!("r{n}"));
+            r.source.name = source.into();
+            r.source.date = date.map(|d| d.parse().unwrap());
+            r.sample = sample;
+            r
+        };
+        let scan = || async {
+            let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT source_name, count(*), sum(sample), min(json_extract(body, '$.source.date')), \
+                 max(json_extract(body, '$.source.date')) FROM resources WHERE deleted_at IS NULL \
+                 GROUP BY source_name ORDER BY count(*) DESC, source_name",
+            )
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            rows
+        };
+        let kept = || async {
+            store
+                .source_counts()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.name, c.records as i64, c.sample_records as i64, c.first_date, c.last_date))
+                .collect::<Vec<_>>()
+        };
+        let mut all = Vec::new();
+        for n in 0..30 {
+            let source = ["wam", "mhlw", "centre"][n as usize % 3];
+            let date = [Some("2025-04-01"), Some("2026-01-15"), None][n as usize % 4 % 3];
+            all.push(make(n, source, date, n % 5 == 0));
+        }
+        store.upsert(&all, "test").await.unwrap();
+        assert_eq!(kept().await, scan().await);
+        // A record moves to another source and date; another stops being sample.
+        store.upsert(&[make(1, "centre", Some("2026-11-30"), false), make(5, "mhlw", None, false)], "t").await.unwrap();
+        assert_eq!(kept().await, scan().await);
+        // Deleted records stop counting; a source with none left disappears.
+        for r in all.iter().filter(|r| r.source.name == "wam") {
+            store.delete(r.id, Utc::now()).await.unwrap();
+        }
+        let now = kept().await;
+        assert_eq!(now, scan().await);
+        assert!(now.iter().all(|c| c.0 != "wam"), "{now:?}");
+        assert_eq!(now.iter().map(|c| c.1).sum::<i64>(), 20);
+        assert_eq!(now.iter().find(|c| c.0 == "centre").unwrap().4.as_deref(), Some("2026-11-30"));
     }
 }

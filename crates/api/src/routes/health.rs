@@ -18,9 +18,13 @@ async fn healthz() -> Json<Value> {
 
 async fn readyz(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
     let store = s.directory.store.state().await.map_err(|e| Problem::unavailable(format!("store: {e}")))?;
+    // The index publishes its position only after its readers see the documents, so
+    // `caught_up` means every record written so far is searchable.
     let index = s.directory.index.state();
     Ok(Json(json!({
         "status": "ready",
+        "caught_up": index.seq >= store.seq,
+        "behind": (store.seq - index.seq).max(0),
         "resources": store.count,
         "indexed": s.directory.index.len(),
         "store_seq": store.seq,
