@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
     // Reports are rate-limited per client; every case here comes from 127.0.0.1.
-    S.get_or_init(|| common::start(&["--reports-per-client", "1000"]))
+    S.get_or_init(|| common::start(&["--reports-per-client", "1000", "--reports-per-network", "1000"]))
 }
 
 fn make_key(role: &str, name: &str, regions: Option<&str>) -> String {

@@ -124,6 +124,10 @@ fn sigterm_stops_the_server_gracefully() {
     let ok = reqwest::blocking::get(format!("{base}/v1/search?q=%E5%90%B8%E5%BC%95&near=390-0811")).unwrap();
     assert_eq!(ok.status().as_u16(), 200, "answers searches right after start");
     let request_id = ok.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap().to_string();
+    // A survey token and a record id travel in paths: the log has the route template only.
+    let token = "f".repeat(64);
+    let _ = reqwest::blocking::get(format!("{base}/survey/{token}")).unwrap();
+    let _ = reqwest::blocking::get(format!("{base}/v1/resources/0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21")).unwrap();
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
@@ -131,8 +135,9 @@ fn sigterm_stops_the_server_gracefully() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
     // The request is logged by id, method and path; the family's words and place are not.
-    assert!(log.contains(&request_id) && log.contains("/v1/search"), "{log}");
-    for private in ["%E5%90%B8", "吸引", "390-0811", "q="] {
+    assert!(log.contains(&request_id) && log.contains("route=/v1/search"), "{log}");
+    assert!(log.contains("route=/survey/{token}") && log.contains("route=/v1/resources/{id}"), "{log}");
+    for private in ["%E5%90%B8", "吸引", "390-0811", "q=", &token, "0190c6b2-7d3e"] {
         assert!(!log.contains(private), "{private} in the log: {log}");
     }
     // Written to a pipe (a file, a journal): plain text, no terminal colour codes.

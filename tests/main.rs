@@ -15,6 +15,7 @@ mod editing;
 mod geocoding;
 mod hsds_schema;
 mod index_consistency;
+mod limits;
 mod page;
 mod places;
 mod provenance;

@@ -187,7 +187,7 @@ fn reports_are_validated_rate_limited_and_for_editors_only() {
             other => panic!("{other}: {body}"),
         }
     }
-    assert_eq!(accepted, tsunagu_api::routes::reports::PER_CLIENT);
+    assert_eq!(accepted, tsunagu_api::routes::reports::PER_CLIENT as usize);
     assert!(limited.unwrap().parse::<u64>().unwrap() > 0);
     // Not public: no key, no list; the record itself is unchanged and shows no reports.
     assert_eq!(s.get("/v1/reports").status, 401);

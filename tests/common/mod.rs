@@ -32,10 +32,15 @@ pub fn start(extra: &[&str]) -> Server {
 }
 
 pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+    // Every test's requests come from 127.0.0.1, one client: no per-client request rate unless
+    // a test sets one (tests/limits.rs does).
+    let unlimited: &[&str] =
+        if extra.contains(&"--requests-per-client-per-sec") { &[] } else { &["--requests-per-client-per-sec", "0"] };
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(dir.path())
         .args(["serve", "--addr", "127.0.0.1:0", "--stop-on-stdin-eof"])
+        .args(unlimited)
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())

@@ -13,7 +13,10 @@
 //! (a panic would still be caught and answered as a problem, and logged).
 
 pub mod auth;
+pub mod clients;
 pub mod edge;
+pub mod limits;
+pub mod metrics;
 pub mod params;
 pub mod problem;
 pub mod routes;
@@ -49,8 +52,10 @@ pub struct ApiConfig {
     pub fresh_days: u32,
     /// Older than this many days it is `stale`; in between, `aging`.
     pub stale_days: u32,
-    /// Public reports accepted per client per 10 minutes.
-    pub reports_per_client: usize,
+    /// Request rates, reports, requests in flight, body deadlines.
+    pub limits: limits::LimitConfig,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: clients::TrustedProxies,
     /// The address providers reach this server at (for survey letters and their QR codes).
     pub public_url: String,
     /// The centre's contact line printed on survey letters.
@@ -73,7 +78,8 @@ impl Default for ApiConfig {
             availability_stale_days: 30,
             fresh_days: 365,
             stale_days: 730,
-            reports_per_client: routes::reports::PER_CLIENT,
+            limits: limits::LimitConfig::default(),
+            trusted_proxies: clients::TrustedProxies::default(),
             public_url: "http://127.0.0.1:8080".into(),
             centre_contact: "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）".into(),
         }
@@ -90,22 +96,22 @@ pub struct AppState {
     /// Plans searches (understanding, places, regions) for the API and the page alike.
     pub planner: Planner,
     pub config: Arc<ApiConfig>,
-    /// Rate limits of public reports.
-    pub report_limits: Arc<routes::reports::ReportLimits>,
+    /// Rate limits (requests, public reports) and the in-flight limit.
+    pub limits: Arc<limits::RateLimits>,
     /// Failed survey-token lookups per client.
     pub token_limits: Arc<web::survey::TokenLimits>,
 }
 
 impl AppState {
     pub fn new(directory: Arc<Directory>, places: Places, config: ApiConfig) -> AppState {
-        let report_limits = Arc::new(routes::reports::ReportLimits::new(config.reports_per_client));
+        let limits = Arc::new(limits::RateLimits::new(config.limits.clone()));
         AppState {
             directory,
             gazetteer: places.gazetteer,
             places,
             planner: Planner::new(places),
             config: Arc::new(config),
-            report_limits,
+            limits,
             token_limits: Arc::default(),
         }
     }
@@ -128,6 +134,11 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
+    let body_timeout = state.config.limits.body_timeout;
+    let limits = state.limits.clone();
+    let trusted = state.config.trusted_proxies.clone();
+    // Layers run outermost (last) first. Every one of them runs after routing, so the route
+    // template (`MatchedPath`) is known to the log and the metrics.
     Router::new()
         .merge(routes::search::router())
         .merge(routes::suggest::router())
@@ -141,21 +152,27 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::survey::router())
         .merge(web::router())
         .merge(routes::health::router())
+        .merge(metrics::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn(uri_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(body_timeout, limits::body_deadline))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal("the server failed on this request").into_response()
         }))
         .layer(middleware::from_fn(edge::conditional))
+        .layer(middleware::from_fn_with_state(limits.clone(), limits::shed))
+        .layer(middleware::from_fn_with_state(limits, limits::rate_limit))
+        .layer(middleware::from_fn_with_state(trusted, clients::identify))
         .layer(middleware::from_fn(edge::headers))
+        .layer(middleware::from_fn(metrics::record))
         // gzip for clients that ask (the page's HTML and JSON shrink several times).
         .layer(tower_http::compression::CompressionLayer::new())
-        // Logs name the method, the path and the request id, never the query string: a
-        // family's care needs and place travel in it.
+        // Logs name the method, the route template and the request id, never the path or query
+        // a client sent: a family's care needs and place, and survey tokens, travel in them.
         .layer(TraceLayer::new_for_http().make_span_with(|_: &Request| tracing::Span::none()).on_response(
             |res: &Response, latency: Duration, _: &tracing::Span| {
                 tracing::info!(status = res.status().as_u16(), ms = latency.as_millis() as u64, "served");

@@ -74,7 +74,9 @@ fn request_id_of(req: &axum::extract::Request) -> String {
 /// problem carries it) and return it as `X-Request-Id`.
 pub async fn with_request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let id = request_id_of(&req);
-    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    // The route template (`/survey/{token}`), never the path: paths carry tokens and place names.
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("(unmatched)", |m| m.as_str());
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), route = %route);
     let mut res = tracing::Instrument::instrument(REQUEST_ID.scope(id.clone(), next.run(req)), span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);

@@ -2,25 +2,21 @@
 //! index, manage keys, survey providers. The benchmark harness and the sample generator are in
 //! `tsunagu-dev` (src/bin/tsunagu-dev), not in this binary.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use tsunagu_api::{ApiConfig, AppState};
-use tsunagu_directory::{Directory, IndexReadiness};
 use tsunagu_places::{Gazetteer, Places};
 use tsunagu_store::{SqliteStore, Store};
 
 mod listener;
+mod serve;
 mod survey;
 
 use tsunagu_cli::import;
-
-const DEFAULT_CENTRE: &str = "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）";
 
 #[derive(Parser)]
 #[command(
@@ -68,50 +64,7 @@ enum KeysAction {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API. On an empty store, loads the bundled sample data first.
-    Serve {
-        /// Address to listen on (port 0 picks a free port; the chosen address is printed).
-        #[arg(long, env = "TSUNAGU_ADDR", default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Serve only real records: sample records are neither loaded nor reachable.
-        #[arg(long, env = "TSUNAGU_NO_SAMPLE_DATA")]
-        no_sample_data: bool,
-        /// Longest a request may take before it is answered with 503, in seconds.
-        #[arg(long, env = "TSUNAGU_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
-        request_timeout_secs: u64,
-        /// Availability older than this many days is marked stale in responses.
-        #[arg(long, env = "TSUNAGU_AVAILABILITY_STALE_DAYS", default_value_t = 30)]
-        availability_stale_days: u32,
-        /// A record confirmed (or published by its source) within this many days is "fresh".
-        #[arg(long, env = "TSUNAGU_FRESH_DAYS", default_value_t = 365)]
-        fresh_days: u32,
-        /// Older than this many days a record is "stale" (in between: "aging").
-        #[arg(long, env = "TSUNAGU_STALE_DAYS", default_value_t = 730)]
-        stale_days: u32,
-        /// Public reports ("this is wrong") accepted per client per 10 minutes.
-        #[arg(long, env = "TSUNAGU_REPORTS_PER_CLIENT", default_value_t = 5)]
-        reports_per_client: usize,
-        /// The address providers reach this server at, printed on survey letters (default: the
-        /// listening address).
-        #[arg(long, env = "TSUNAGU_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// The centre's contact line on survey letters (name, phone, FAX, hours).
-        #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = DEFAULT_CENTRE)]
-        centre_contact: String,
-        /// Most connections open at once (more wait in the kernel's backlog).
-        #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS", default_value_t = 1024)]
-        max_connections: usize,
-        /// Most connections from one address (0: no limit — behind a reverse proxy every client
-        /// has the proxy's address).
-        #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
-        max_connections_per_client: usize,
-        /// A connection that sends and takes nothing for this many seconds is closed (a header
-        /// that stops arriving, an idle keep-alive).
-        #[arg(long, env = "TSUNAGU_IDLE_TIMEOUT_SECS", default_value_t = 60)]
-        idle_timeout_secs: u64,
-        /// Stop when standard input closes (used by tests that own the process).
-        #[arg(long, hide = true)]
-        stop_on_stdin_eof: bool,
-    },
+    Serve(serve::ServeArgs),
     /// Survey providers about the medical care they take (see README "Surveying providers").
     Survey {
         #[command(subcommand)]
@@ -213,11 +166,11 @@ fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join("tsunagu.sqlite3")
 }
 
-fn index_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn index_path(data_dir: &Path) -> PathBuf {
     data_dir.join("index")
 }
 
-async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     let store = SqliteStore::open(&db_path(data_dir))
         .await
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
@@ -228,41 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // The places every command works with: made once, here, and passed to whoever needs them.
     let places = Places::bundled();
     match cli.command {
-        Command::Serve {
-            addr,
-            no_sample_data,
-            request_timeout_secs,
-            availability_stale_days,
-            fresh_days,
-            stale_days,
-            reports_per_client,
-            public_url,
-            centre_contact,
-            max_connections,
-            max_connections_per_client,
-            idle_timeout_secs,
-            stop_on_stdin_eof,
-        } => {
-            if fresh_days > stale_days {
-                bail!("--fresh-days ({fresh_days}) must not exceed --stale-days ({stale_days})");
-            }
-            let config = ApiConfig {
-                request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
-                serve_sample_data: !no_sample_data,
-                availability_stale_days,
-                fresh_days,
-                stale_days,
-                reports_per_client,
-                public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
-                centre_contact,
-            };
-            let limits = listener::Limits {
-                total: max_connections.max(1),
-                per_client: max_connections_per_client,
-                idle: Duration::from_secs(idle_timeout_secs.max(1)),
-            };
-            serve(places, &cli.data_dir, addr, config, limits, stop_on_stdin_eof).await
-        }
+        Command::Serve(args) => serve::serve(places, &cli.data_dir, args).await,
         Command::Survey { action } => {
             let store = open_store(&cli.data_dir).await?;
             survey::run(places.gazetteer, store.as_ref(), action).await
@@ -414,115 +333,4 @@ async fn keys(g: &'static Gazetteer, store: &dyn Store, action: KeysAction) -> a
         }
     }
     Ok(())
-}
-
-async fn serve(
-    places: Places,
-    data_dir: &Path,
-    addr: SocketAddr,
-    config: ApiConfig,
-    limits: listener::Limits,
-    stop_on_stdin_eof: bool,
-) -> anyhow::Result<()> {
-    let no_sample_data = !config.serve_sample_data;
-    let started = Instant::now();
-    let store = open_store(data_dir).await?;
-    let loaded_bundled = store.state().await?.count == 0;
-    if loaded_bundled {
-        // The bundled real records, through the same CSV import path as `tsunagu import`.
-        let real = tsunagu_exchange::bundled::real_records(&places).map_err(anyhow::Error::msg)?;
-        let s = store.upsert(&real, "system:bundled-real-data").await?;
-        tracing::info!(
-            created = s.created,
-            "empty store: loaded the bundled real records (厚生労働省, WAM NET open data)"
-        );
-        if !no_sample_data {
-            let samples = tsunagu_sample::bundled().map_err(anyhow::Error::msg)?;
-            let s = store.upsert(&samples, "system:bundled-sample-data").await?;
-            tracing::info!(
-                created = s.created,
-                "empty store: loaded the bundled sample data (every record is marked sample: true)"
-            );
-        }
-    }
-    if loaded_bundled {
-        let linked = tsunagu_directory::sites::relink(store.as_ref()).await?;
-        tracing::info!(records = linked.linked, sites = linked.sites, "linked records of one site");
-    }
-    let (directory, readiness) = Directory::open(store, places.gazetteer, &index_path(data_dir)).await?;
-    match &readiness {
-        IndexReadiness::Current => tracing::info!("index is current"),
-        IndexReadiness::CaughtUp { changes } => tracing::info!(changes, "index caught up with the store"),
-        IndexReadiness::Rebuilt { reason } => tracing::info!(%reason, "index rebuilt"),
-    }
-    let directory = Arc::new(directory);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-    let local = listener.local_addr()?;
-    let mut config = config;
-    // Port 0 picks a free port: letters then carry the one chosen.
-    if config.public_url == format!("http://{addr}") {
-        config.public_url = format!("http://{local}");
-    }
-    let state = AppState::new(directory.clone(), places, config);
-    let count = directory.index.len();
-    println!(
-        "tsunagu listening on http://{local} ({count} resources, ready in {:.2} s)",
-        started.elapsed().as_secs_f64()
-    );
-
-    // Writes by other processes (e.g. `tsunagu import`) become searchable within about a second.
-    let follower = tokio::spawn({
-        let directory = directory.clone();
-        async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                match directory.catch_up().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(changes = n, "index caught up with store writes"),
-                    Err(e) => tracing::warn!(error = %e, "could not catch the index up with the store"),
-                }
-            }
-        }
-    });
-
-    // (tap_io: axum gives the peer address to handlers for any listener wrapped so.)
-    let listener = axum::serve::ListenerExt::tap_io(listener::LimitedListener::new(listener, limits), |_| {});
-    axum::serve(listener, tsunagu_api::router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal(stop_on_stdin_eof))
-        .await?;
-    follower.abort();
-    tracing::info!("stopped");
-    Ok(())
-}
-
-async fn shutdown_signal(stop_on_stdin_eof: bool) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    let stdin_eof = async {
-        if stop_on_stdin_eof {
-            let _ = tokio::task::spawn_blocking(|| {
-                let mut sink = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
-            })
-            .await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-        _ = stdin_eof => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

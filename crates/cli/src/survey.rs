@@ -57,7 +57,7 @@ pub enum SurveyAction {
         lang: String,
         #[arg(long, env = "TSUNAGU_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
         public_url: String,
-        #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = crate::DEFAULT_CENTRE)]
+        #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = crate::serve::DEFAULT_CENTRE)]
         centre_contact: String,
     },
     /// Response rate, non-responders and what the campaign changed.

@@ -510,6 +510,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Live records per source name, most first.
     async fn source_counts(&self) -> Result<Vec<SourceCount>>;
+    /// Bytes the store takes (its pages; for `/metrics`).
+    async fn size_bytes(&self) -> Result<u64>;
 
     /// Every stored site link (of live and deleted records).
     async fn site_links(&self) -> Result<Vec<(ResourceId, tsunagu_model::SiteLink)>>;

@@ -533,6 +533,14 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    async fn size_bytes(&self) -> Result<u64> {
+        let (bytes,): (i64,) =
+            sqlx::query_as("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(bytes.max(0) as u64)
+    }
+
     async fn site_links(&self) -> Result<Vec<(ResourceId, tsunagu_model::SiteLink)>> {
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT resource_id, site_id, basis FROM site_links ORDER BY resource_id")
@@ -1729,8 +1737,9 @@ mod write_tests {
             r.sample = sample;
             r
         };
+        type Tally = (String, i64, i64, Option<String>, Option<String>);
         let scan = || async {
-            let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            let rows: Vec<Tally> = sqlx::query_as(
                 "SELECT source_name, count(*), sum(sample), min(json_extract(body, '$.source.date')), \
                  max(json_extract(body, '$.source.date')) FROM resources WHERE deleted_at IS NULL \
                  GROUP BY source_name ORDER BY count(*) DESC, source_name",

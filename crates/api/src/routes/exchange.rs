@@ -137,6 +137,14 @@ async fn import(
         s.directory.relink().await.map_err(|e| Problem::internal(e.to_string()))?;
     }
     let status = if bad_rows.is_empty() || write { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let outcome = if write {
+        "written"
+    } else if mode == "dry_run" {
+        "dry_run"
+    } else {
+        "refused"
+    };
+    crate::metrics::imported(outcome, if write { summary.created + summary.updated + summary.restored } else { 0 });
     // Counts are what was written, or (dry run, refused file) what would have been.
     let report = json!({
         "format": format.code(),

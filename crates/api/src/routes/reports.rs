@@ -2,14 +2,9 @@
 //! moved"), no key needed, rate-limited per client; stored for editors and never applied
 //! automatically. Editors list them (`GET /v1/reports`) and close them (`PATCH /v1/reports/{id}`).
 
-use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -20,6 +15,8 @@ use tsunagu_store::{Refusal, Report, ReportQuery};
 
 use crate::AppState;
 use crate::auth::{Editor, forbidden};
+use crate::clients::Client;
+use crate::limits::{REPORT_CLIENT_WINDOW, too_many};
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
 
@@ -28,67 +25,8 @@ const MAX_MESSAGE_CHARS: usize = 2_000;
 const MAX_CONTACT_CHARS: usize = 200;
 const MAX_REPORT_BYTES: usize = 16 << 10;
 
-/// Reports accepted per client per window, and from everyone per window.
-pub const PER_CLIENT: usize = 5;
-pub const PER_CLIENT_WINDOW: Duration = Duration::from_secs(600);
-pub const GLOBAL: usize = 300;
-pub const GLOBAL_WINDOW: Duration = Duration::from_secs(3_600);
-
-/// Sliding-window counters (in memory: a restart forgets them, which only errs on the side of
-/// letting reports in).
-pub struct ReportLimits {
-    /// Reports accepted per client per [`PER_CLIENT_WINDOW`].
-    per_client: usize,
-    inner: Mutex<Windows>,
-}
-
-impl Default for ReportLimits {
-    fn default() -> Self {
-        ReportLimits::new(PER_CLIENT)
-    }
-}
-
-/// Recent report times per client, and of everyone.
-type Windows = (HashMap<String, VecDeque<Instant>>, VecDeque<Instant>);
-
-impl ReportLimits {
-    pub fn new(per_client: usize) -> ReportLimits {
-        ReportLimits { per_client: per_client.max(1), inner: Mutex::default() }
-    }
-
-    pub fn per_client(&self) -> usize {
-        self.per_client
-    }
-
-    /// `Ok` and counted, or `Err(seconds to wait)`.
-    fn admit(&self, client: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (clients, global) = &mut *guard;
-        while global.front().is_some_and(|t| now.duration_since(*t) > GLOBAL_WINDOW) {
-            global.pop_front();
-        }
-        clients.retain(|_, q| {
-            while q.front().is_some_and(|t| now.duration_since(*t) > PER_CLIENT_WINDOW) {
-                q.pop_front();
-            }
-            !q.is_empty()
-        });
-        let mine = clients.entry(client.to_string()).or_default();
-        let wait = |oldest: Option<&Instant>, window: Duration| {
-            oldest.map_or(1, |t| window.saturating_sub(now.duration_since(*t)).as_secs().max(1))
-        };
-        if mine.len() >= self.per_client {
-            return Err(wait(mine.front(), PER_CLIENT_WINDOW));
-        }
-        if global.len() >= GLOBAL {
-            return Err(wait(global.front(), GLOBAL_WINDOW));
-        }
-        mine.push_back(now);
-        global.push_back(now);
-        Ok(())
-    }
-}
+/// Reports accepted per client per 10 minutes, by default (see [`crate::limits`]).
+pub const PER_CLIENT: u32 = 5;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -102,10 +40,7 @@ fn invalid(pointer: &str, reason: impl Into<String>) -> InvalidParam {
 }
 
 async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Result<Response, Problem> {
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let client = req.extensions().get::<Client>().copied();
     let body = axum::body::to_bytes(req.into_body(), MAX_REPORT_BYTES).await.map_err(|_| {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -126,20 +61,17 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
     if found.is_none() {
         return Err(Problem::not_found(format!("no resource {rid}")));
     }
-    if let Err(wait) = s.report_limits.admit(&client) {
-        let mut res = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "/problems/rate-limited",
-            "Too many reports",
+    if let Err(wait) = s.limits.admit_report(client) {
+        let c = s.limits.config();
+        return Ok(too_many(
+            wait,
             format!(
-                "at most {} reports per {} minutes; try again in {wait} s",
-                s.report_limits.per_client(),
-                PER_CLIENT_WINDOW.as_secs() / 60
+                "at most {} reports per {} minutes from one client, and {} per hour from one network",
+                c.reports_per_client,
+                REPORT_CLIENT_WINDOW.as_secs() / 60,
+                c.reports_per_network
             ),
-        )
-        .into_response();
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(res);
+        ));
     }
     let report = Report {
         id: ResourceId::new_random().to_string(),

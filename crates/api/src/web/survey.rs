@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -186,7 +186,7 @@ impl TokenLimits {
     }
 }
 
-/// The client's address, for rate limits ("unknown" when the server was not told).
+/// The client, for rate limits (see [`crate::clients`]; "unknown" for in-process requests).
 pub struct ClientIp(pub String);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
@@ -194,10 +194,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "unknown".into(), |c| c.0.ip().to_string()),
+            parts.extensions.get::<crate::clients::Client>().map_or_else(|| "unknown".into(), |c| c.key().to_string()),
         ))
     }
 }
