@@ -92,6 +92,13 @@ enum BenchAction {
         out: Option<PathBuf>,
         #[arg(long)]
         label: Option<String>,
+        /// Offer this many requests per second (open loop) instead of a closed loop; use more
+        /// connections than the server serves at once.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Count 503 answers (load shed by the server) instead of failing on them.
+        #[arg(long)]
+        allow_shed: bool,
     },
 }
 
@@ -124,7 +131,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             bench::run(bench::RunArgs { data, queries, work, count, threads, out, check_out, label, reuse, only }).await
         }
         Command::Bench {
-            action: BenchAction::Http { addr, queries, connections, duration_secs, max_requests, out, label },
+            action:
+                BenchAction::Http { addr, queries, connections, duration_secs, max_requests, out, label, rate, allow_shed },
         } => {
             bench::http::run(bench::http::HttpArgs {
                 addr,
@@ -134,6 +142,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 max_requests,
                 out,
                 label,
+                rate: rate.filter(|r| *r > 0.0),
+                allow_shed,
             })
             .await
         }

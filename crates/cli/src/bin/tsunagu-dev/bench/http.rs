@@ -1,5 +1,8 @@
-//! The HTTP load driver: a closed loop of keep-alive connections sending a realistic mix of
-//! `/v1/search` requests to a server on this machine, bounded in time and in requests.
+//! The HTTP load driver: keep-alive connections sending a realistic mix of `/v1/search`
+//! requests to a server on this machine, bounded in time and in requests. By default a closed
+//! loop (each connection sends its next request when the last is answered); with `--rate` an
+//! open loop: request i is due at start + i/rate, and its latency counts from when it was due
+//! (so queueing in the server, or a lack of free connections, shows in the figures).
 //!
 //! Only loopback addresses are accepted: this is for measuring a local server, never for
 //! loading someone else's.
@@ -25,6 +28,10 @@ pub struct HttpArgs {
     pub max_requests: usize,
     pub out: Option<PathBuf>,
     pub label: Option<String>,
+    /// Requests per second to offer (open loop); `None`: closed loop.
+    pub rate: Option<f64>,
+    /// 503 answers (the server shedding load) are counted, not failures.
+    pub allow_shed: bool,
 }
 
 /// One kind of request in the mix, with its share.
@@ -247,7 +254,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
         let (plan, next, host) = (plan.clone(), next.clone(), host.clone());
-        let (addr, max) = (args.addr, args.max_requests);
+        let (addr, max, rate) = (args.addr, args.max_requests, args.rate);
         tasks.push(tokio::spawn(async move {
             let mut conn = BufReader::new(TcpStream::connect(addr).await?);
             conn.get_mut().set_nodelay(true)?;
@@ -259,7 +266,17 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
                     break;
                 }
                 let (shape, target) = &plan[i % plan.len()];
-                let a = Instant::now();
+                let a = match rate {
+                    Some(r) => {
+                        let due = started + Duration::from_secs_f64(i as f64 / r);
+                        if due >= deadline {
+                            break;
+                        }
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None => Instant::now(),
+                };
                 let r = get(&mut conn, &host, target, &mut line).await?;
                 seen.push((*shape, a.elapsed().as_nanos() as u64, r.status, r.bytes));
             }
@@ -271,7 +288,10 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
         all.extend(t.await.context("a load task panicked")??);
     }
     let wall = started.elapsed().as_secs_f64();
-    let non_2xx = all.iter().filter(|r| !(200..300).contains(&r.2)).count();
+    let shed = all.iter().filter(|r| r.2 == 503).count();
+    let non_2xx = all.iter().filter(|r| !(200..300).contains(&r.2) && !(args.allow_shed && r.2 == 503)).count();
+    let answered: Vec<u64> = all.iter().filter(|r| (200..300).contains(&r.2)).map(|r| r.1).collect();
+    let served = super::summarize(answered, wall, None);
     let bytes: usize = all.iter().map(|r| r.3).sum();
     let overall = super::summarize(all.iter().map(|r| r.1).collect(), wall, Some(args.connections));
     let mut per_shape = serde_json::Map::new();
@@ -291,6 +311,9 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
         "requests": all.len(),
         "requests_per_s": overall.qps,
         "non_2xx": non_2xx,
+        "offered_per_s": args.rate,
+        "shed_503": shed,
+        "served_2xx": served,
         "mean_response_bytes": if all.is_empty() { 0 } else { bytes / all.len() },
         "latency": overall,
         "by_shape": per_shape,
@@ -300,6 +323,15 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     match &args.out {
         Some(p) => std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
         None => println!("{text}"),
+    }
+    if let Some(r) = args.rate {
+        eprintln!(
+            "offered {r:.0} req/s: {} served (2xx) = {:.0} req/s, p50 {} ms, p99 {} ms; {shed} shed with 503",
+            all.len() - shed - non_2xx,
+            served.qps,
+            served.p50_ms,
+            served.p99_ms
+        );
     }
     eprintln!(
         "HTTP mix: {} requests in {:.1} s = {:.0} req/s with {} connections; p50 {} ms, p95 {} ms, p99 {} ms; {} non-2xx",
