@@ -289,7 +289,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     }
     let wall = started.elapsed().as_secs_f64();
     let shed = all.iter().filter(|r| r.2 == 503).count();
-    let non_2xx = all.iter().filter(|r| !(200..300).contains(&r.2) && !(args.allow_shed && r.2 == 503)).count();
+    let non_2xx = all.iter().filter(|r| !((200..300).contains(&r.2) || args.allow_shed && r.2 == 503)).count();
     let answered: Vec<u64> = all.iter().filter(|r| (200..300).contains(&r.2)).map(|r| r.1).collect();
     let served = super::summarize(answered, wall, None);
     let bytes: usize = all.iter().map(|r| r.3).sum();
