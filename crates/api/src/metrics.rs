@@ -73,58 +73,77 @@ struct Metrics {
     tracked_clients: Gauge,
 }
 
+/// Register `metric` under `name` and hand it back (a clone shares the same values).
+fn registered<M: prometheus_client::registry::Metric + Clone>(
+    r: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    r.register(name, help, metric.clone());
+    metric
+}
+
 fn metrics() -> &'static Metrics {
     static M: OnceLock<Metrics> = OnceLock::new();
     M.get_or_init(|| {
-        let mut registry = Registry::default();
-        let m = Metrics {
-            requests: Family::default(),
-            latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
-            refused: Family::default(),
-            imports: Family::default(),
-            import_rows: Counter::default(),
-            index_changes: Counter::default(),
-            resources: Gauge::default(),
-            index_lag: Gauge::default(),
-            store_bytes: Gauge::default(),
-            index_bytes: Gauge::default(),
-            in_flight: Gauge::default(),
-            tracked_clients: Gauge::default(),
-            registry: Registry::default(),
-        };
-        registry.register(
-            "tsunagu_http_requests",
-            "Requests answered, by route template and status",
-            m.requests.clone(),
-        );
-        registry.register(
-            "tsunagu_http_request_duration_seconds",
-            "Time to answer, by route template",
-            m.latency.clone(),
-        );
-        registry.register(
-            "tsunagu_http_refused",
-            "Requests refused by a limit (shed, rate_limited)",
-            m.refused.clone(),
-        );
-        registry.register("tsunagu_imports", "Imports through the API, by outcome", m.imports.clone());
-        registry.register("tsunagu_import_rows", "Rows written by imports through the API", m.import_rows.clone());
-        registry.register(
-            "tsunagu_index_changes_applied",
-            "Store changes the index followed (including other processes' writes)",
-            m.index_changes.clone(),
-        );
-        registry.register("tsunagu_resources", "Live records in the store", m.resources.clone());
-        registry.register("tsunagu_index_lag_changes", "Store changes not yet searchable", m.index_lag.clone());
-        registry.register("tsunagu_store_bytes", "Size of the store", m.store_bytes.clone());
-        registry.register("tsunagu_index_bytes", "Size of the search index on disk", m.index_bytes.clone());
-        registry.register("tsunagu_http_in_flight", "Requests being served", m.in_flight.clone());
-        registry.register(
-            "tsunagu_rate_limited_clients_tracked",
-            "Clients the rate limiters remember",
-            m.tracked_clients.clone(),
-        );
-        Metrics { registry, ..m }
+        let mut r = Registry::default();
+        let histograms = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        Metrics {
+            requests: registered(
+                &mut r,
+                "tsunagu_http_requests",
+                "Requests answered, by route template and status",
+                Family::default(),
+            ),
+            latency: registered(
+                &mut r,
+                "tsunagu_http_request_duration_seconds",
+                "Time to answer, by route template",
+                histograms,
+            ),
+            refused: registered(
+                &mut r,
+                "tsunagu_http_refused",
+                "Requests refused by a limit (shed, rate_limited)",
+                Family::default(),
+            ),
+            imports: registered(&mut r, "tsunagu_imports", "Imports through the API, by outcome", Family::default()),
+            import_rows: registered(
+                &mut r,
+                "tsunagu_import_rows",
+                "Rows written by imports through the API",
+                Counter::default(),
+            ),
+            index_changes: registered(
+                &mut r,
+                "tsunagu_index_changes_applied",
+                "Store changes the index followed (including other processes' writes)",
+                Counter::default(),
+            ),
+            resources: registered(&mut r, "tsunagu_resources", "Live records in the store", Gauge::default()),
+            index_lag: registered(
+                &mut r,
+                "tsunagu_index_lag_changes",
+                "Store changes not yet searchable",
+                Gauge::default(),
+            ),
+            store_bytes: registered(&mut r, "tsunagu_store_bytes", "Size of the store", Gauge::default()),
+            index_bytes: registered(
+                &mut r,
+                "tsunagu_index_bytes",
+                "Size of the search index on disk",
+                Gauge::default(),
+            ),
+            in_flight: registered(&mut r, "tsunagu_http_in_flight", "Requests being served", Gauge::default()),
+            tracked_clients: registered(
+                &mut r,
+                "tsunagu_rate_limited_clients_tracked",
+                "Clients the rate limiters remember",
+                Gauge::default(),
+            ),
+            registry: r,
+        }
     })
 }
 
