@@ -124,7 +124,6 @@ def writer(host, port, key, every, stop, stats):
             if res.status == 201:
                 ids.append(json.loads(data)["id"])
             elif res.status >= 400:
-                stats.add("write", 599 if res.status >= 500 else res.status, 0)
                 print(f"write refused: {res.status} {data[:200]!r}", file=sys.stderr)
             stats.add("write", res.status, 0)
         except (OSError, http.client.HTTPException):

@@ -14,3 +14,9 @@ TSUNAGU_AXE_JS="$(./scripts/browser-setup.sh)"
 export TSUNAGU_AXE_JS
 
 cargo test --workspace "$@"
+
+# The contract, property-based: schemathesis over every operation of api-spec/openapi.yaml against
+# the binary the tests just built (scripts/schemathesis.sh; about 2 minutes). Only on a full run.
+if [ "$#" -eq 0 ]; then
+    ./scripts/schemathesis.sh target/debug/tsunagu
+fi

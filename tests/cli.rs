@@ -451,3 +451,45 @@ fn rows_imported_by_another_process_are_searchable_when_readyz_says_caught_up() 
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn completions_and_manual_pages_come_from_the_same_definitions_as_help() {
+    let d = tempfile::tempdir().unwrap();
+    // bash: the script is valid shell and completes the commands and a flag of `serve`.
+    let out = tsunagu(d.path(), &["completions", "bash"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = String::from_utf8(out.stdout).unwrap();
+    for word in ["serve", "import", "backup", "restore", "--max-in-flight", "--trusted-proxies"] {
+        assert!(script.contains(word), "{word} missing from the bash completions");
+    }
+    let file = d.path().join("tsunagu.bash");
+    std::fs::write(&file, &script).unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
+    for shell in ["zsh", "fish"] {
+        let out = tsunagu(d.path(), &["completions", shell]);
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("serve"), "{shell}");
+    }
+    let out = tsunagu(d.path(), &["completions", "tcsh"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("tcsh"));
+
+    // The manual: a roff page for the binary, with its commands and the data-dir setting.
+    let out = tsunagu(d.path(), &["man"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH tsunagu"), "{}", &page[..200.min(page.len())]);
+    assert!(page.contains(".TH tsunagu 1"), "no title header");
+    for word in ["serve", "backup", "TSUNAGU_DATA_DIR"] {
+        assert!(page.contains(word), "{word} missing from the manual page");
+    }
+    // One page per command into a directory.
+    let dir = d.path().join("man1");
+    let out = tsunagu(d.path(), &["man", "--out-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["tsunagu.1", "tsunagu-serve.1", "tsunagu-backup.1", "tsunagu-keys-create.1"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.contains(".TH"), "{name} is not a roff page");
+    }
+    let serve = std::fs::read_to_string(dir.join("tsunagu-serve.1")).unwrap();
+    assert!(serve.contains("max\\-connections") || serve.contains("max-connections"), "serve flags missing");
+}

@@ -261,6 +261,9 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
         covered.insert(op);
     }
     covered.insert(check(&spec, "/v1/sources"));
+    let metrics = server().get("/metrics");
+    assert!(metrics.body.as_str().is_some_and(|t| t.contains("tsunagu_http_requests") && t.ends_with("# EOF\n")));
+    covered.insert(check(&spec, "/metrics"));
     // Imports send a file, not JSON.
     for (mode, csv_text) in [
         ("dry_run", "名称,種別,住所,出典\n契約テスト園,保育所,松本市丸の内3-7,test\n"),

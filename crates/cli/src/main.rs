@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use tsunagu_places::{Gazetteer, Places};
 use tsunagu_store::{SqliteStore, Store};
 
@@ -129,6 +129,17 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script (e.g. `tsunagu completions bash > /etc/bash_completion.d/tsunagu`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or with --out-dir write tsunagu.1 and one page per command.
+    Man {
+        /// A directory to write tsunagu.1, tsunagu-serve.1, … into (created if missing).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -211,6 +222,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { out } => backup(&cli.data_dir, &out).await,
         Command::Restore { file, force } => restore(places.gazetteer, &cli.data_dir, &file, force).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "tsunagu", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
         Command::Reindex => {
             let store = open_store(&cli.data_dir).await?;
             let dir = index_path(&cli.data_dir);
@@ -230,6 +246,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The manual from the same definitions as `--help`: one page to standard output, or every
+/// command's page into a directory.
+fn man(out_dir: Option<&Path>) -> anyhow::Result<()> {
+    let cmd = Cli::command();
+    match out_dir {
+        None => {
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out).context("writing the manual page")?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(cmd, dir).with_context(|| format!("writing manual pages to {}", dir.display()))?;
+            let mut pages: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+            pages.sort();
+            println!("wrote {} manual pages to {}", pages.len(), dir.display());
+        }
+    }
+    Ok(())
 }
 
 async fn backup(data_dir: &Path, out: &Path) -> anyhow::Result<()> {

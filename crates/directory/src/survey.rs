@@ -206,7 +206,7 @@ pub async fn create(
     actor: &Actor,
     new: NewCampaign,
 ) -> Result<Campaign> {
-    let name = new.name.trim().to_string();
+    let name = new.name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(SurveyError::Invalid("name: 1–200 characters, e.g. 令和9年度 医療的ケア受入状況調査".into()));
     }

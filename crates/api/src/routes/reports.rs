@@ -124,7 +124,9 @@ fn parse(body: &Bytes) -> Result<(String, String, Option<String>), Problem> {
     };
     let message = match obj.get("message") {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(m)) => m.trim().to_string(),
+        // Blank is blank whichever definition a client's validator uses (Rust's, or ECMA-262's,
+        // which counts U+FEFF as space).
+        Some(Value::String(m)) => m.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string(),
         Some(_) => {
             errs.push(invalid("/message", "must be text"));
             String::new()

@@ -252,6 +252,9 @@ async fn letters(
     }
     let code = p.one("code").map(|c| sv::normalise_code(&c));
     let lang = p.one("lang").unwrap_or_else(|| "ja".into());
+    if !["ja", "en", "easy"].contains(&lang.as_str()) {
+        p.error(InvalidParam::param("lang", "ja, en or easy").with_allowed(["ja", "en", "easy"]));
+    }
     p.finish()?;
     let c = campaign_for(&s, &id).await?;
     let responses: std::collections::HashSet<String> = s

@@ -95,29 +95,83 @@ fn validated(places: &Places, v: Value) -> Result<Resource, Problem> {
     checked(places, v).map_err(unprocessable)
 }
 
-/// The version `If-Match` names; `None` for `*` (RFC 9110: any current version — the client
-/// says it does not mind overwriting).
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
-    let v = headers.get(header::IF_MATCH).ok_or_else(|| {
-        Problem::new(
+/// What `If-Match` asks for (RFC 9110 §13.1.1): `*`, or a list of entity tags.
+#[derive(Debug, PartialEq)]
+enum Precondition {
+    /// `*`: whatever version is current (the client does not mind overwriting).
+    Any,
+    /// The versions the listed tags name. Tags this API never made (not `"v<number>"`) name none
+    /// and can never match; an empty list gets 412.
+    Versions(Vec<i64>),
+}
+
+impl Precondition {
+    /// The version a write must find: the current one when it is asked for, else one that was
+    /// asked for (the store then refuses the write as stale, with 412).
+    fn expected(&self, current: i64) -> i64 {
+        match self {
+            Precondition::Any => current,
+            Precondition::Versions(v) if v.contains(&current) => current,
+            Precondition::Versions(v) => v.first().copied().unwrap_or(-1),
+        }
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Precondition, Problem> {
+    let values: Vec<_> = headers.get_all(header::IF_MATCH).iter().collect();
+    if values.is_empty() {
+        return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
             "/problems/if-match-required",
             "If-Match required",
             "send If-Match with the record's ETag (from GET) so that concurrent edits are not lost",
-        )
-    })?;
-    if v.to_str().is_ok_and(|s| s.trim() == "*") {
-        return Ok(None);
+        ));
     }
-    v.to_str()
-        .ok()
-        .and_then(|s| {
-            s.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('v').and_then(|n| n.parse().ok())
-        })
-        .map(Some)
-        .ok_or_else(|| {
-            Problem::invalid(vec![InvalidParam::param("If-Match", "is not an ETag of this API (\"v<number>\") or *")])
-        })
+    let bad = || {
+        Problem::invalid(vec![InvalidParam::param(
+            "If-Match",
+            "is not * or a list of entity tags (RFC 9110), e.g. \"v3\"",
+        )])
+    };
+    let mut versions = Vec::new();
+    for v in values {
+        let text = v.to_str().map_err(|_| bad())?;
+        if text.trim() == "*" {
+            return Ok(Precondition::Any);
+        }
+        for tag in entity_tags(text).ok_or_else(bad)? {
+            if let Some(n) = tag.strip_prefix('v').and_then(|n| n.parse::<i64>().ok()) {
+                versions.push(n);
+            }
+        }
+    }
+    Ok(Precondition::Versions(versions))
+}
+
+/// The opaque tags of a comma-separated list of entity tags (`"x"` or `W/"x"`, RFC 9110 §8.8.3),
+/// or `None` when the text is not one. Weak tags are taken as their opaque tag: this API's tags
+/// are strong, and a proxy that weakened one still means that version.
+fn entity_tags(text: &str) -> Option<Vec<&str>> {
+    let mut tags = Vec::new();
+    let mut rest = text.trim_matches([' ', '\t']);
+    loop {
+        rest = rest.strip_prefix("W/").unwrap_or(rest);
+        let body = rest.strip_prefix('"')?;
+        let close = body.find('"')?;
+        let tag = &body[..close];
+        if !tag.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80) {
+            return None;
+        }
+        tags.push(tag);
+        rest = body[close + 1..].trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+    }
 }
 
 fn refused(r: WriteRefused, id: ResourceId) -> Problem {
@@ -314,7 +368,7 @@ async fn update(
     let id = parse_id(id)?;
     let asked = if_match(&headers)?;
     let now = editable(&s, &who, id).await?;
-    let expected = asked.unwrap_or(now.version);
+    let expected = asked.expected(now.version);
     let incoming = json_body(&body)?;
     let mut v = if merge {
         let mut base = editable_json(&now.resource);
@@ -349,8 +403,8 @@ pub async fn delete(
     let asked = if_match(&headers)?;
     let who = Editor(key);
     let expected = match asked {
-        Some(v) => v,
-        None => current(&s, id).await?.version,
+        Precondition::Versions(v) if v.len() == 1 => v[0],
+        asked => asked.expected(current(&s, id).await?.version),
     };
     write(&s, WriteOp::Delete { id, expected }, &who.actor(), &who.policy(&s), None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -484,4 +538,41 @@ async fn history(
     }
     let entries = s.directory.store.history(id).await?;
     Ok(Json(json!({ "id": id, "history": entries })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(values: &[&str]) -> Result<Precondition, u16> {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::IF_MATCH, v.parse().unwrap());
+        }
+        if_match(&h).map_err(|p| p.status)
+    }
+
+    #[test]
+    fn if_match_takes_star_and_entity_tag_lists_and_refuses_other_text() {
+        assert_eq!(asked(&[]), Err(428));
+        assert_eq!(asked(&["*"]), Ok(Precondition::Any));
+        assert_eq!(asked(&["\"v3\""]), Ok(Precondition::Versions(vec![3])));
+        assert_eq!(asked(&["W/\"v3\""]), Ok(Precondition::Versions(vec![3])));
+        assert_eq!(asked(&["\"v1\", \"v2\""]), Ok(Precondition::Versions(vec![1, 2])));
+        assert_eq!(asked(&["\"v1\"", "\"v4\""]), Ok(Precondition::Versions(vec![1, 4])));
+        // Tags this API never made are valid and match nothing (412 later, not 400).
+        assert_eq!(asked(&["\"w\", \"jVwa[\", W/\"\""]), Ok(Precondition::Versions(vec![])));
+        assert_eq!(asked(&["\"a,b\""]), Ok(Precondition::Versions(vec![])));
+        for bad in ["v3", "\"v3", "\"v3\" x", "W/v3", "\"v3\";\"v4\""] {
+            assert_eq!(asked(&[bad]), Err(400), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_expected_version_is_the_current_one_only_when_asked_for() {
+        assert_eq!(Precondition::Any.expected(7), 7);
+        assert_eq!(Precondition::Versions(vec![6, 7]).expected(7), 7);
+        assert_eq!(Precondition::Versions(vec![6]).expected(7), 6);
+        assert_eq!(Precondition::Versions(vec![]).expected(7), -1);
+    }
 }
