@@ -82,7 +82,8 @@ fn attribute(service: &str, taxonomy: &str, code: &str, name: &str, value: Optio
 }
 
 /// The HSDS service for a resource (without store-managed timestamps).
-pub fn service(g: &Gazetteer, r: &Resource) -> Value {
+pub fn service(places: &Places, r: &Resource) -> Value {
+    let g = places.gazetteer;
     let id = r.id.to_string();
     let mut s = Map::new();
     s.insert("id".into(), json!(id));
@@ -141,7 +142,10 @@ pub fn service(g: &Gazetteer, r: &Resource) -> Value {
     }
     location.insert("external_identifier".into(), json!(r.municipality_code.to_string()));
     location.insert("external_identifier_type".into(), json!(MUNICIPALITY_CODE));
-    if r.address.is_some() || r.postal_code.is_some() {
+    // HSDS requires a postal code with an address: the record's own, else the one the bundled
+    // postal data lists for the address's town (derived, never guessed between codes).
+    let postal_code = r.postal_code.or_else(|| postal_code_of_address(places, r));
+    if r.address.is_some() || postal_code.is_some() {
         location.insert(
             "addresses".into(),
             json!([{
@@ -149,7 +153,7 @@ pub fn service(g: &Gazetteer, r: &Resource) -> Value {
                 "address_1": r.address.clone().unwrap_or_default(),
                 "city": m.map(|m| m.name.clone()).unwrap_or_default(),
                 "state_province": m.map(|m| m.prefecture.clone()).unwrap_or_default(),
-                "postal_code": r.postal_code.map(|p| p.to_string()).unwrap_or_default(),
+                "postal_code": postal_code.map(|p| p.to_string()).unwrap_or_default(),
                 "country": "JP",
                 "address_type": "physical",
             }]),
@@ -179,6 +183,17 @@ pub fn service(g: &Gazetteer, r: &Resource) -> Value {
 }
 
 /// The service area in HSDS terms (for readers that do not know tsunagu).
+/// The postal code of the town a record's address names, when the address resolves to a town of
+/// the record's own municipality and the postal data gives that town one code.
+fn postal_code_of_address(places: &Places, r: &Resource) -> Option<tsunagu_model::PostalCode> {
+    let found = places.geocoder.geocode(r.address.as_deref()?).ok()?;
+    let place = found.place;
+    if place.municipality_code != Some(r.municipality_code) {
+        return None;
+    }
+    places.geocoder.postal_code_of(r.municipality_code, place.town.as_deref()?)
+}
+
 fn service_areas(id: &str, area: &ServiceArea, g: &Gazetteer) -> Vec<Value> {
     let one = |name: String, extent: Option<String>, extent_type: &str| {
         let mut a = json!({"id": part_id(id, &format!("service_area/{name}")), "service_id": id, "name": name});

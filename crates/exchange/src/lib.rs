@@ -351,11 +351,8 @@ impl<W: std::io::Write> Exporter<W> {
                     if self.written > 0 || !chunk.is_empty() {
                         chunk.push_str(hsds::SEPARATOR);
                     }
-                    let v = if self.format == Format::Hsds {
-                        hsds::service(self.places.gazetteer, r)
-                    } else {
-                        geojson::feature(r)
-                    };
+                    let v =
+                        if self.format == Format::Hsds { hsds::service(&self.places, r) } else { geojson::feature(r) };
                     chunk.push_str(&v.to_string());
                 }
             }

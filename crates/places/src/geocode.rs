@@ -78,6 +78,8 @@ pub struct Geocoder {
     towns: HashMap<MunicipalityCode, Vec<(String, usize)>>,
     towns_by_key: HashMap<String, Vec<usize>>,
     postal: HashMap<PostalCode, Vec<PostalRow>>,
+    /// The postal codes listed for a (municipality, town key).
+    postal_by_town: HashMap<(MunicipalityCode, String), Vec<PostalCode>>,
 }
 
 const POSTAL: &str = include_str!("../../../data/postal_codes.csv");
@@ -137,7 +139,19 @@ impl Geocoder {
             let (Ok(pc), Ok(city)) = (PostalCode::parse(pc), MunicipalityCode::parse(city)) else { continue };
             postal.entry(pc).or_default().push(PostalRow { municipality: city, town: town.to_string() });
         }
-        Geocoder { g, prefix_keys, whole_keys, towns, towns_by_key, postal }
+        let mut postal_by_town: HashMap<(MunicipalityCode, String), Vec<PostalCode>> = HashMap::new();
+        for (pc, rows) in &postal {
+            for row in rows {
+                let key = town_key(&row.town);
+                if !key.is_empty() {
+                    let e = postal_by_town.entry((row.municipality, key)).or_default();
+                    if !e.contains(pc) {
+                        e.push(*pc);
+                    }
+                }
+            }
+        }
+        Geocoder { g, prefix_keys, whole_keys, towns, towns_by_key, postal, postal_by_town }
     }
 
     /// The geocoder over the bundled data, built once.
@@ -216,6 +230,27 @@ impl Geocoder {
             }
         }
         best
+    }
+
+    /// The postal code of a town, when the bundled postal data lists it (or its base town, without
+    /// the 丁目) under exactly one code; `None` when it is not listed or is split between codes.
+    pub fn postal_code_of(&self, code: MunicipalityCode, town: &str) -> Option<PostalCode> {
+        let key = town_key(town);
+        let chome = key.ends_with("丁目") || key.ends_with(|c: char| c.is_ascii_digit());
+        let base = if chome {
+            key.trim_end_matches(|c: char| c.is_ascii_digit() || "一二三四五六七八九十丁目".contains(c))
+        } else {
+            ""
+        };
+        for k in [key.as_str(), base] {
+            if k.is_empty() {
+                continue;
+            }
+            if let Some(codes) = self.postal_by_town.get(&(code, k.to_string())) {
+                return (codes.len() == 1).then(|| codes[0]);
+            }
+        }
+        None
     }
 
     /// The town a postal area names. A postal area often names a base town (大手) whose 丁目 are
