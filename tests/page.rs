@@ -82,6 +82,33 @@ fn bad_input_is_a_clear_page_not_a_500() {
     assert_eq!(status, 400);
 }
 
+/// The text of the page's error alert.
+fn alert(html: &str) -> &str {
+    let start = html.find("role=\"alert\">").map(|i| i + "role=\"alert\">".len()).unwrap_or_else(|| panic!("{html}"));
+    &html[start..start + html[start..].find("</p>").unwrap()]
+}
+
+#[test]
+fn error_messages_are_in_the_pages_language() {
+    let app = common::in_process();
+    for (query, expect) in [
+        ("/?q=x&radius_km=abc".to_string(), "場所の範囲：読み取れませんでした"),
+        (format!("/?near={}", enc("松元市")), "場所：見つかりませんでした"),
+        ("/?kinds=bogus".to_string(), "種類：選べるものの中にありません"),
+        (format!("/?near={}&lat=36.2&lon=137.9", enc("松本市")), "どちらか一つ"),
+        (format!("/print?near={}&care=bogus", enc("松本市")), "医療的ケア：選べるものの中にありません"),
+    ] {
+        let (status, html) = get(&app, &query);
+        assert!(status == 400 || status == 404, "{query}: {status}");
+        let text = alert(&html);
+        assert!(text.contains(expect), "{query}: {text}");
+        assert!(!text.chars().any(|c| c.is_ascii_alphabetic()), "{query}: English in a Japanese message: {text}");
+    }
+    let (_, html) = get(&app, "/?kinds=bogus&lang=en");
+    let text = alert(&html);
+    assert!(text.contains("unknown kind") && !text.contains("種類"), "{text}");
+}
+
 #[test]
 fn user_supplied_text_is_escaped() {
     let app = common::in_process();

@@ -180,13 +180,60 @@ fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
     }
 }
 
-/// What went wrong, for a person: each offending parameter's reason, else the detail.
-fn problem_text(problem: &Problem) -> String {
-    if problem.invalid.is_empty() {
-        problem.detail.clone()
-    } else {
-        problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
+/// What went wrong, for a person, in the page's language: each offending field and why, else what
+/// the status means. The API's reasons are English; a Japanese page never shows them.
+fn problem_text(lang: Lang, problem: &Problem) -> String {
+    if lang.en {
+        return if problem.invalid.is_empty() {
+            problem.detail.clone()
+        } else {
+            problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
+        };
     }
+    if problem.invalid.is_empty() {
+        return match problem.status {
+            404 => "見つかりませんでした。".into(),
+            408 | 503 => "混み合っています。少し待ってから、もう一度お試しください。".into(),
+            413 | 414 => "入力が長すぎます。短くしてください。".into(),
+            429 => "続けて送られたため、しばらく受け付けられません。少し待ってからお試しください。".into(),
+            s if s >= 500 => "サーバーで問題が起きました。時間をおいてお試しください。".into(),
+            _ => "入力を読み取れませんでした。".into(),
+        };
+    }
+    problem.invalid.iter().map(field_problem_ja).collect::<Vec<_>>().join("／")
+}
+
+/// One field's problem in Japanese: the field by its name on the page, then what to do.
+fn field_problem_ja(e: &crate::problem::InvalidParam) -> String {
+    let name = e.name.as_deref().or(e.pointer.as_deref()).unwrap_or("");
+    let label = match name {
+        "q" => "ことば",
+        "near" => "場所",
+        "lat" | "lon" | "radius_km" | "covers" => "場所の範囲",
+        "kinds" | "kind" => "種類",
+        "care_types" | "care_any" | "care" => "医療的ケア",
+        "municipalities" => "市町村",
+        "region" => "圏域",
+        "age" => "年齢",
+        "nurse_on" => "看護師のいる曜日",
+        "transport" | "accessibility" => "設備・送迎",
+        "sort" => "並び順",
+        "limit" | "offset" => "ページ",
+        _ => "入力",
+    };
+    let reason = &e.reason;
+    let what = if reason.contains("unknown place") || reason.contains("not a place") {
+        "見つかりませんでした。市町村名・住所・郵便番号で入力してください。"
+    } else if reason.starts_with("unknown") || !e.allowed.is_empty() {
+        "選べるものの中にありません。"
+    } else if reason.contains("at most") || reason.contains("too long") || reason.contains("longer") {
+        "長すぎます。短くしてください。"
+    } else if reason.contains("not both") || reason.contains("either") {
+        "場所の指定が重なっています。どちらか一つにしてください。"
+    } else {
+        "読み取れませんでした。"
+    };
+    format!("{label}：{what}")
 }
 
 fn html_response(status: StatusCode, markup: Markup) -> Response {
@@ -208,9 +255,10 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         let intent = search::intent_of(&mut params, s.config.serve_sample_data);
         match search::find(&s, params, intent).await {
             Ok(r) => (StatusCode::OK, Ok(r)),
-            Err(problem) => {
-                (StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST), Err(problem_text(&problem)))
-            }
+            Err(problem) => (
+                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+                Err(problem_text(lang, &problem)),
+            ),
         }
     } else {
         (StatusCode::OK, Err(String::new()))
@@ -668,7 +716,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let found = match search::find(&s, params, intent).await {
         Ok(r) => r,
         Err(problem) => {
-            let body = html! { p.error role="alert" { (problem_text(&problem)) } };
+            let body = html! { p.error role="alert" { (problem_text(lang, &problem)) } };
             let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
             return html_response(status, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
         }
