@@ -19,6 +19,7 @@ mod limits;
 mod page;
 mod places;
 mod provenance;
+mod readme;
 mod real_records;
 mod relevance;
 mod robustness;
