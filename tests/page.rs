@@ -182,3 +182,44 @@ fn the_nurse_visit_sheet_lists_the_nearest_with_phones_and_care_status() {
     assert_eq!(get(&app, &format!("/print?near={}", enc("松元市"))).0, 404);
     assert_eq!(get(&app, &format!("/print?near={}&care=bogus", enc("松本市"))).0, 400);
 }
+
+#[test]
+fn a_record_page_has_directions_a_way_back_to_the_search_and_a_report_form_that_works() {
+    let app = common::in_process();
+    // From a results page, the record's link carries the search.
+    let (_, results) = get(&app, &format!("/?q={}", enc("たん吸引できる保育園 松本")));
+    let link = hrefs_with(&results, "/resources/")[0].replace("&amp;", "&");
+    assert!(link.contains("back=%2F%3Fq%3D"), "{link}");
+    let (status, html) = get(&app, &link);
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/?q="), "the back link returns to the same search");
+    assert!(html.contains("href=\"geo:") && html.contains("https://maps.gsi.go.jp/#16/"), "directions");
+    assert!(html.contains("誤りを報告") && html.contains("action=\"/resources/"), "report form");
+    // A back link to another site is never made.
+    let id = link.split("/resources/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let (_, html) = get(&app, &format!("/resources/{id}?back={}", enc("https://evil.example/")));
+    assert!(!html.contains("evil.example\">") && !html.contains("href=\"https://evil"), "open redirect");
+    // Without a phone number the page says so.
+    let mut r = tsunagu_sample::bundled().unwrap()[3].clone();
+    r.contact.phone = None;
+    let app2 = common::in_process_with(vec![r.clone()]);
+    let (_, html) = get(&app2, &format!("/resources/{}", r.id));
+    assert!(html.contains("電話番号は登録されていません") && !html.contains("href=\"tel:"), "no empty call button");
+
+    // The form stores a report through the reports API's rules.
+    let uri = format!("/resources/{id}/report");
+    let (status, html) = app.post_form(&uri, &[("kind", "closed")]);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("ご報告ありがとうございます"), "{html}");
+    let (status, html) = app.post_form(&uri, &[("kind", "wrong"), ("message", "  ")]);
+    assert_eq!(status, 422, "{html}");
+    assert!(alert(&html).contains("内容：何が違うかを書いてください"), "{}", alert(&html));
+    let (status, html) = app.post_form(&uri, &[("kind", "wrong"), ("message", "電話番号が違います"), ("lang", "en")]);
+    assert_eq!(status, 200);
+    assert!(html.contains("Thank you"), "{html}");
+    let (status, _) = app.post_form("/resources/not-an-id/report", &[("kind", "closed")]);
+    assert_eq!(status, 404);
+    let q = tsunagu_store::ReportQuery { status: None, municipalities: None, limit: 100, offset: 0 };
+    let stored = app.runtime.block_on(app.directory.store.reports(&q)).unwrap();
+    assert_eq!(stored.len(), 2, "two reports stored: {stored:?}");
+}

@@ -161,4 +161,23 @@ impl InProcess {
             (status, bytes)
         })
     }
+
+    /// POST a form (application/x-www-form-urlencoded) through the router; status and body text.
+    pub fn post_form(&self, uri: &str, form: &[(&str, &str)]) -> (u16, String) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        self.runtime.block_on(async {
+            let res = self.router.clone().oneshot(req).await.expect("infallible");
+            let status = res.status().as_u16();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+            (status, String::from_utf8(bytes).expect("UTF-8"))
+        })
+    }
 }

@@ -94,7 +94,7 @@ pub struct RateLimits {
 pub struct Wait(pub Duration);
 
 impl Wait {
-    fn seconds(self) -> u64 {
+    pub fn seconds(self) -> u64 {
         self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)
     }
 }

@@ -23,7 +23,7 @@ use crate::problem::{InvalidParam, Problem};
 pub const KINDS: [&str; 4] = ["wrong", "closed", "moved", "other"];
 const MAX_MESSAGE_CHARS: usize = 2_000;
 const MAX_CONTACT_CHARS: usize = 200;
-const MAX_REPORT_BYTES: usize = 16 << 10;
+pub const MAX_REPORT_BYTES: usize = 16 << 10;
 
 /// Reports accepted per client per 10 minutes, by default (see [`crate::limits`]).
 pub const PER_CLIENT: u32 = 5;
@@ -55,7 +55,39 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
             format!("`{}` is not a resource id", tsunagu_model::codes::truncate(&id, 40)),
         )])
     })?;
-    let (kind, message, contact) = parse(&body)?;
+    let report = match submit(&s, client, rid, &body).await? {
+        Submitted::Accepted(r) => r,
+        Submitted::TooMany { wait, detail } => return Ok(too_many(wait, detail)),
+    };
+    let body = json!({
+        "id": report.id,
+        "resource_id": rid,
+        "status": "open",
+        "received_at": report.created_at,
+        "message_ja": THANKS_JA,
+        "message_en": THANKS_EN,
+    });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// What the public is told when a report is stored.
+pub const THANKS_JA: &str = "ご報告ありがとうございます。担当者が確認します（自動では反映されません）。";
+pub const THANKS_EN: &str = "Thank you. Staff will check your report; it is not applied automatically.";
+
+/// The outcome of a report that was well formed.
+pub enum Submitted {
+    Accepted(Report),
+    /// The client or its network sent its share; try again after `wait`.
+    TooMany {
+        wait: crate::limits::Wait,
+        detail: String,
+    },
+}
+
+/// Validate and store a report on a public record (the API's and the page's way in): 400/422 for
+/// a bad body, 404 for a record the public cannot see, rate-limited per client and network.
+pub async fn submit(s: &AppState, client: Option<Client>, rid: ResourceId, body: &[u8]) -> Result<Submitted, Problem> {
+    let (kind, message, contact) = parse(body)?;
     // Only records the public can see can be reported.
     let found = s.served(rid).await?.filter(|v| !v.deleted);
     if found.is_none() {
@@ -63,15 +95,15 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
     }
     if let Err(wait) = s.limits.admit_report(client) {
         let c = s.limits.config();
-        return Ok(too_many(
+        return Ok(Submitted::TooMany {
             wait,
-            format!(
+            detail: format!(
                 "at most {} reports per {} minutes from one client, and {} per hour from one network",
                 c.reports_per_client,
                 REPORT_CLIENT_WINDOW.as_secs() / 60,
                 c.reports_per_network
             ),
-        ));
+        });
     }
     let report = Report {
         id: ResourceId::new_random().to_string(),
@@ -87,18 +119,10 @@ async fn create(State(s): State<AppState>, Path(id): Path<String>, req: Request)
         note: None,
     };
     s.directory.store.insert_report(&report).await?;
-    let body = json!({
-        "id": report.id,
-        "resource_id": rid,
-        "status": "open",
-        "received_at": report.created_at,
-        "message_ja": "ご報告ありがとうございます。担当者が確認します（自動では反映されません）。",
-        "message_en": "Thank you. Staff will check your report; it is not applied automatically.",
-    });
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    Ok(Submitted::Accepted(report))
 }
 
-fn parse(body: &Bytes) -> Result<(String, String, Option<String>), Problem> {
+fn parse(body: &[u8]) -> Result<(String, String, Option<String>), Problem> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
     let Some(obj) = v.as_object() else {

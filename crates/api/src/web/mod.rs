@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId, Weekday};
 
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/resources/{id}", get(detail))
+        .route("/resources/{id}/report", post(report))
         .route("/about", get(about))
         .route("/print", get(print))
         .route("/regions", get(regions::index))
@@ -208,6 +209,9 @@ fn field_problem_ja(e: &crate::problem::InvalidParam) -> String {
     let name = e.name.as_deref().or(e.pointer.as_deref()).unwrap_or("");
     let label = match name {
         "q" => "ことば",
+        "/message" => "内容",
+        "/kind" => "どうちがうか",
+        "/contact" => "連絡先",
         "near" => "場所",
         "lat" | "lon" | "radius_km" | "covers" => "場所の範囲",
         "kinds" | "kind" => "種類",
@@ -222,7 +226,9 @@ fn field_problem_ja(e: &crate::problem::InvalidParam) -> String {
         _ => "入力",
     };
     let reason = &e.reason;
-    let what = if reason.contains("unknown place") || reason.contains("not a place") {
+    let what = if reason.starts_with("say what is wrong") {
+        "何が違うかを書いてください。"
+    } else if reason.contains("unknown place") || reason.contains("not a place") {
         "見つかりませんでした。市町村名・住所・郵便番号で入力してください。"
     } else if reason.starts_with("unknown") || !e.allowed.is_empty() {
         "選べるものの中にありません。"
@@ -442,7 +448,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                 h2 #further-title { (if lang.en { &f.detail_en } else { &f.detail_ja }) }
                 ol.cards {
                     @for item in &f.results {
-                        li { (card(lang, item)) }
+                        li { (card(lang, p, item)) }
                     }
                 }
                 p.notice { (lang.t("この下は近くの結果です（対応は未確認 — 事前にお問い合わせください）。", "Below: the results nearby (not confirmed — call first).")) }
@@ -462,7 +468,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
         }
         ol.cards aria-labelledby="results-summary" {
             @for item in &r.results {
-                li { (card(lang, item)) }
+                li { (card(lang, p, item)) }
             }
         }
         @if let Some(next) = r.next_offset {
@@ -500,7 +506,28 @@ fn freshness_line(lang: Lang, p: &Provenance) -> Markup {
     }
 }
 
-fn card(lang: Lang, item: &ResultItem) -> Markup {
+/// A record's page, with the search it was found by, so that its back link returns there.
+fn detail_href(lang: Lang, id: ResourceId, search: &[(String, String)]) -> String {
+    let mut q: Vec<(String, String)> = Vec::new();
+    if lang.en {
+        q.push(("lang".into(), "en".into()));
+    }
+    if !search.is_empty() {
+        q.push(("back".into(), format!("/?{}", encode(search))));
+    }
+    if q.is_empty() { format!("/resources/{id}") } else { format!("/resources/{id}?{}", encode(&q)) }
+}
+
+/// Where a record page's back link goes: the search it came from (only this site's search page,
+/// never another site), else the search page.
+fn back_href(lang: Lang, p: &[(String, String)]) -> String {
+    match value(p, "back") {
+        Some(b) if b.starts_with("/?") && !b.contains(['\\', '\r', '\n']) => b.to_string(),
+        _ => format!("/{}", lang_suffix(lang)),
+    }
+}
+
+fn card(lang: Lang, search: &[(String, String)], item: &ResultItem) -> Markup {
     let v = &item.resource;
     let r = &v.resource;
     let nurse = days(r, lang);
@@ -508,7 +535,7 @@ fn card(lang: Lang, item: &ResultItem) -> Markup {
         article.card {
             h2 {
                 @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
-                a href=(format!("/resources/{}{}", r.id, lang_suffix(lang))) { (r.name) }
+                a href=(detail_href(lang, r.id, search)) { (r.name) }
             }
             p.meta {
                 span.badge.kind { (if lang.en { v.kind_label.en } else { v.kind_label.ja }) }
@@ -615,10 +642,22 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
             dl.facts {
                 dt { (lang.t("種類", "Kind")) } dd { (if lang.en { view.kind_label.en } else { view.kind_label.ja }) }
                 @if let Some(a) = &r.address { dt { (lang.t("住所", "Address")) } dd { (a) } }
+                @if let Some(pt) = r.location {
+                    dt { (lang.t("地図", "Map")) }
+                    dd {
+                        a href=(format!("geo:{:.6},{:.6}?q={:.6},{:.6}", pt.lat(), pt.lon(), pt.lat(), pt.lon())) { (lang.t("地図アプリで開く", "Open in a map app")) }
+                        " · "
+                        a href=(format!("https://maps.gsi.go.jp/#16/{:.6}/{:.6}/", pt.lat(), pt.lon())) rel="noopener" { (lang.t("地理院地図", "GSI map")) }
+                    }
+                }
                 @if let Some(m) = &view.municipality {
                     dt { (lang.t("市区町村", "Municipality")) } dd { (m.prefecture) (m.name) @if let Some(g) = &m.region { " (" (g.name) (lang.t("圏域", " region")) ")" } }
                 }
-                @if let Some(phone) = &r.contact.phone { dt { (lang.t("電話", "Phone")) } dd { a.tel href=(format!("tel:{}", tel(phone))) { (phone) } } }
+                dt { (lang.t("電話", "Phone")) }
+                dd {
+                    @if let Some(phone) = &r.contact.phone { a.tel href=(format!("tel:{}", tel(phone))) { (phone) } }
+                    @else { (lang.t("電話番号は登録されていません", "No phone number on record")) }
+                }
                 @if let Some(fax) = &r.contact.fax { dt { "FAX" } dd { (fax) } }
                 @if let Some(u) = &r.contact.url { dt { "URL" } dd { a href=(u) rel="noopener" { (u) } } }
                 @if let Some(h) = &r.hours_note { dt { (lang.t("営業日・時間", "Hours")) } dd { (h) } }
@@ -665,11 +704,114 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                     }
                 }
             }
-            p { a href=(format!("/{}", lang_suffix(lang))) { (lang.t("さがすページへ戻る", "Back to search")) } }
+            (report_form(lang, r.id, &p, None))
+            p { a href=(back_href(lang, &p)) { (lang.t("検索結果へ戻る", "Back to the results")) } }
         }
     };
     let title = r.name.clone();
     html_response(StatusCode::OK, page(lang, &title, &here, body))
+}
+
+/// 「誤りを報告」: a plain form (no script needed) posting to the page's report route, which
+/// stores it through the reports API's own validation and limits.
+fn report_form(lang: Lang, id: ResourceId, p: &[(String, String)], error: Option<&str>) -> Markup {
+    let kinds = [
+        ("wrong", "情報が違う", "Something is wrong"),
+        ("closed", "閉所・休止している", "Closed or paused"),
+        ("moved", "移転した", "Moved"),
+        ("other", "その他", "Other"),
+    ];
+    html! {
+        details.report open[error.is_some()] {
+            summary { (lang.t("誤りを報告", "Report a mistake")) }
+            form method="post" action=(format!("/resources/{id}/report")) {
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                fieldset {
+                    legend { (lang.t("どうちがいますか", "What is wrong?")) }
+                    @for (i, (code, ja, en)) in kinds.iter().enumerate() {
+                        label { input type="radio" name="kind" value=(code) required checked[i == 0]; " " (lang.t(ja, en)) }
+                    }
+                }
+                label for="report-message" { (lang.t("内容（閉所・移転以外は必須）", "Details (required unless closed or moved)")) }
+                textarea #report-message name="message" maxlength="2000" rows="3" {}
+                label for="report-contact" { (lang.t("連絡先（任意・担当者だけが見ます）", "How to reach you (optional; staff only)")) }
+                input #report-contact type="text" name="contact" maxlength="200" autocomplete="email";
+                @if lang.en { input type="hidden" name="lang" value="en"; }
+                @if let Some(b) = value(p, "back") { input type="hidden" name="back" value=(b); }
+                p.meta { (lang.t("報告は担当者が確認します。自動では反映されません。", "Staff check every report; nothing changes automatically.")) }
+                button type="submit" { (lang.t("報告を送る", "Send the report")) }
+            }
+        }
+    }
+}
+
+/// `POST /resources/{id}/report` (a form): the report goes through the reports API's validation
+/// and rate limits; the answer is a page in the form's language.
+async fn report(State(s): State<AppState>, Path(id): Path<String>, req: axum::extract::Request) -> Response {
+    let client = req.extensions().get::<crate::clients::Client>().copied();
+    let body = axum::body::to_bytes(req.into_body(), crate::routes::reports::MAX_REPORT_BYTES).await;
+    let form: Vec<(String, String)> = match &body {
+        Ok(b) => form_urlencoded::parse(b).map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        Err(_) => Vec::new(),
+    };
+    let lang = lang_of(&form);
+    let here = format!("/resources/{}", utf8_path(&id));
+    let title = lang.t("誤りを報告", "Report a mistake");
+    let Ok(rid) = id.parse::<ResourceId>() else {
+        let body = html! { h1 { (lang.t("見つかりませんでした", "Not found")) } };
+        return html_response(StatusCode::NOT_FOUND, page(lang, title, &here, body));
+    };
+    if body.is_err() {
+        let text = problem_text(
+            lang,
+            &Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "", "", "The report is too long; shorten it."),
+        );
+        let body = html! { (report_form(lang, rid, &form, Some(&text))) };
+        return html_response(StatusCode::PAYLOAD_TOO_LARGE, page(lang, title, &here, body));
+    }
+    let mut json = serde_json::Map::new();
+    for name in ["kind", "message", "contact"] {
+        if let Some(v) = value(&form, name).filter(|v| !v.trim().is_empty()) {
+            json.insert(name.into(), serde_json::Value::String(v.to_string()));
+        }
+    }
+    let back = html! { p { a href=(back_href(lang, &form)) { (lang.t("検索結果へ戻る", "Back to the results")) } } };
+    let detail =
+        html! { p { a href=(detail_href(lang, rid, &[])) { (lang.t("施設のページへ戻る", "Back to the record")) } } };
+    let bytes = serde_json::Value::Object(json).to_string();
+    match crate::routes::reports::submit(&s, client, rid, bytes.as_bytes()).await {
+        Ok(crate::routes::reports::Submitted::Accepted(_)) => {
+            let body = html! {
+                h1 { (title) }
+                p role="status" { (lang.t(crate::routes::reports::THANKS_JA, crate::routes::reports::THANKS_EN)) }
+                (detail) (back)
+            };
+            html_response(StatusCode::OK, page(lang, title, &here, body))
+        }
+        Ok(crate::routes::reports::Submitted::TooMany { wait, .. }) => {
+            let text = problem_text(
+                lang,
+                &Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "",
+                    "",
+                    "Too many reports from you for now; please try again later.",
+                ),
+            );
+            let body = html! { h1 { (title) } p.error role="alert" { (text) } (detail) (back) };
+            let mut res = html_response(StatusCode::TOO_MANY_REQUESTS, page(lang, title, &here, body));
+            if let Ok(v) = HeaderValue::from_str(&wait.seconds().max(1).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(problem) => {
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let text = problem_text(lang, &problem);
+            let body = html! { h1 { (title) } (report_form(lang, rid, &form, Some(&text))) (detail) };
+            html_response(status, page(lang, title, &here, body))
+        }
+    }
 }
 
 /// The nurse-visit sheet: the nearest resources for a child's care needs, one printable page.
