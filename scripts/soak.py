@@ -5,8 +5,9 @@ curve of the server's memory (RSS) and open file descriptors every 30 s.
     scripts/soak.py --bin target/release/tsunagu [--minutes 30] [--readers 6] [--write-every 0.05]
 
 Readers send the benchmark's kinds of /v1/search requests (text, place, care types) in a closed
-loop on keep-alive connections; one writer creates synthetic records (sample: true) and updates
-their availability with an admin key. Prints one line per sample and a summary, and writes the
+loop on keep-alive connections; one writer creates synthetic records (sample: true, at most
+--max-records, default 2,000) and updates their availability with an admin key, so the data stops
+growing and memory should settle. Prints one line per sample and a summary, and writes the
 curve to target/soak/curve.csv. Everything it starts it stops.
 """
 
@@ -30,7 +31,7 @@ QUERIES = [
     {"near": "390-0811", "kinds": "home_nursing"},
     {"q": "短期入所", "region": "20-07"},
     {"q": "胃ろう", "near": "長野市"},
-    {"care": "ventilator", "lat": "35.86", "lon": "139.64", "radius_km": "20"},
+    {"care_types": "ventilator", "lat": "35.86", "lon": "139.64", "radius_km": "20"},
     {"q": "放課後等デイサービス さいたま市"},
 ]
 
@@ -96,7 +97,7 @@ def reader(host, port, stop, stats):
             conn = http.client.HTTPConnection(host, port, timeout=30)
 
 
-def writer(host, port, key, every, stop, stats):
+def writer(host, port, key, every, stop, stats, max_records):
     conn = http.client.HTTPConnection(host, port, timeout=30)
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     ids = []
@@ -104,7 +105,8 @@ def writer(host, port, key, every, stop, stats):
     while not stop.is_set():
         n += 1
         try:
-            if ids and n % 2 == 0:
+            # Past --max-records the data stops growing: only updates, so memory can settle.
+            if ids and (n % 2 == 0 or len(ids) >= max_records):
                 rid = random.choice(ids)
                 body = json.dumps({"vacancies": n % 7, "accepting_new_children": n % 3 != 0})
                 conn.request("PUT", f"/v1/resources/{rid}/availability", body=body, headers=auth)
@@ -140,6 +142,8 @@ def main() -> int:
     ap.add_argument("--readers", type=int, default=6)
     ap.add_argument("--write-every", type=float, default=0.05, help="seconds between writes")
     ap.add_argument("--sample-secs", type=float, default=30)
+    ap.add_argument("--max-records", type=int, default=2000,
+                    help="records the writer creates; after that it only updates them")
     ap.add_argument("--out", default="target/soak")
     args = ap.parse_args()
 
@@ -161,8 +165,8 @@ def main() -> int:
         stats = Stats()
         for _ in range(args.readers):
             threads.append(threading.Thread(target=reader, args=(host, port, stop, stats), daemon=True))
-        threads.append(threading.Thread(target=writer, args=(host, port, key, args.write_every, stop, stats),
-                                        daemon=True))
+        threads.append(threading.Thread(target=writer, args=(host, port, key, args.write_every, stop, stats,
+                                                              args.max_records), daemon=True))
         for t in threads:
             t.start()
         started = time.time()
