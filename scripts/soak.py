@@ -37,13 +37,16 @@ QUERIES = [
 
 
 def proc_sample(pid):
-    rss = 0
+    """RSS, its anonymous part (heap) and its file-backed part (mapped index files), in KiB, and
+    open file descriptors."""
+    kib = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile"):
+                kib[name] = int(rest.split()[0])
     fds = len(os.listdir(f"/proc/{pid}/fd"))
-    return rss, fds
+    return kib.get("VmRSS", 0), kib.get("RssAnon", 0), kib.get("RssFile", 0), fds
 
 
 class Stats:
@@ -173,15 +176,15 @@ def main() -> int:
         end = started + args.minutes * 60
         curve = []
         last_reads = 0
-        print("minute,rss_kib,fds,reads_per_s,p99_ms,writes,5xx", flush=True)
+        print("minute,rss_kib,anon_kib,file_kib,fds,reads_per_s,p99_ms,writes,5xx", flush=True)
         while time.time() < end:
             time.sleep(min(args.sample_secs, max(0.0, end - time.time())))
             if server.poll() is not None:
                 print("error: the server exited", file=sys.stderr)
                 return 1
-            rss, fds = proc_sample(server.pid)
+            rss, anon, file_backed, fds = proc_sample(server.pid)
             reads, writes, e5, other, lat = stats.take()
-            row = (round((time.time() - started) / 60, 2), rss, fds,
+            row = (round((time.time() - started) / 60, 2), rss, anon, file_backed, fds,
                    round((reads - last_reads) / args.sample_secs), round(pct(lat, 99), 1), writes, e5)
             last_reads = reads
             curve.append(row)
@@ -191,15 +194,16 @@ def main() -> int:
             t.join(timeout=35)
         reads, writes, e5, other, _ = stats.take()
         with open(os.path.join(args.out, "curve.csv"), "w") as f:
-            f.write("minute,rss_kib,fds,reads_per_s,p99_ms,writes,5xx\n")
+            f.write("minute,rss_kib,anon_kib,file_kib,fds,reads_per_s,p99_ms,writes,5xx\n")
             for row in curve:
                 f.write(",".join(map(str, row)) + "\n")
         wall = time.time() - started
         rss = [r[1] for r in curve]
-        fds = [r[2] for r in curve]
-        p99s = [r[4] for r in curve]
+        fds = [r[4] for r in curve]
+        p99s = [r[6] for r in curve]
         print(f"summary: {wall / 60:.1f} min, {reads} reads ({reads / wall:.0f}/s), {writes} writes, "
-              f"{e5} 5xx, {other} other 4xx on reads; RSS first {rss[0]} KiB, last {rss[-1]} KiB, max {max(rss)} KiB; "
+              f"{e5} 5xx, {other} other 4xx on reads; RSS first {rss[0]} KiB, last {rss[-1]} KiB, max {max(rss)} KiB "
+              f"(anonymous first {curve[0][2]}, last {curve[-1][2]}; file-backed first {curve[0][3]}, last {curve[-1][3]}); "
               f"fds min {min(fds)}, max {max(fds)}; worst interval p99 {max(p99s)} ms")
         return 0 if e5 == 0 else 1
     finally:

@@ -187,6 +187,32 @@ fn a_cp932_csv_from_the_prefecture_is_imported_with_a_row_report_and_reimports_u
     assert!(exported.contains("0263-99-0002") && !exported.contains("0263-00-0002"));
 }
 
+/// The HSDS export gives an address the postal code the bundled postal data lists for its town
+/// when a record has none (HSDS requires one), so the round trip may gain exactly those: check
+/// that each gained code is the one the export derives, then drop it for the comparison.
+fn without_derived_postal_codes(x: &str, y: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let places = tsunagu_places::Places::bundled();
+    let mut gained = 0;
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    assert_eq!(x.lines().count(), y.lines().count());
+    for (a, b) in x.lines().zip(y.lines()) {
+        let (va, mut vb): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
+        if va.get("postal_code").is_none() && vb.get("postal_code").is_some() {
+            let r = tsunagu_exchange::jsonl::parse_line(&places, 1, a).unwrap();
+            let service = tsunagu_exchange::hsds::service(&places, &r);
+            let derived = &service["service_at_locations"][0]["location"]["addresses"][0]["postal_code"];
+            assert_eq!(&vb["postal_code"], derived, "{}", va["name"]);
+            vb.as_object_mut().unwrap().remove("postal_code");
+            gained += 1;
+        }
+        xs.push(va);
+        ys.push(vb);
+    }
+    println!("the HSDS round trip gained {gained} derived postal codes");
+    (xs, ys)
+}
+
 #[test]
 fn every_export_format_imports_back_identically() {
     let a = tempfile::tempdir().unwrap();
@@ -211,7 +237,12 @@ fn every_export_format_imports_back_identically() {
         assert!(imported.status.success(), "{file}: {}", String::from_utf8_lossy(&imported.stderr));
         assert!(String::from_utf8_lossy(&imported.stdout).contains("1860 created"), "{file}");
         let y = String::from_utf8(tsunagu(b.path(), &["export"]).stdout).unwrap();
-        assert!(x == y, "{file}: JSON Lines of the original and of the round trip differ");
+        if file.ends_with("hsds.json") {
+            let (x, y) = without_derived_postal_codes(&x, &y);
+            assert!(x == y, "{file}: the original and the round trip differ beyond derived postal codes");
+        } else {
+            assert!(x == y, "{file}: JSON Lines of the original and of the round trip differ");
+        }
     }
     let out = tsunagu(a.path(), &["export", "--format", "geojson", "--encoding", "cp932"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("CSV only"));
@@ -334,7 +365,12 @@ fn a_backup_taken_during_writes_restores_to_a_consistent_store_whose_index_rebui
     let file = d.path().join("backup.sqlite3");
     let out = tsunagu(d.path(), &["backup", "--out", file.to_str().unwrap()]);
     let taken = batches.load(Ordering::Relaxed);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Writes go on after the backup: wait for a batch that finished after it (a slow machine may
+    // take a while), then stop.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while batches.load(Ordering::Relaxed) < taken + 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
