@@ -211,8 +211,9 @@ fn a_record_page_has_directions_a_way_back_to_the_search_and_a_report_form_that_
     let (status, html) = app.post_form(&uri, &[("kind", "closed")]);
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("ご報告ありがとうございます"), "{html}");
-    let (status, html) = app.post_form(&uri, &[("kind", "wrong"), ("message", "  ")]);
+    let (status, html) = app.post_form(&uri, &[("kind", "other"), ("message", "  "), ("contact", "tel 0263")]);
     assert_eq!(status, 422, "{html}");
+    assert!(html.contains("value=\"other\" required checked") && html.contains("value=\"tel 0263\""), "kept");
     assert!(alert(&html).contains("内容：何が違うかを書いてください"), "{}", alert(&html));
     let (status, html) = app.post_form(&uri, &[("kind", "wrong"), ("message", "電話番号が違います"), ("lang", "en")]);
     assert_eq!(status, 200);

@@ -729,13 +729,13 @@ fn report_form(lang: Lang, id: ResourceId, p: &[(String, String)], error: Option
                 fieldset {
                     legend { (lang.t("どうちがいますか", "What is wrong?")) }
                     @for (i, (code, ja, en)) in kinds.iter().enumerate() {
-                        label { input type="radio" name="kind" value=(code) required checked[i == 0]; " " (lang.t(ja, en)) }
+                        label { input type="radio" name="kind" value=(code) required checked[value(p, "kind").map_or(i == 0, |k| k == *code)]; " " (lang.t(ja, en)) }
                     }
                 }
                 label for="report-message" { (lang.t("内容（閉所・移転以外は必須）", "Details (required unless closed or moved)")) }
-                textarea #report-message name="message" maxlength="2000" rows="3" {}
+                textarea #report-message name="message" maxlength="2000" rows="3" { (value(p, "message").unwrap_or("")) }
                 label for="report-contact" { (lang.t("連絡先（任意・担当者だけが見ます）", "How to reach you (optional; staff only)")) }
-                input #report-contact type="text" name="contact" maxlength="200" autocomplete="email";
+                input #report-contact type="text" name="contact" maxlength="200" autocomplete="email" value=(value(p, "contact").unwrap_or(""));
                 @if lang.en { input type="hidden" name="lang" value="en"; }
                 @if let Some(b) = value(p, "back") { input type="hidden" name="back" value=(b); }
                 p.meta { (lang.t("報告は担当者が確認します。自動では反映されません。", "Staff check every report; nothing changes automatically.")) }
