@@ -185,7 +185,7 @@ pub fn service(places: &Places, r: &Resource) -> Value {
 /// The service area in HSDS terms (for readers that do not know tsunagu).
 /// The postal code of the town a record's address names, when the address resolves to a town of
 /// the record's own municipality and the postal data gives that town one code.
-fn postal_code_of_address(places: &Places, r: &Resource) -> Option<tsunagu_model::PostalCode> {
+pub(crate) fn postal_code_of_address(places: &Places, r: &Resource) -> Option<tsunagu_model::PostalCode> {
     let found = places.geocoder.geocode(r.address.as_deref()?).ok()?;
     let place = found.place;
     if place.municipality_code != Some(r.municipality_code) {

@@ -458,7 +458,14 @@ mod tests {
                 rows.into_iter().map(|(row, r)| r.unwrap_or_else(|e| panic!("{format:?} row {row}: {e:?}"))).collect();
             assert_eq!(back.len(), all.len(), "{format:?}");
             for (a, b) in all.iter().zip(&back) {
-                assert_eq!(a, b, "{format:?}");
+                // HSDS needs a postal code with an address: the export derives it from the
+                // address's town when a record has none, so the round trip gains exactly that.
+                let mut b = b.clone();
+                if format == Format::Hsds && a.postal_code.is_none() && b.postal_code.is_some() {
+                    assert_eq!(b.postal_code, hsds::postal_code_of_address(&tsunagu_places::Places::bundled(), a));
+                    b.postal_code = None;
+                }
+                assert_eq!(*a, b, "{format:?}");
             }
         }
     }
