@@ -16,23 +16,9 @@ fn words(line: &str) -> Vec<String> {
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\'' => {
+            quote @ ('\'' | '"') => {
                 in_word = true;
-                for q in chars.by_ref() {
-                    if q == '\'' {
-                        break;
-                    }
-                    cur.push(q);
-                }
-            }
-            '"' => {
-                in_word = true;
-                for q in chars.by_ref() {
-                    if q == '"' {
-                        break;
-                    }
-                    cur.push(q);
-                }
+                cur.extend(chars.by_ref().take_while(|&c| c != quote));
             }
             '#' if !in_word => break,
             c if c.is_whitespace() => {

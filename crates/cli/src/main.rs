@@ -260,9 +260,7 @@ fn man(out_dir: Option<&Path>) -> anyhow::Result<()> {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             clap_mangen::generate_to(cmd, dir).with_context(|| format!("writing manual pages to {}", dir.display()))?;
-            let mut pages: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
-            pages.sort();
-            println!("wrote {} manual pages to {}", pages.len(), dir.display());
+            println!("wrote the manual pages to {}", dir.display());
         }
     }
     Ok(())
