@@ -9,11 +9,14 @@ pub struct LabelView {
     pub code: &'static str,
     pub ja: &'static str,
     pub en: &'static str,
+    /// やさしい日本語, for the page (the API gives `ja` and `en`).
+    #[serde(skip)]
+    pub easy_ja: &'static str,
 }
 
 impl From<Labels> for LabelView {
     fn from(l: Labels) -> Self {
-        LabelView { code: l.code, ja: l.ja, en: l.en }
+        LabelView { code: l.code, ja: l.ja, en: l.en, easy_ja: l.easy_ja }
     }
 }
 

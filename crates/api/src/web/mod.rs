@@ -14,9 +14,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId, Weekday};
 
+mod contacts;
 mod coordinator;
 mod regions;
 pub mod survey;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(coordinator::router())
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
+        .layer(axum::middleware::from_fn(remember_lang))
 }
 
 fn asset(body: &'static str, ctype: &'static str) -> Response {
@@ -54,18 +56,63 @@ fn asset(body: &'static str, ctype: &'static str) -> Response {
     res
 }
 
-/// The page's language.
+/// A term with its three wordings: Japanese, やさしい日本語, English.
+pub trait Worded {
+    fn words(&self) -> (&'static str, &'static str, &'static str);
+}
+
+impl Worded for Labels {
+    fn words(&self) -> (&'static str, &'static str, &'static str) {
+        (self.ja, self.easy_ja, self.en)
+    }
+}
+
+impl Worded for &crate::views::LabelView {
+    fn words(&self) -> (&'static str, &'static str, &'static str) {
+        (self.ja, self.easy_ja, self.en)
+    }
+}
+
+/// The page's language: Japanese (everyday words: 吸引, 胃ろう), やさしい日本語 (a mode a family
+/// switches on, and the site remembers), or English.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Lang {
     en: bool,
+    easy: bool,
 }
 
 impl Lang {
     fn t<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
         if self.en { en } else { ja }
     }
+    /// A text that has its own やさしい日本語 wording.
+    fn t3<'a>(self, ja: &'a str, easy: &'a str, en: &'a str) -> &'a str {
+        if self.en {
+            en
+        } else if self.easy {
+            easy
+        } else {
+            ja
+        }
+    }
+    /// A vocabulary term as this page says it.
+    fn label(self, l: impl Worded) -> &'static str {
+        let (ja, easy, en) = l.words();
+        self.t3(ja, easy, en)
+    }
+    /// The `html lang` attribute.
     fn code(self) -> &'static str {
         if self.en { "en" } else { "ja" }
+    }
+    /// The `lang` parameter that asks for this page's language.
+    fn param(self) -> &'static str {
+        if self.en {
+            "en"
+        } else if self.easy {
+            "easy"
+        } else {
+            "ja"
+        }
     }
 }
 
@@ -90,7 +137,75 @@ fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 }
 
 fn lang_of(pairs: &[(String, String)]) -> Lang {
-    Lang { en: value(pairs, "lang") == Some("en") }
+    let asked = value(pairs, "lang");
+    Lang { en: asked == Some("en"), easy: asked == Some("easy") }
+}
+
+/// `here` (a path with its query) asking for another language.
+fn with_lang(here: &str, code: &str) -> String {
+    let (path, query) = here.split_once('?').unwrap_or((here, ""));
+    let mut p = pairs(Some(query));
+    p.retain(|(k, _)| k != "lang");
+    // Even plain Japanese is said (`lang=ja`), or the remembered choice would come back.
+    p.push(("lang".into(), code.into()));
+    format!("{path}?{}", encode(&p))
+}
+
+/// The cookie that remembers the language a person chose (not sensitive: ja, easy or en).
+pub const LANG_COOKIE: &str = "tsunagu_lang";
+
+/// Pages remember the language last asked for: a `lang` parameter sets the cookie, and a page
+/// asked for without one is served in the remembered language (the query gets its `lang`, so
+/// every link on the page keeps it).
+pub async fn remember_lang(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let get = matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let path = req.uri().path();
+    if !get || path.starts_with("/v1/") || path.starts_with("/assets/") || path.contains('.') {
+        return next.run(req).await;
+    }
+    let query = req.uri().query().unwrap_or("").to_string();
+    let asked = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "lang").map(|(_, v)| v.into_owned());
+    match asked {
+        Some(code) => {
+            let mut res = next.run(req).await;
+            if matches!(code.as_str(), "ja" | "en" | "easy") {
+                let cookie = format!("{LANG_COOKIE}={code}; Path=/; Max-Age=31536000; SameSite=Lax");
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            res.headers_mut().append(header::VARY, HeaderValue::from_static("Cookie"));
+            res
+        }
+        None => {
+            let remembered = req
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|c| c.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('='))
+                .find(|v| matches!(*v, "en" | "easy"))
+                .map(str::to_string);
+            if let Some(code) = remembered {
+                let pq = if query.is_empty() {
+                    format!("{}?lang={code}", req.uri().path())
+                } else {
+                    format!("{}?{query}&lang={code}", req.uri().path())
+                };
+                if let Ok(pq) = pq.parse::<axum::http::uri::PathAndQuery>() {
+                    let mut parts = req.uri().clone().into_parts();
+                    parts.path_and_query = Some(pq);
+                    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                        *req.uri_mut() = uri;
+                    }
+                }
+            }
+            let mut res = next.run(req).await;
+            res.headers_mut().append(header::VARY, HeaderValue::from_static("Cookie"));
+            res
+        }
+    }
 }
 
 /// A link to the same page with `pairs` changed by `f`.
@@ -140,14 +255,16 @@ fn without_link(pairs: &[(String, String)], w: &tsunagu_directory::loosen::Witho
 }
 
 fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
-    // The language switch keeps everything else the page was asked for.
-    let (switch_href, switch_label, switch_lang) = if lang.en {
-        (here.replace("lang=en", "lang=ja"), "日本語", "ja")
-    } else if here.contains('?') {
-        (format!("{here}&lang=en"), "English", "en")
-    } else {
-        (format!("{here}?lang=en"), "English", "en")
-    };
+    // The language switches keep everything else the page was asked for.
+    let (other_href, other_label, other_lang) =
+        if lang.en { (with_lang(here, "ja"), "日本語", "ja") } else { (with_lang(here, "en"), "English", "en") };
+    let easy_switch = (!lang.en).then(|| {
+        if lang.easy {
+            (with_lang(here, "ja"), "ふつうの日本語")
+        } else {
+            (with_lang(here, "easy"), "やさしい日本語")
+        }
+    });
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -162,7 +279,8 @@ fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
                 header.site {
                     a.brand href=(if lang.en { "/?lang=en" } else { "/" }) { "つなぐ tsunagu" }
                     nav aria-label=(lang.t("言語", "Language")) {
-                        a href=(switch_href) lang=(switch_lang) hreflang=(switch_lang) { (switch_label) }
+                        @if let Some((href, label)) = &easy_switch { a href=(href) { (label) } }
+                        a href=(other_href) lang=(other_lang) hreflang=(other_lang) { (other_label) }
                     }
                 }
                 main #main { (body) }
@@ -310,7 +428,7 @@ fn checkbox_options(
                     @let id = format!("{id_prefix}-{}", l.code);
                     label for=(id) {
                         input #(id) type="checkbox" name=(name) value=(l.code) checked[checked.contains(&l.code)];
-                        " " (if lang.en { l.en } else { l.easy_ja })
+                        " " (lang.label(l))
                         small { (if lang.en { l.explain_en } else { l.explain_ja }) }
                     }
                 }
@@ -326,14 +444,23 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
     let radius = value(p, "radius_km").unwrap_or("");
     let nurse = value(p, "nurse_on").unwrap_or("");
     let access: Vec<&str> = values(p, "accessibility");
-    let open = !care.is_empty() || !kind.is_empty() || !radius.is_empty() || !nurse.is_empty() || !access.is_empty();
+    // Filters already applied show as chips above the results; the panel stays closed so that
+    // the results begin on the first screen of a phone. It says how many are set.
+    let set = care.len()
+        + access.len()
+        + [kind, radius, nurse].iter().filter(|v| !v.is_empty()).count()
+        + usize::from(value(p, "has_vacancy") == Some("true"))
+        + usize::from(value(p, "include_unconfirmed") == Some("false"));
     html! {
         form.search role="search" action="/" method="get" {
             label.main for="q" { (lang.t("さがしたいこと・場所", "What and where")) }
             div.row {
-                input #q type="search" name="q" value=(q) autocomplete="off"
-                    placeholder=(lang.t("例：たん吸引できる保育園 松本", "e.g. suction daycare Matsumoto"));
-                button type="submit" { (lang.t("さがす", "Search")) }
+                div.suggest {
+                    input #q type="search" name="q" value=(q) autocomplete="off"
+                        placeholder=(lang.t("例：たん吸引できる保育園 松本", "e.g. suction daycare Matsumoto"));
+                    ul #q-suggestions role="listbox" aria-label=(lang.t("候補", "Suggestions")) hidden {}
+                }
+                button type="submit" { (lang.t3("さがす", "さがす", "Search")) }
             }
             input type="hidden" name="lat" value=(value(p, "lat").unwrap_or(""));
             input type="hidden" name="lon" value=(value(p, "lon").unwrap_or(""));
@@ -346,8 +473,11 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
                 }
                 span #locate-status role="status" aria-live="polite" {}
             }
-            details.filters open[open] {
-                summary { (lang.t("条件をしぼる", "Filters")) }
+            details.filters {
+                summary {
+                    (lang.t3("条件をしぼる", "じょうけんを しぼる", "Filters"))
+                    @if set > 0 { " " span.count { (lang.t("（", "(")) (set) (lang.t("件設定中）", " set)")) } }
+                }
                 (checkbox_options(lang, lang.t("必要なケア", "Care needed"), "care_types", "care", CareType::ALL.iter().map(|c| c.labels()), &care))
                 (checkbox_options(lang, lang.t("設備・バリアフリー", "Facilities and access"), "accessibility", "access", Accessibility::ALL.iter().map(|a| a.labels()), &access))
                 div.row {
@@ -355,7 +485,7 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
                         select name="kinds" {
                             option value="" { (lang.t("すべて", "Any")) }
                             @for k in Kind::ALL {
-                                option value=(k.code()) selected[kind == k.code()] { (if lang.en { k.labels().en } else { k.labels().ja }) }
+                                option value=(k.code()) selected[kind == k.code()] { (lang.label(k.labels())) }
                             }
                         }
                     }
@@ -371,7 +501,7 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
                         select name="nurse_on" {
                             option value="" { (lang.t("指定なし", "Any day")) }
                             @for d in Weekday::ALL {
-                                option value=(d.code()) selected[nurse == d.code()] { (if lang.en { d.labels().en } else { d.labels().ja }) }
+                                option value=(d.code()) selected[nurse == d.code()] { (lang.label(d.labels())) }
                             }
                         }
                     }
@@ -388,20 +518,24 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
 
 fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
     html! {
-        @if let Some(it) = &r.interpretation {
-            @let applied: Vec<_> = it.recognized.iter().filter(|x| x.applied).collect();
-            @if !applied.is_empty() {
-                section aria-label=(lang.t("読み取った条件", "Understood as")) {
-                    ul.chips {
-                        @for x in applied {
-                            @let label = if lang.en { &x.recognized.en } else { &x.recognized.ja };
-                            @let typed = x.recognized.typed.as_str();
-                            li {
-                                span { (label) }
-                                @if let Some(href) = without_words(p, typed) {
-                                    a href=(href)
-                                      aria-label=(format!("{} {}", label, lang.t("を外す", "— remove"))) { "×" }
-                                }
+        @let text_chips: Vec<(String, Option<String>)> = r.interpretation.iter()
+            .flat_map(|it| it.recognized.iter().filter(|x| x.applied))
+            .map(|x| {
+                let label = if lang.en { x.recognized.en.clone() } else { x.recognized.ja.clone() };
+                (label, without_words(p, x.recognized.typed.as_str()))
+            })
+            .collect();
+        @let chips: Vec<(String, Option<String>)> = text_chips.iter().cloned()
+            .chain(filter_chips(lang, p).into_iter().filter(|(l, _)| !text_chips.iter().any(|(t, _)| t == l)))
+            .collect();
+        @if !chips.is_empty() {
+            section aria-label=(lang.t("読み取った条件", "Understood as")) {
+                ul.chips {
+                    @for (label, href) in &chips {
+                        li {
+                            span { (label) }
+                            @if let Some(href) = href {
+                                a href=(href) aria-label=(format!("{} {}", label, lang.t("を外す", "— remove"))) { "×" }
                             }
                         }
                     }
@@ -466,6 +600,13 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                 "The facility filters show only places recorded as having them. Others may have them too: call to ask."
             )) }
         }
+        @if !r.results.is_empty() && (r.query.lat.is_some() || r.query.near.is_some()) {
+            p.print-link {
+                a href=(format!("/print?{}", encode(&p.iter().filter(|(k, _)| k != "offset").cloned().collect::<Vec<_>>()))) {
+                    (lang.t3("この結果を印刷（近い12件）", "この けっかを いんさつ（ちかい 12けん）", "Print these results (nearest 12)"))
+                }
+            }
+        }
         ol.cards aria-labelledby="results-summary" {
             @for item in &r.results {
                 li { (card(lang, p, item)) }
@@ -481,17 +622,78 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
     }
 }
 
+/// The filters set by the panel (parameters, not words), as removable chips: each with the
+/// page's query without it.
+fn filter_chips(lang: Lang, p: &[(String, String)]) -> Vec<(String, Option<String>)> {
+    let drop = |name: &str, val: &str| {
+        let (name, val) = (name.to_string(), val.to_string());
+        Some(link(p, move |v| {
+            v.retain(|(k, _)| k != "offset");
+            for (_, x) in v.iter_mut().filter(|(k, _)| *k == name) {
+                *x = x.split(',').map(str::trim).filter(|e| !e.is_empty() && *e != val).collect::<Vec<_>>().join(",");
+            }
+            v.retain(|(k, x)| *k != name || !x.is_empty());
+        }))
+    };
+    let mut out = Vec::new();
+    for c in values(p, "care_types") {
+        if let Ok(c) = c.parse::<CareType>() {
+            out.push((lang.label(c.labels()).to_string(), drop("care_types", c.code())));
+        }
+    }
+    for k in values(p, "kinds") {
+        if let Ok(k) = k.parse::<Kind>() {
+            out.push((lang.label(k.labels()).to_string(), drop("kinds", k.code())));
+        }
+    }
+    for a in values(p, "accessibility") {
+        if let Ok(a) = a.parse::<Accessibility>() {
+            out.push((lang.label(a.labels()).to_string(), drop("accessibility", a.code())));
+        }
+    }
+    if let Some(km) = value(p, "radius_km") {
+        out.push((format!("{km} km{}", lang.t("以内", " or less")), drop("radius_km", km)));
+    }
+    if let Some(d) = value(p, "nurse_on").and_then(|d| d.parse::<Weekday>().ok()) {
+        let day = lang.label(d.labels());
+        out.push((format!("{}{day}", lang.t("看護師がいる曜日：", "Nurse on ")), drop("nurse_on", d.code())));
+    }
+    if value(p, "has_vacancy") == Some("true") {
+        out.push((lang.t3("空きあり", "あきが ある", "Has a vacancy").to_string(), drop("has_vacancy", "true")));
+    }
+    if value(p, "include_unconfirmed") == Some("false") {
+        out.push((lang.t("対応確認済みのみ", "Confirmed only").to_string(), drop("include_unconfirmed", "false")));
+    }
+    out
+}
+
 fn lang_suffix(lang: Lang) -> &'static str {
-    if lang.en { "?lang=en" } else { "" }
+    match lang.param() {
+        "en" => "?lang=en",
+        "easy" => "?lang=easy",
+        _ => "",
+    }
 }
 
 fn days(r: &Resource, lang: Lang) -> String {
     Weekday::ALL
         .iter()
         .filter(|d| r.nurse_schedule.has_day(**d))
-        .map(|d| if lang.en { d.labels().en } else { d.labels().ja })
+        .map(|d| lang.label(d.labels()))
         .collect::<Vec<_>>()
         .join(if lang.en { ", " } else { "・" })
+}
+
+/// 「5人（2026-11-20 時点）」: a vacancy count with its unit and the day it was given (JST).
+fn vacancy_text(lang: Lang, vacancies: u32, r: &Resource) -> String {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
+    let as_of = r.availability_updated_at.map(|t| t.with_timezone(&jst).date_naive());
+    match (lang.en, as_of) {
+        (false, Some(d)) => format!("{vacancies}人（{d} 時点）"),
+        (false, None) => format!("{vacancies}人（時点不明）"),
+        (true, Some(d)) => format!("{vacancies} {} (as of {d})", if vacancies == 1 { "place" } else { "places" }),
+        (true, None) => format!("{vacancies} {} (date unknown)", if vacancies == 1 { "place" } else { "places" }),
+    }
 }
 
 fn tel(phone: &str) -> String {
@@ -538,13 +740,13 @@ fn card(lang: Lang, search: &[(String, String)], item: &ResultItem) -> Markup {
                 a href=(detail_href(lang, r.id, search)) { (r.name) }
             }
             p.meta {
-                span.badge.kind { (if lang.en { v.kind_label.en } else { v.kind_label.ja }) }
+                span.badge.kind { (lang.label(&v.kind_label)) }
                 @if let Some(m) = &v.municipality { (m.prefecture) (m.name) }
                 @if let Some(d) = item.distance_km { " · " (format!("{d:.1} km")) }
             }
             @if !v.care_type_labels.is_empty() {
                 ul.care aria-label=(lang.t("対応できるケア", "Care it accepts")) {
-                    @for l in &v.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } }
+                    @for l in &v.care_type_labels { li { (lang.label(l)) } }
                 }
             }
             @if item.care_answers.iter().any(|a| a.state != "unknown") {
@@ -574,11 +776,14 @@ fn card(lang: Lang, search: &[(String, String)], item: &ResultItem) -> Markup {
                     (lang.t("同じ場所のサービス：", "Also at this site: "))
                     @for (i, o) in item.site_services.iter().enumerate() {
                         @if i > 0 { (lang.t("、", ", ")) }
-                        a href=(format!("/resources/{}{}", o.id, lang_suffix(lang))) { (if lang.en { o.kind_label.en } else { o.kind_label.ja }) }
+                        a href=(format!("/resources/{}{}", o.id, lang_suffix(lang))) { (lang.label(&o.kind_label)) }
                     }
                 }
             }
             @if !nurse.is_empty() { p.meta { (lang.t("看護師がいる日：", "Nurse on: ")) (nurse) } }
+            @if let Some(vac) = r.capacity.and_then(|c| c.vacancies) {
+                p.meta { (lang.t3("空き：", "あき：", "Vacancies: ")) (vacancy_text(lang, vac, r)) }
+            }
             @if let Some(phone) = &r.contact.phone {
                 p { a.tel href=(format!("tel:{}", tel(phone))) { (lang.t("電話する ", "Call ")) (phone) } }
             }
@@ -624,8 +829,7 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
     let view = crate::views::ResourceView::of(s.gazetteer, v.resource, &s.config);
     let r = &view.resource;
     let nurse = days(r, lang);
-    let declined: Vec<&str> =
-        r.care_types_declined.iter().map(|c| if lang.en { c.labels().en } else { c.labels().ja }).collect();
+    let declined: Vec<&str> = r.care_types_declined.iter().map(|c| lang.label(c.labels())).collect();
     let body = html! {
         article.detail {
             h1 {
@@ -640,7 +844,7 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 p.notice { span.badge.unconfirmed { (lang.t("掲載なし", "Not listed")) } (if lang.en { &n.en } else { &n.ja }) }
             }
             dl.facts {
-                dt { (lang.t("種類", "Kind")) } dd { (if lang.en { view.kind_label.en } else { view.kind_label.ja }) }
+                dt { (lang.t("種類", "Kind")) } dd { (lang.label(&view.kind_label)) }
                 @if let Some(a) = &r.address { dt { (lang.t("住所", "Address")) } dd { (a) } }
                 @if let Some(pt) = r.location {
                     dt { (lang.t("地図", "Map")) }
@@ -665,12 +869,12 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 dt { (lang.t("対応できるケア", "Care it accepts")) }
                 dd {
                     @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
-                    @else { ul.care { @for l in &view.care_type_labels { li { (if lang.en { l.en } else { l.ja }) } } } }
+                    @else { ul.care { @for l in &view.care_type_labels { li { (lang.label(l)) } } } }
                 }
                 @if !r.care_types_conditional.is_empty() {
                     dt { (lang.t("条件つきでできるケア（要相談）", "Care possible under conditions (ask)")) }
                     dd { ul.care { @for c in r.care_types_conditional.iter() {
-                        li { (if lang.en { c.labels().en } else { c.labels().ja }) @if let Some(n) = r.care_statements.get(&c).and_then(|s| s.note.as_deref()) { "：" (n) } }
+                        li { (lang.label(c.labels())) @if let Some(n) = r.care_statements.get(&c).and_then(|s| s.note.as_deref()) { "：" (n) } }
                     } } }
                 }
                 @if !declined.is_empty() { dt { (lang.t("対応できないケア", "Care it does not accept")) } dd { (declined.join(lang.t("、", ", "))) } }
@@ -685,7 +889,7 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 @if let Some(a) = r.ages { dt { (lang.t("対象年齢", "Ages")) } dd { (a.min_years) "–" (a.max_years) (lang.t("歳", " years")) } }
                 @if let Some(c) = r.capacity {
                     @if let Some(total) = c.total { dt { (lang.t("定員", "Capacity")) } dd { (total) (lang.t("人", "")) } }
-                    @if let Some(vac) = c.vacancies { dt { (lang.t("空き", "Vacancies")) } dd { (vac) } }
+                    @if let Some(vac) = c.vacancies { dt { (lang.t3("空き", "あき", "Vacancies")) } dd { (vacancy_text(lang, vac, r)) } }
                 }
                 dt { (lang.t("出典", "Source")) } dd { (r.source.name) @if let Some(d) = r.source.date { " (" (d) ")" } }
                 dt { (lang.t("最終確認日", "Last verified")) } dd { @if let Some(d) = r.verified_at { (d) " · " } (freshness_line(lang, &view.provenance)) }
@@ -698,7 +902,7 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                         @for o in &others {
                             li {
                                 a href=(format!("/resources/{}{}", o.id, lang_suffix(lang))) { (o.name) }
-                                " — " (if lang.en { o.kind.labels().en } else { o.kind.labels().ja })
+                                " — " (lang.label(o.kind.labels()))
                             }
                         }
                     }
@@ -814,44 +1018,46 @@ async fn report(State(s): State<AppState>, Path(id): Path<String>, req: axum::ex
     }
 }
 
-/// The nurse-visit sheet: the nearest resources for a child's care needs, one printable page.
-/// `near` (a place) or `lat`+`lon`; `care` (care type codes, comma-separated); optional `kinds`.
+/// The nurse-visit sheet: the nearest resources for a child's care needs, on one A4 page, led
+/// by 「最初の相談先」. Any search's parameters (so 「この結果を印刷」 on a results page prints
+/// that search), or the sheet's own: `near` (a place) or `lat`+`lon`, `care` (care type codes,
+/// comma-separated), `kinds`, `radius_km`.
 async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let p = pairs(raw.as_deref());
     let lang = lang_of(&p);
     let here = format!("/print?{}", encode(&p));
+    let title = lang.t("訪問用シート", "Nurse-visit sheet");
     let mut asked: Vec<(String, String)> = p
         .iter()
-        .filter(|(k, _)| matches!(k.as_str(), "near" | "lat" | "lon" | "kinds" | "radius_km"))
+        .filter(|(k, _)| search::PARAMS.contains(&k.as_str()) && !matches!(k.as_str(), "limit" | "offset" | "facets"))
         .cloned()
         .collect();
     for c in values(&p, "care") {
         asked.push(("care_types".into(), c.to_string()));
     }
-    asked.extend([
-        ("sort".into(), "distance".into()),
-        ("limit".into(), "12".into()),
-        ("facets".into(), "false".into()),
-    ]);
-    let place = value(&p, "near").map(str::to_string);
-    if place.is_none() && value(&p, "lat").is_none() {
+    let has_place = ["near", "lat", "q"].iter().any(|k| value(&p, k).is_some());
+    if !has_place {
         let body = html! {
-            h1 { (lang.t("訪問用シート", "Nurse-visit sheet")) }
+            h1 { (title) }
             form method="get" action="/print" {
                 label { (lang.t("場所（住所・市町村・郵便番号）", "Place (address, municipality or postal code)")) " " input type="search" name="near" required; }
                 fieldset {
                     legend { (lang.t("必要なケア", "Care needed")) }
                     div.care-options {
                         @for c in CareType::ALL {
-                            label { input type="checkbox" name="care" value=(c.code()); " " (if lang.en { c.labels().en } else { c.labels().ja }) }
+                            label { input type="checkbox" name="care" value=(c.code()); " " (lang.label(c.labels())) }
                         }
                     }
                 }
-                @if lang.en { input type="hidden" name="lang" value="en"; }
+                @if lang.param() != "ja" { input type="hidden" name="lang" value=(lang.param()); }
                 button type="submit" { (lang.t("シートを作る", "Make the sheet")) }
             }
         };
-        return html_response(StatusCode::OK, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
+        return html_response(StatusCode::OK, page(lang, title, &here, body));
+    }
+    asked.extend([("limit".into(), "12".into()), ("facets".into(), "false".into())]);
+    if value(&p, "near").is_some() || value(&p, "lat").is_some() {
+        asked.push(("sort".into(), "distance".into()));
     }
     let mut params = Params::from_pairs(&asked, search::PARAMS);
     let intent = search::intent_of(&mut params, s.config.serve_sample_data);
@@ -860,68 +1066,121 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         Err(problem) => {
             let body = html! { p.error role="alert" { (problem_text(lang, &problem)) } };
             let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
-            return html_response(status, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body));
+            return html_response(status, page(lang, title, &here, body));
         }
     };
-    let mut care: Vec<String> = found
-        .query
-        .care_types
-        .iter()
-        .map(|c| (if lang.en { c.labels().en } else { c.labels().ja }).to_string())
-        .collect();
+    let mut care: Vec<String> = found.query.care_types.iter().map(|c| lang.label(c.labels()).to_string()).collect();
     // Umbrella words: their own label, or their care types with "or".
     for group in &found.query.care_any {
         care.push(match tsunagu_model::terms::Vocabulary::bundled().group_of(*group) {
             Some(g) => (if lang.en { &g.label_en } else { &g.label_ja }).clone(),
-            None => group
-                .iter()
-                .map(|c| if lang.en { c.labels().en } else { c.labels().ja })
-                .collect::<Vec<_>>()
-                .join(lang.t(" または ", " or ")),
+            None => group.iter().map(|c| lang.label(c.labels())).collect::<Vec<_>>().join(lang.t(" または ", " or ")),
         });
     }
+    let place_name: Option<String> = found.query.near.as_ref().map(|n| n.place.name.clone()).or_else(|| {
+        found.interpretation.as_ref().and_then(|it| {
+            it.recognized
+                .iter()
+                .find(|x| x.applied && x.recognized.kind == tsunagu_search::ConceptKind::Place)
+                .map(|x| x.recognized.ja.clone())
+        })
+    });
+    let municipality = found.query.near.as_ref().and_then(|n| n.place.municipality_code).or_else(|| {
+        let pt = tsunagu_model::LatLon::new(found.query.lat?, found.query.lon?).ok()?;
+        s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
+    });
+    let contacts = match municipality {
+        Some(code) => Some(contacts::first_contacts(&s, code).await),
+        None => None,
+    };
+    let unconfirmed = found.results.iter().filter(|i| !i.unconfirmed_care_types.is_empty()).count();
+    let asked_care = !care.is_empty();
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("JST")).date_naive();
+    let public = s.config.public_url.trim_end_matches('/');
     let body = html! {
-        h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place { "（" (pl) "）" } }
+        div.sheet {
+        h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place_name { "（" (pl) "）" } }
         p.meta {
-            (lang.t("作成日：", "Made on: ")) (today)
+            (lang.t("作成日：", "Made on: ")) span.nowrap { (today) }
             @if !care.is_empty() { " · " (lang.t("必要なケア：", "Care needed: ")) (care.join("、")) }
         }
-        p { button #print type="button" { (lang.t("印刷する", "Print")) } }
+        @if let Some(c) = &contacts { (first_contacts_block(lang, c)) }
+        p.noprint { button #print type="button" { (lang.t("印刷する", "Print")) } }
+        @if asked_care {
+            p.meta {
+                @if unconfirmed == 0 {
+                    (lang.t("下の支援先は、すべて必要なケアへの対応が確認されています。", "Every place below has confirmed the care needed."))
+                } @else {
+                    (lang.t("「要確認」の付いた支援先は、必要なケアへの対応が確認できていません。事前に電話でお問い合わせください。",
+                        "Places marked \"ask first\" have not confirmed the care needed: call before you go."))
+                }
+            }
+        }
         table.print {
             thead { tr {
-                th scope="col" { (lang.t("名称・種類", "Name, kind")) }
+                th scope="col" { (lang.t("名称・種類・住所", "Name, kind, address")) }
                 th scope="col" { (lang.t("距離", "Distance")) }
                 th scope="col" { (lang.t("電話", "Phone")) }
-                th scope="col" { (lang.t("ケアへの対応", "Care")) }
                 th scope="col" { (lang.t("最終確認", "Verified")) }
+                th scope="col" { (lang.t("詳しく", "More")) }
             } }
             tbody {
                 @for item in &found.results {
                     @let r = &item.resource.resource;
+                    @let url = format!("{public}/resources/{}", r.id);
                     tr {
                         td {
                             @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                            @if asked_care && !item.unconfirmed_care_types.is_empty() { span.badge.unconfirmed { (lang.t("要確認", "Ask first")) } }
                             strong { (r.name) } br;
-                            (if lang.en { item.resource.kind_label.en } else { item.resource.kind_label.ja })
+                            (lang.label(&item.resource.kind_label))
+                            @if let Some(a) = &r.address { br; span.address { (a) } }
                         }
-                        td { @if let Some(d) = item.distance_km { (format!("{d:.1} km")) } }
-                        td { @if let Some(ph) = &r.contact.phone { a.tel href=(format!("tel:{}", tel(ph))) { (ph) } } }
-                        td {
-                            @if item.unconfirmed_care_types.is_empty() { (lang.t("対応可（確認済み）", "Accepts (confirmed)")) }
-                            @else { span.badge.unconfirmed { (lang.t("対応未確認", "Not confirmed")) } (lang.t("事前にお問い合わせください", "call first")) }
-                        }
-                        td { @if let Some(d) = r.verified_at { (d) } @else { "—" } }
+                        td.nowrap { @if let Some(d) = item.distance_km { (format!("{d:.1} km")) } }
+                        td.nowrap { @if let Some(ph) = &r.contact.phone { a.tel href=(format!("tel:{}", tel(ph))) { (ph) } } @else { "—" } }
+                        td.nowrap { @if let Some(d) = r.verified_at { (d) } @else { "—" } }
+                        td.qr { (PreEscaped(survey::qr_svg_small(&url))) }
                     }
                 }
             }
         }
         p.meta { (lang.t(
-            "情報は変わることがあります。利用の前に必ず電話で確認してください。【サンプル】の付いた施設は架空のデータです。",
-            "Information changes: always call before you go. Entries marked 【サンプル】 are synthetic sample data."
+            "情報は変わることがあります。利用の前に必ず電話で確認してください。【サンプル】の付いた施設は架空のデータです。QRコードから各施設のページを開けます。",
+            "Information changes: always call before you go. Entries marked 【サンプル】 are synthetic sample data. Each QR code opens the place's page."
         )) }
+        }
     };
-    html_response(StatusCode::OK, page(lang, lang.t("訪問用シート", "Nurse-visit sheet"), &here, body))
+    html_response(StatusCode::OK, page(lang, title, &here, body))
+}
+
+/// The 「最初の相談先」 block: the 圏域 coordinators and the prefecture's centre, with phones.
+fn first_contacts_block(lang: Lang, c: &contacts::FirstContacts) -> Markup {
+    let entry = |r: &Resource| {
+        html! {
+            li {
+                @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                strong { (r.name) }
+                " "
+                @if let Some(ph) = &r.contact.phone { a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
+                @else { (lang.t("電話番号は登録されていません", "no phone on record")) }
+                @if let Some(h) = &r.hours_note { " " span.meta { "（" (h) "）" } }
+            }
+        }
+    };
+    html! {
+        section.first-contacts aria-labelledby="first-h" {
+            h2 #first-h { (lang.t3("最初の相談先", "はじめに そうだん するところ", "Call first")) }
+            @if c.is_empty() {
+                p { (lang.t("この地域の相談先は登録されていません。", "No first contact is on record for this area.")) }
+            } @else {
+                ul {
+                    @for r in &c.coordinators { (entry(r)) }
+                    @for r in &c.centres { (entry(r)) }
+                }
+                @if let Some(region) = c.region { p.meta { (region.name) (lang.t("圏域の医療的ケア児等コーディネーターと、県の医療的ケア児支援センターです。", " region's medical care coordinators, and the prefecture's support centre.")) } }
+            }
+        }
+    }
 }
 
 /// A path segment as it may appear in a link (the id is checked before use; anything else is

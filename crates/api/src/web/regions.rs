@@ -56,7 +56,7 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
 }
 
 /// The records a region page's intent finds, every one of them (no paging, no relaxation).
-async fn every(s: &AppState, intent: SearchIntent) -> Result<Vec<Resource>, Problem> {
+pub(super) async fn every(s: &AppState, intent: SearchIntent) -> Result<Vec<Resource>, Problem> {
     let intent = SearchIntent {
         include_sample: s.config.serve_sample_data,
         group_sites: false,

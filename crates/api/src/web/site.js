@@ -22,3 +22,100 @@
   var b = document.getElementById('print');
   if (b) { b.addEventListener('click', function () { window.print(); }); }
 })();
+
+// As-you-type suggestions for the search box, from /v1/suggest (the box is an ordinary search
+// field without JavaScript). The last word typed is completed: a care type, a kind or a place
+// replaces it; a facility's name opens its page. ARIA 1.2 combobox with a listbox popup.
+(function () {
+  var input = document.getElementById('q');
+  var list = document.getElementById('q-suggestions');
+  if (!input || !list || !window.fetch) { return; }
+  var en = document.documentElement.lang === 'en';
+  var items = [];
+  var active = -1;
+  var timer = null;
+  var asked = 0;
+  input.setAttribute('role', 'combobox');
+  input.setAttribute('aria-autocomplete', 'list');
+  input.setAttribute('aria-controls', 'q-suggestions');
+  input.setAttribute('aria-expanded', 'false');
+
+  function lastWord(v) {
+    var m = v.match(/(\S+)$/);
+    return m ? m[1] : '';
+  }
+  function close() {
+    list.hidden = true;
+    list.textContent = '';
+    items = [];
+    active = -1;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+  }
+  function choose(i) {
+    var s = items[i];
+    if (!s) { return; }
+    if (s.type === 'resource') {
+      window.location.href = '/resources/' + encodeURIComponent(s.code) + (en ? '?lang=en' : '');
+      return;
+    }
+    var v = input.value.replace(/(\S+)$/, '');
+    input.value = v + s.text + ' ';
+    close();
+    input.focus();
+  }
+  function highlight(i) {
+    var options = list.querySelectorAll('[role=option]');
+    for (var k = 0; k < options.length; k++) {
+      options[k].setAttribute('aria-selected', k === i ? 'true' : 'false');
+    }
+    active = i;
+    if (i >= 0 && options[i]) {
+      input.setAttribute('aria-activedescendant', options[i].id);
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  }
+  function show(suggestions) {
+    list.textContent = '';
+    items = suggestions;
+    active = -1;
+    if (!items.length) { close(); return; }
+    items.forEach(function (s, i) {
+      var li = document.createElement('li');
+      li.id = 'q-suggestion-' + i;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', 'false');
+      var main = document.createElement('span');
+      main.textContent = s.text;
+      var note = document.createElement('small');
+      note.textContent = en ? s.en : s.ja;
+      li.appendChild(main);
+      li.appendChild(note);
+      li.addEventListener('mousedown', function (e) { e.preventDefault(); choose(i); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+  }
+  input.addEventListener('input', function () {
+    clearTimeout(timer);
+    var word = lastWord(input.value);
+    if (!word) { close(); return; }
+    timer = setTimeout(function () {
+      var n = ++asked;
+      fetch('/v1/suggest?limit=6&q=' + encodeURIComponent(word))
+        .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+        .then(function (body) { if (n === asked) { show(body.suggestions || []); } })
+        .catch(function () { close(); });
+    }, 150);
+  });
+  input.addEventListener('keydown', function (e) {
+    if (list.hidden) { return; }
+    if (e.key === 'ArrowDown') { e.preventDefault(); highlight((active + 1) % items.length); }
+    else if (e.key === 'ArrowUp') { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
+    else if (e.key === 'Enter' && active >= 0) { e.preventDefault(); choose(active); }
+    else if (e.key === 'Escape') { close(); }
+  });
+  input.addEventListener('blur', function () { setTimeout(close, 100); });
+})();

@@ -705,6 +705,14 @@ async fn submit(
 }
 
 /// The form's address as a QR code (SVG).
+/// A record's address as a small QR code (SVG) for a printed list.
+pub(super) fn qr_svg_small(url: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::L) {
+        Ok(code) => code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(64, 64).quiet_zone(false).build(),
+        Err(_) => String::new(),
+    }
+}
+
 fn qr_svg(url: &str) -> String {
     match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
         Ok(code) => code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(180, 180).quiet_zone(true).build(),
