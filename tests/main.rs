@@ -17,6 +17,7 @@ mod hsds_schema;
 mod index_consistency;
 mod limits;
 mod page;
+mod page_second_pass;
 mod places;
 mod provenance;
 mod readme;

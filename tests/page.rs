@@ -176,8 +176,11 @@ fn the_nurse_visit_sheet_lists_the_nearest_with_phones_and_care_status() {
     assert!(html.contains("href=\"tel:"));
     assert!(html.contains("人工呼吸器"), "the care asked for is named");
     // Nearest first.
-    let km: Vec<f64> =
-        html.split("</td><td>").filter_map(|c| c.strip_suffix(" km")).filter_map(|n| n.parse().ok()).collect();
+    let km: Vec<f64> = html
+        .split("<td class=\"nowrap\">")
+        .filter_map(|c| c.split("</td>").next()?.strip_suffix(" km"))
+        .filter_map(|n| n.parse().ok())
+        .collect();
     assert!(!km.is_empty() && km.windows(2).all(|w| w[0] <= w[1]), "{km:?}");
     assert_eq!(get(&app, &format!("/print?near={}", enc("松元市"))).0, 404);
     assert_eq!(get(&app, &format!("/print?near={}&care=bogus", enc("松本市"))).0, 400);

@@ -162,6 +162,24 @@ impl InProcess {
         })
     }
 
+    /// GET through the router with request headers; status, response headers and body bytes.
+    pub fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(axum::body::Body::empty()).expect("request");
+        self.runtime.block_on(async {
+            let res = self.router.clone().oneshot(req).await.expect("infallible");
+            let status = res.status().as_u16();
+            let headers = res.headers().clone();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+            (status, headers, bytes)
+        })
+    }
+
     /// POST a form (application/x-www-form-urlencoded) through the router; status and body text.
     pub fn post_form(&self, uri: &str, form: &[(&str, &str)]) -> (u16, String) {
         use http_body_util::BodyExt;

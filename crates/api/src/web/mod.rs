@@ -30,6 +30,79 @@ use crate::views::{Freshness, Provenance};
 
 const CSS: &str = include_str!("site.css");
 const JS: &str = include_str!("site.js");
+const SW: &str = include_str!("sw.js");
+const ICON_SVG: &str = include_str!("icons/icon.svg");
+const ICON_192: &[u8] = include_bytes!("icons/icon-192.png");
+const ICON_512: &[u8] = include_bytes!("icons/icon-512.png");
+
+/// The service worker with its cache version: a hash of everything it keeps, so that a new
+/// release replaces what devices hold.
+fn service_worker() -> Response {
+    static BODY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in [
+            CSS.as_bytes(),
+            JS.as_bytes(),
+            SW.as_bytes(),
+            manifest_json().as_bytes(),
+            env!("CARGO_PKG_VERSION").as_bytes(),
+        ]
+        .concat()
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        SW.replace("__VERSION__", &format!("{h:016x}"))
+    });
+    let mut res = BODY.as_str().into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// The web app manifest (installable on a phone's home screen).
+fn manifest_json() -> String {
+    serde_json::json!({
+        "name": "つなぐ 医療的ケア児の支援をさがす",
+        "short_name": "つなぐ",
+        "description": "医療的ケアが必要なお子さんの支援（保育・訪問看護・短期入所・移動支援など）をさがす / Find support for children who need medical care",
+        "lang": "ja",
+        "dir": "ltr",
+        "id": "/",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#fafaf7",
+        "theme_color": "#1f5f3f",
+        "icons": [
+            {"src": "/assets/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": "/assets/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": "/assets/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {"src": "/assets/icon.svg", "sizes": "any", "type": "image/svg+xml"}
+        ]
+    })
+    .to_string()
+}
+
+fn binary_asset(body: &'static [u8], ctype: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    res
+}
+
+/// What the service worker shows for a page it has not kept, without a signal.
+async fn offline() -> Response {
+    let lang = Lang { en: false, easy: false };
+    let body = html! {
+        h1 { "電波がありません" span.en lang="en" { " / No connection" } }
+        p { "この端末に保存した画面を開けます。情報が変わっていることがあります。お出かけの前に電話でご確認ください。" }
+        p lang="en" { "You can open the pages saved on this device. They may be out of date: call before you go." }
+        h2 { "保存した画面" span.en lang="en" { " / Saved pages" } }
+        ul #saved-pages {}
+        p #saved-none { "保存した画面はまだありません。 / No saved pages yet." }
+    };
+    html_response(StatusCode::OK, page(lang, "電波がありません / Offline", "/offline", body))
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,6 +119,21 @@ pub fn router() -> Router<AppState> {
         .merge(coordinator::router())
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
+        .route("/assets/icon.svg", get(|| async { asset(ICON_SVG, "image/svg+xml") }))
+        .route("/assets/icon-192.png", get(|| async { binary_asset(ICON_192, "image/png") }))
+        .route("/assets/icon-512.png", get(|| async { binary_asset(ICON_512, "image/png") }))
+        .route(
+            "/manifest.webmanifest",
+            get(|| async {
+                let mut res = manifest_json().into_response();
+                res.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/manifest+json; charset=utf-8"));
+                res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+                res
+            }),
+        )
+        .route("/sw.js", get(|| async { service_worker() }))
+        .route("/offline", get(offline))
         .layer(axum::middleware::from_fn(remember_lang))
 }
 
@@ -273,6 +361,10 @@ fn page(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — " (lang.t("つなぐ 医療的ケア児の支援をさがす", "tsunagu — support for children with medical care needs")) }
                 link rel="stylesheet" href="/assets/site.css";
+                link rel="manifest" href="/manifest.webmanifest";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+                link rel="apple-touch-icon" href="/assets/icon-192.png";
+                meta name="theme-color" content="#1f5f3f";
             }
             body {
                 a.skip href="#main" { (lang.t("本文へ移動", "Skip to content")) }
@@ -378,7 +470,13 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         let mut params = Params::from_pairs(asked, search::PARAMS);
         let intent = search::intent_of(&mut params, s.config.serve_sample_data);
         match search::find(&s, params, intent).await {
-            Ok(r) => (StatusCode::OK, Ok(r)),
+            Ok(r) => {
+                let contacts = match searched_municipality(&s, &r) {
+                    Some(code) => Some(contacts::first_contacts(&s, code).await),
+                    None => None,
+                };
+                (StatusCode::OK, Ok((r, contacts)))
+            }
             Err(problem) => (
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
                 Err(problem_text(lang, &problem)),
@@ -391,7 +489,7 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let body = html! {
         (search_form(lang, &p))
         @match &outcome {
-            Ok(r) => (results(lang, &p, r)),
+            Ok((r, contacts)) => (results(lang, &p, r, contacts.as_ref())),
             Err(e) if !e.is_empty() => p.error role="alert" { (lang.t("条件を読み取れませんでした：", "Could not read the request: ")) (e) },
             Err(_) => (intro(lang)),
         }
@@ -516,13 +614,38 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
     }
 }
 
-fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
+/// The municipality a search was about: its `near` place, else the point it searched around.
+fn searched_municipality(s: &AppState, r: &SearchResponse) -> Option<tsunagu_model::MunicipalityCode> {
+    r.query.near.as_ref().and_then(|n| n.place.municipality_code).or_else(|| {
+        let pt = tsunagu_model::LatLon::new(r.query.lat?, r.query.lon?).ok()?;
+        s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
+    })
+}
+
+/// Fewer results than this, and 「最初の相談先」 leads the page.
+const FEW_RESULTS: usize = 3;
+
+fn results(
+    lang: Lang,
+    p: &[(String, String)],
+    r: &SearchResponse,
+    contacts: Option<&contacts::FirstContacts>,
+) -> Markup {
+    let few = r.total < FEW_RESULTS;
     html! {
+        @if few { @if let Some(c) = contacts { (first_contacts_block(lang, c)) } }
         @let text_chips: Vec<(String, Option<String>)> = r.interpretation.iter()
             .flat_map(|it| it.recognized.iter().filter(|x| x.applied))
             .map(|x| {
                 let label = if lang.en { x.recognized.en.clone() } else { x.recognized.ja.clone() };
-                (label, without_words(p, x.recognized.typed.as_str()))
+                let href = without_words(p, x.recognized.typed.as_str());
+                // A distance needs a place: without the place, the distance goes too.
+                let href = if x.recognized.kind == tsunagu_search::ConceptKind::Place && value(p, "lat").is_none() {
+                    href.map(|h| without_distance(&h))
+                } else {
+                    href
+                };
+                (label, href)
             })
             .collect();
         @let chips: Vec<(String, Option<String>)> = text_chips.iter().cloned()
@@ -612,6 +735,7 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
                 li { (card(lang, p, item)) }
             }
         }
+        @if !few { @if let Some(c) = contacts { (first_contacts_block(lang, c)) } }
         @if let Some(next) = r.next_offset {
             p.pager {
                 a href=(link(p, |v| { v.retain(|(k, _)| k != "offset"); v.push(("offset".into(), next.to_string())); })) {
@@ -620,6 +744,14 @@ fn results(lang: Lang, p: &[(String, String)], r: &SearchResponse) -> Markup {
             }
         }
     }
+}
+
+/// A link without its distance filter (and a distance sort), for when its place is taken away.
+fn without_distance(href: &str) -> String {
+    let query = href.strip_prefix("/?").unwrap_or("");
+    let mut p = pairs(Some(query));
+    p.retain(|(k, v)| k != "radius_km" && !(k == "sort" && v == "distance"));
+    link(&p, |_| {})
 }
 
 /// The filters set by the panel (parameters, not words), as removable chips: each with the
@@ -1085,11 +1217,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                 .map(|x| x.recognized.ja.clone())
         })
     });
-    let municipality = found.query.near.as_ref().and_then(|n| n.place.municipality_code).or_else(|| {
-        let pt = tsunagu_model::LatLon::new(found.query.lat?, found.query.lon?).ok()?;
-        s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
-    });
-    let contacts = match municipality {
+    let contacts = match searched_municipality(&s, &found) {
         Some(code) => Some(contacts::first_contacts(&s, code).await),
         None => None,
     };
@@ -1159,7 +1287,7 @@ fn first_contacts_block(lang: Lang, c: &contacts::FirstContacts) -> Markup {
         html! {
             li {
                 @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
-                strong { (r.name) }
+                strong { a href=(detail_href(lang, r.id, &[])) { (r.name) } }
                 " "
                 @if let Some(ph) = &r.contact.phone { a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
                 @else { (lang.t("電話番号は登録されていません", "no phone on record")) }

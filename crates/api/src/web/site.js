@@ -119,3 +119,43 @@
   });
   input.addEventListener('blur', function () { setTimeout(close, 100); });
 })();
+
+// Offline: a service worker keeps the pages a person opened (see /sw.js).
+(function () {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(function () {});
+  }
+})();
+
+// The offline page lists the pages saved on this device.
+(function () {
+  var list = document.getElementById('saved-pages');
+  if (!list || !window.caches) { return; }
+  caches.keys().then(function (names) {
+    var pages = names.filter(function (n) { return n.indexOf('pages-') === 0; });
+    return Promise.all(pages.map(function (n) {
+      return caches.open(n).then(function (c) {
+        return c.keys().then(function (keys) {
+          return Promise.all(keys.map(function (k) {
+            return c.match(k).then(function (r) { return r.text(); }).then(function (body) {
+              var m = body.match(/<title>([^<]*)<\/title>/);
+              return { url: k.url, title: m ? m[1] : k.url };
+            });
+          }));
+        });
+      });
+    }));
+  }).then(function (groups) {
+    var all = [].concat.apply([], groups || []).reverse();
+    all.forEach(function (p) {
+      var li = document.createElement('li');
+      var a = document.createElement('a');
+      a.href = p.url;
+      a.textContent = new DOMParser().parseFromString(p.title, 'text/html').documentElement.textContent;
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    var none = document.getElementById('saved-none');
+    if (none) { none.hidden = all.length > 0; }
+  });
+})();

@@ -708,7 +708,14 @@ async fn submit(
 /// A record's address as a small QR code (SVG) for a printed list.
 pub(super) fn qr_svg_small(url: &str) -> String {
     match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::L) {
-        Ok(code) => code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(64, 64).quiet_zone(false).build(),
+        Ok(code) => {
+            let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(64, 64).quiet_zone(false).build();
+            // Inline in HTML: no XML declaration.
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
+        }
         Err(_) => String::new(),
     }
 }
