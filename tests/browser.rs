@@ -206,7 +206,7 @@ fn a_parent_on_a_phone_finds_a_suction_daycare_near_matsumoto_and_the_pages_are_
     assert!(chips_after.len() < chips.len(), "{chips:?} → {chips_after:?}");
 
     // English, then a detail page.
-    d.click("header.site nav a");
+    d.click("header.site nav a[hreflang=en]");
     assert_eq!(d.js("return document.documentElement.lang;"), "en");
     assert!(d.texts(".summary").iter().any(|s| s.contains("found")));
     d.click("ol.cards h2 a");
@@ -308,12 +308,232 @@ fn a_provider_answers_the_survey_on_a_phone_with_two_taps_per_care_type() {
     problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("form en: {v}")));
     d.screenshot("survey-form-en-1280");
     // The centre signs in and sees the dashboard with the answer to review.
-    d.go(&format!("{}/login", server.base));
+    // The form was last shown in English, and the site remembers that: the centre asks for Japanese.
+    d.go(&format!("{}/login?lang=ja", server.base));
     d.type_into("#key", &key);
     d.click("form.search button[type=submit]");
     d.go(&format!("{}/surveys/{id}", server.base));
     assert!(d.texts("h2").iter().any(|h| h.contains("確認待ちの回答 (1)")), "{:?}", d.texts("h2"));
     d.screenshot("survey-dashboard-1280");
     problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("dashboard: {v}")));
+    assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
+}
+
+impl Driver {
+    /// The page's width in CSS pixels, and the elements that stick out of the window, if any.
+    fn overflow(&self) -> (u64, String) {
+        let width = self.js("return document.documentElement.scrollWidth;").as_u64().unwrap();
+        let wide = self.js(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)\
+             .map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 6).join(' ');",
+        );
+        (width, wide.as_str().unwrap_or("").to_string())
+    }
+    /// Wait until a script returns true (at most 10 s).
+    fn wait_for(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.try_call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []}))
+            != Ok(json!(true))
+        {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    /// A Chrome DevTools command, through chromedriver.
+    fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({"cmd": cmd, "params": params}))
+    }
+    /// The page printed to PDF on A4 (WebDriver "Print Page"), as bytes.
+    fn print_pdf(&self) -> Vec<u8> {
+        let b64 = self.post(
+            "/print",
+            json!({"page": {"width": 21.0, "height": 29.7}, "margin": {"top": 0.9, "bottom": 0.9, "left": 1.0, "right": 1.0}, "background": true}),
+        );
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap()
+    }
+}
+
+/// Pages in a PDF: its page objects (`/Type /Page`, not `/Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type")
+        .filter(|(i, _)| {
+            text[i + 5..].trim_start().starts_with("/Page") && !text[i + 5..].trim_start().starts_with("/Pages")
+        })
+        .count()
+}
+
+#[test]
+fn the_second_pass_screens_fit_phones_and_desks_print_on_one_page_and_work_offline() {
+    let server = common::start(&[]);
+    let axe = axe_source();
+    let d = Driver::start();
+    let mut problems = Vec::new();
+    let results_q = format!("/?q={}", common::enc("たん吸引できる保育園 松本市中央"));
+
+    // 1. No horizontal scrolling at 320, 375 and 1280 px, in Japanese and English, with the
+    //    filter panel open.
+    for width in [320u32, 375, 1280] {
+        d.size(width, 900);
+        for lang in ["", "&lang=en", "&lang=easy"] {
+            d.go(&format!("{}{results_q}{lang}", server.base));
+            d.js("document.querySelector('details.filters').open = true; return null;");
+            let (w, wide) = d.overflow();
+            assert!(w <= u64::from(width), "{width} px{lang}: the page is {w} px wide ({wide})");
+        }
+    }
+    d.size(375, 900);
+    d.go(&format!("{}{results_q}&lang=en", server.base));
+    d.js("document.querySelector('details.filters').open = true; return null;");
+    d.screenshot("filters-open-en-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("filters open (en): {v}")));
+
+    // 2. Filters applied on a phone: the panel closes, the choices are chips, and the first
+    //    result is on the first screen.
+    d.size(375, 812);
+    // The last page asked for English, and the site remembers it: back to Japanese.
+    d.go(&format!("{}/?lang=ja", server.base));
+    d.go(&format!("{}/?q={}", server.base, common::enc("訪問看護 松本市中央")));
+    assert_eq!(d.js("return document.documentElement.lang;"), "ja");
+    d.js("document.querySelector('details.filters').open = true; return null;");
+    for id in ["#care-ventilator", "#care-gastrostomy"] {
+        let e = d.find(id);
+        d.post(&format!("/element/{e}/click"), json!({}));
+    }
+    d.click("details.filters button[type=submit]");
+    assert_eq!(d.js("return document.querySelector('details.filters').open;"), false, "the panel closed");
+    let chips = d.texts(".chips li span");
+    for want in ["人工呼吸器の管理", "胃ろう・腸ろうからの経管栄養"] {
+        assert!(chips.iter().any(|c| c == want), "{want} in {chips:?}");
+    }
+    let top = d.js("return document.querySelector('ol.cards li').getBoundingClientRect().top;").as_f64().unwrap();
+    assert!(top < 812.0, "the first result starts at {top} px, within the first screen");
+    let target =
+        d.js("return Math.min(...[...document.querySelectorAll('.chips a')].map(a => Math.min(a.offsetWidth, a.offsetHeight)));");
+    assert!(target.as_f64().unwrap() >= 44.0, "chip remove targets are at least 44 px ({target})");
+    d.screenshot("filters-applied-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("filters applied: {v}")));
+
+    // 3. Every chip can be removed, one after another, until none is left.
+    let mut left = d.texts(".chips li span").len();
+    assert!(left >= 4, "{left} chips");
+    while left > 0 {
+        d.click(".chips li a");
+        let now = d.texts(".chips li span").len();
+        assert!(now < left, "removing a chip left {now} of {left}");
+        left = now;
+    }
+
+    // 4. やさしい日本語 is a mode, remembered: switched on once, it stays on.
+    d.go(&format!("{}{results_q}", server.base));
+    d.click("header.site nav a:first-child");
+    assert!(d.texts("header.site nav a").iter().any(|t| t == "ふつうの日本語"));
+    d.go(&format!("{}/?q={}", server.base, common::enc("訪問看護 松本市")));
+    let kinds = d.texts("ol.cards .badge.kind");
+    assert!(kinds.iter().all(|k| k.contains("かんごし")), "remembered: {kinds:?}");
+    d.screenshot("easy-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("easy: {v}")));
+    d.click("header.site nav a:first-child");
+    assert!(d.texts("header.site nav a").iter().any(|t| t == "やさしい日本語"));
+
+    // 5. As-you-type suggestions: type, pick one with the keyboard, and the word is completed.
+    d.go(&format!("{}/", server.base));
+    d.type_into("#q", "胃ろ");
+    d.wait_for(
+        "const l = document.getElementById('q-suggestions'); return !l.hidden && l.children.length > 0;",
+        "suggestions",
+    );
+    assert_eq!(d.js("return document.getElementById('q').getAttribute('aria-expanded');"), "true");
+    d.screenshot("suggest-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("suggestions: {v}")));
+    d.type_into("#q", "\u{E015}\u{E007}");
+    let typed = d.js("return document.getElementById('q').value;").as_str().unwrap().to_string();
+    assert!(typed.ends_with(' ') && typed.trim() != "胃ろ", "a suggestion was taken: {typed:?}");
+    assert_eq!(d.js("return document.getElementById('q-suggestions').hidden;"), true);
+
+    // 6. The print sheet: 12 rows on one A4 page, the button not printed, phones and dates
+    //    unbroken, first contacts on top.
+    d.size(1280, 1000);
+    d.go(&format!("{}/print?near={}&kinds=home_nursing&care=ventilator", server.base, common::enc("松本市")));
+    assert_eq!(d.js("return document.querySelectorAll('table.print tbody tr').length;"), 12);
+    assert!(d.texts(".first-contacts li").len() >= 2, "first contacts: the coordinator and the centre");
+    d.screenshot("print-sheet-1280");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("print: {v}")));
+    let pdf = d.print_pdf();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts/screenshots");
+    std::fs::write(dir.join("print-sheet.pdf"), &pdf).unwrap();
+    assert_eq!(pdf_pages(&pdf), 1, "12 rows fit one A4 page");
+    d.cdp("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    assert_eq!(d.js("return getComputedStyle(document.getElementById('print')).display === 'none' || getComputedStyle(document.querySelector('.noprint')).display === 'none';"), true, "the print button is not printed");
+    let broken = d.js(
+        "return [...document.querySelectorAll('table.print td.nowrap, .first-contacts a.tel')]\
+         .filter(e => e.getClientRects().length > 1 || e.scrollWidth > e.clientWidth + 1 && e.tagName === 'TD').map(e => e.textContent).slice(0, 5);",
+    );
+    assert_eq!(broken, json!([]), "phone numbers, distances and dates do not break");
+    d.cdp("Emulation.setEmulatedMedia", json!({"media": ""}));
+
+    // 7. The coordinator's map and gap table (kinds told apart, a legend, a scale bar).
+    d.go(&format!("{}/regions/20-07", server.base));
+    let markers = d.js(
+        "const sig = [...document.querySelectorAll('ul.legend svg.marker')].map(s => { const e = s.children[1];\
+         return e.tagName + e.getAttribute('fill') + (e.tagName === 'path' ? (e.getAttribute('d').match(/L/g) || []).length : ''); });\
+         return new Set(sig).size === document.querySelectorAll('ul.legend li').length && sig.length > 8;",
+    );
+    assert_eq!(markers, true, "every kind in the legend has its own marker");
+    assert!(
+        d.js("return document.querySelectorAll('figure.map text.muni').length;").as_u64().unwrap() >= 8,
+        "municipality labels"
+    );
+    assert!(d.texts("figure.map .scale text").iter().any(|t| t.ends_with(" km")), "a scale bar");
+    d.screenshot("region-map-1280");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("region: {v}")));
+
+    // 8. Page weight: the decoded sizes of the page and what it loads (the transfer sizes here go
+    //    through the service worker; the compressed sizes are in the closing note, from curl).
+    d.size(375, 812);
+    d.go(&format!("{}{results_q}", server.base));
+    let weight = d.js(
+        "const n = performance.getEntriesByType('navigation')[0]; const r = performance.getEntriesByType('resource');\
+         return {html: n.decodedBodySize, assets: r.map(e => [e.name.replace(location.origin, ''), e.decodedBodySize])};",
+    );
+    println!("page weight (results at 375 px): {weight}");
+
+    // 9. Installable, and offline: the service worker keeps the pages opened and shows them,
+    //    marked as saved, once the server is gone.
+    d.wait_for(
+        "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller;",
+        "a controlling service worker",
+    );
+    let manifest = d.js("return document.querySelector('link[rel=manifest]').href;");
+    assert!(manifest.as_str().unwrap().ends_with("/manifest.webmanifest"));
+    d.go(&format!("{}{results_q}", server.base));
+    d.wait_for("return caches.keys().then(k => k.length > 0) && true;", "caches");
+    d.wait_for("return document.readyState === 'complete';", "the page");
+    // Give the worker a moment to store the page it just served.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = d.post(
+            "/execute/async",
+            json!({"script": "const done = arguments[arguments.length - 1]; caches.keys().then(ns => Promise.all(ns.filter(n => n.startsWith('pages-')).map(n => caches.open(n).then(c => c.keys())))).then(ks => done([].concat(...ks).map(k => k.url)));", "args": []}),
+        );
+        if out.as_array().is_some_and(|a| a.iter().any(|u| u.as_str().unwrap_or("").contains("q="))) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the results page was not kept: {out}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.stop();
+    d.go(&format!("{}{results_q}", server.base));
+    assert!(d.texts("p.notice.offline").iter().any(|t| t.contains("電波がありません")), "marked as a saved copy");
+    assert!(!d.texts("ol.cards h2 a").is_empty(), "the last results are readable offline");
+    assert!(!d.texts(".first-contacts li").is_empty(), "and so is 最初の相談先");
+    d.screenshot("offline-results-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("offline results: {v}")));
+    d.go(&format!("{}/?q={}", server.base, common::enc("まだ開いていない検索")));
+    assert!(d.texts("h1").iter().any(|h| h.contains("電波がありません")), "the offline page");
+    d.wait_for("return document.querySelectorAll('#saved-pages li').length > 0;", "the saved pages listed");
+    d.screenshot("offline-page-375");
+    problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("offline page: {v}")));
     assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
 }

@@ -73,6 +73,13 @@ fn client() -> &'static reqwest::blocking::Client {
 }
 
 impl Server {
+    /// Stop the server now (a test of what the page does without it).
+    pub fn stop(&self) {
+        let mut child = self._child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// The server's data directory (for running CLI commands against the same store).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

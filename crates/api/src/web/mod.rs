@@ -637,7 +637,7 @@ fn results(
         @let text_chips: Vec<(String, Option<String>)> = r.interpretation.iter()
             .flat_map(|it| it.recognized.iter().filter(|x| x.applied))
             .map(|x| {
-                let label = if lang.en { x.recognized.en.clone() } else { x.recognized.ja.clone() };
+                let label = chip_label(lang, &x.recognized);
                 let href = without_words(p, x.recognized.typed.as_str());
                 // A distance needs a place: without the place, the distance goes too.
                 let href = if x.recognized.kind == tsunagu_search::ConceptKind::Place && value(p, "lat").is_none() {
@@ -712,7 +712,7 @@ fn results(
             }
         }
         p.summary #results-summary role="status" {
-            @if lang.en { (r.total) " found" } @else { (r.total) " 件みつかりました" }
+            @if lang.en { (r.total) " found" } @else if lang.easy { (r.total) " けん みつかりました" } @else { (r.total) " 件みつかりました" }
             @if (r.query.care_types.iter().count() > 0 || !r.query.care_any.is_empty()) && r.confirmed_total < r.total {
                 " — " (lang.t("対応確認済み ", "confirmed: ")) (r.confirmed_total) (lang.t(" 件", ""))
             }
@@ -723,7 +723,7 @@ fn results(
                 "The facility filters show only places recorded as having them. Others may have them too: call to ask."
             )) }
         }
-        @if !r.results.is_empty() && (r.query.lat.is_some() || r.query.near.is_some()) {
+        @if !r.results.is_empty() {
             p.print-link {
                 a href=(format!("/print?{}", encode(&p.iter().filter(|(k, _)| k != "offset").cloned().collect::<Vec<_>>()))) {
                     (lang.t3("この結果を印刷（近い12件）", "この けっかを いんさつ（ちかい 12けん）", "Print these results (nearest 12)"))
@@ -743,6 +743,22 @@ fn results(
                 }
             }
         }
+    }
+}
+
+/// A chip for words the search understood: in やさしい日本語 mode, care types and kinds in its
+/// wording; otherwise as understood.
+fn chip_label(lang: Lang, x: &tsunagu_search::Recognized) -> String {
+    use tsunagu_search::ConceptKind;
+    let easy = match x.kind {
+        ConceptKind::CareType if lang.easy => x.code.parse::<CareType>().ok().map(|c| c.labels().easy_ja),
+        ConceptKind::Kind if lang.easy => x.code.parse::<Kind>().ok().map(|k| k.labels().easy_ja),
+        _ => None,
+    };
+    match easy {
+        Some(e) => e.to_string(),
+        None if lang.en => x.en.clone(),
+        None => x.ja.clone(),
     }
 }
 
@@ -1167,8 +1183,8 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     for c in values(&p, "care") {
         asked.push(("care_types".into(), c.to_string()));
     }
-    let has_place = ["near", "lat", "q"].iter().any(|k| value(&p, k).is_some());
-    if !has_place {
+    // The sheet's own form until something is asked (`sort` alone asks nothing).
+    if asked.iter().all(|(k, _)| k == "sort") {
         let body = html! {
             h1 { (title) }
             form method="get" action="/print" {

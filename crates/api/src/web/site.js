@@ -133,20 +133,23 @@
   if (!list || !window.caches) { return; }
   caches.keys().then(function (names) {
     var pages = names.filter(function (n) { return n.indexOf('pages-') === 0; });
+    // The offline page itself is not a saved page worth listing.
     return Promise.all(pages.map(function (n) {
       return caches.open(n).then(function (c) {
         return c.keys().then(function (keys) {
           return Promise.all(keys.map(function (k) {
             return c.match(k).then(function (r) { return r.text(); }).then(function (body) {
               var m = body.match(/<title>([^<]*)<\/title>/);
-              return { url: k.url, title: m ? m[1] : k.url };
+              return { url: k.url, title: m ? m[1].split(' — ')[0] : k.url };
             });
           }));
         });
       });
     }));
   }).then(function (groups) {
-    var all = [].concat.apply([], groups || []).reverse();
+    var all = [].concat.apply([], groups || []).filter(function (p) {
+      return new URL(p.url).pathname !== '/offline';
+    }).reverse();
     all.forEach(function (p) {
       var li = document.createElement('li');
       var a = document.createElement('a');

@@ -25,7 +25,7 @@ self.addEventListener('activate', function (event) {
 });
 
 function keepable(url) {
-  return url.pathname === '/' || url.pathname === '/print' || url.pathname === '/about' ||
+  return url.pathname === '/' || url.pathname === '/print' || url.pathname === '/about' || url.pathname === '/offline' ||
     /^\/resources\/[0-9a-f-]+$/.test(url.pathname);
 }
 
