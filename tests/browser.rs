@@ -381,7 +381,19 @@ fn the_second_pass_screens_fit_phones_and_desks_print_on_one_page_and_work_offli
             let (w, wide) = d.overflow();
             assert!(w <= u64::from(width), "{width} px{lang}: the page is {w} px wide ({wide})");
         }
+        // The print sheet and a region page on the same screen.
+        for path in [
+            format!("/print?near={}&kinds=home_nursing&care=ventilator", common::enc("松本市")),
+            "/regions/20-01?lang=en".to_string(),
+        ] {
+            d.go(&format!("{}{path}", server.base));
+            let (w, wide) = d.overflow();
+            assert!(w <= u64::from(width), "{width} px {path}: the page is {w} px wide ({wide})");
+        }
     }
+    d.size(375, 900);
+    d.go(&format!("{}/print?near={}&kinds=home_nursing&care=ventilator", server.base, common::enc("松本市")));
+    d.screenshot("print-sheet-375");
     d.size(375, 900);
     d.go(&format!("{}{results_q}&lang=en", server.base));
     d.js("document.querySelector('details.filters').open = true; return null;");

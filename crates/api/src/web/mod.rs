@@ -1243,7 +1243,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let public = s.config.public_url.trim_end_matches('/');
     let body = html! {
         div.sheet {
-        h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place_name { "（" (pl) "）" } }
+        h1 { (lang.t("お近くの支援先", "Support near you")) @if let Some(pl) = &place_name { (lang.t("（", " (")) (pl) (lang.t("）", ")")) } }
         p.meta {
             (lang.t("作成日：", "Made on: ")) span.nowrap { (today) }
             @if !care.is_empty() { " · " (lang.t("必要なケア：", "Care needed: ")) (care.join("、")) }

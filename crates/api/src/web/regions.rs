@@ -224,7 +224,9 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(
     for c in &cols {
         transport.push((*c, transport_covering(&s, *c).await));
     }
-    let name = |c: MunicipalityCode| g.municipality(c).map_or_else(|| c.to_string(), |m| m.name.clone());
+    let name = |c: MunicipalityCode| {
+        g.municipality(c).map_or_else(|| c.to_string(), |m| if lang.en { m.name_en.clone() } else { m.name.clone() })
+    };
     let label = |c: CareType| if lang.en { c.labels().en } else { c.labels().ja };
     let title = format!("{}{}", region.name, lang.t("圏域", " region"));
     let counts_for_choice: BTreeMap<MunicipalityCode, usize> = match chosen {
@@ -513,7 +515,9 @@ fn map(
             Some(_) => "#6baed6",
             None => "#fbfbf6",
         };
-        let name = g.municipality(*code).map_or_else(String::new, |m| m.name.clone());
+        let name = g
+            .municipality(*code)
+            .map_or_else(String::new, |m| if lang.en { m.name_en.clone() } else { m.name.clone() });
         let count = shade.and_then(|m| m.get(code)).map_or(String::new(), |n| format!(": {n}"));
         let escaped = maud::html! { (name) }.into_string();
         let _ = write!(
