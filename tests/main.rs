@@ -9,6 +9,7 @@ mod bad_input;
 mod bench;
 mod browser;
 mod cli;
+mod contacts;
 mod contract;
 mod edge;
 mod editing;

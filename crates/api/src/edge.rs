@@ -69,7 +69,7 @@ fn caching(path: &str) -> Option<Caching> {
         "/v1/vocabulary" | "/v1/municipalities" | "/v1/regions" => Some(Caching::Reference),
         _ if path.starts_with("/v1/regions/") && segments == 3 => Some(Caching::Reference),
         "/v1/sources" => Some(Caching::Counts),
-        "/v1/search" | "/v1/suggest" => Some(Caching::Answer),
+        "/v1/search" | "/v1/suggest" | "/v1/contacts" => Some(Caching::Answer),
         _ if path.starts_with("/v1/resources/") && segments == 3 => Some(Caching::Resource),
         _ => None,
     }

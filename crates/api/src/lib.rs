@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::search::router())
         .merge(routes::suggest::router())
+        .merge(routes::contacts::router())
         .merge(routes::resources::router())
         .merge(routes::write::router())
         .merge(routes::exchange::router())

@@ -11,6 +11,7 @@
 //! - [`sites`]: records of one site (one address, one 法人, several services) linked, not merged.
 
 pub mod authz;
+pub mod contacts;
 pub mod find;
 pub mod keys;
 pub mod loosen;

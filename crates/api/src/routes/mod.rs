@@ -1,5 +1,6 @@
 //! One module per resource; each exposes a `router()` merged in [`crate::router`].
 
+pub mod contacts;
 pub mod exchange;
 pub mod health;
 pub mod places;

@@ -472,7 +472,7 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         match search::find(&s, params, intent).await {
             Ok(r) => {
                 let contacts = match searched_municipality(&s, &r) {
-                    Some(code) => Some(contacts::first_contacts(&s, code).await),
+                    Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
                 (StatusCode::OK, Ok((r, contacts)))
@@ -622,6 +622,11 @@ fn searched_municipality(s: &AppState, r: &SearchResponse) -> Option<tsunagu_mod
     })
 }
 
+/// The point a search was about, if any.
+fn searched_point(r: &SearchResponse) -> Option<tsunagu_model::LatLon> {
+    r.query.near.as_ref().map(|n| n.place.point).or_else(|| tsunagu_model::LatLon::new(r.query.lat?, r.query.lon?).ok())
+}
+
 /// Fewer results than this, and 「最初の相談先」 leads the page.
 const FEW_RESULTS: usize = 3;
 
@@ -629,11 +634,11 @@ fn results(
     lang: Lang,
     p: &[(String, String)],
     r: &SearchResponse,
-    contacts: Option<&contacts::FirstContacts>,
+    contacts: Option<&tsunagu_directory::contacts::Contacts>,
 ) -> Markup {
     let few = r.total < FEW_RESULTS;
     html! {
-        @if few { @if let Some(c) = contacts { (first_contacts_block(lang, c)) } }
+        @if few { @if let Some(c) = contacts { (first_contacts_block(lang, c, true)) } }
         @let text_chips: Vec<(String, Option<String>)> = r.interpretation.iter()
             .flat_map(|it| it.recognized.iter().filter(|x| x.applied))
             .map(|x| {
@@ -735,7 +740,7 @@ fn results(
                 li { (card(lang, p, item)) }
             }
         }
-        @if !few { @if let Some(c) = contacts { (first_contacts_block(lang, c)) } }
+        @if !few { @if let Some(c) = contacts { (first_contacts_block(lang, c, true)) } }
         @if let Some(next) = r.next_offset {
             p.pager {
                 a href=(link(p, |v| { v.retain(|(k, _)| k != "offset"); v.push(("offset".into(), next.to_string())); })) {
@@ -1234,7 +1239,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         })
     });
     let contacts = match searched_municipality(&s, &found) {
-        Some(code) => Some(contacts::first_contacts(&s, code).await),
+        Some(code) => contacts::first_contacts(&s, code, searched_point(&found)).await,
         None => None,
     };
     let unconfirmed = found.results.iter().filter(|i| !i.unconfirmed_care_types.is_empty()).count();
@@ -1248,7 +1253,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
             (lang.t("作成日：", "Made on: ")) span.nowrap { (today) }
             @if !care.is_empty() { " · " (lang.t("必要なケア：", "Care needed: ")) (care.join("、")) }
         }
-        @if let Some(c) = &contacts { (first_contacts_block(lang, c)) }
+        @if let Some(c) = &contacts { (first_contacts_block(lang, c, false)) }
         p.noprint { button #print type="button" { (lang.t("印刷する", "Print")) } }
         @if asked_care {
             p.meta {
@@ -1297,31 +1302,33 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     html_response(StatusCode::OK, page(lang, title, &here, body))
 }
 
-/// The 「最初の相談先」 block: the 圏域 coordinators and the prefecture's centre, with phones.
-fn first_contacts_block(lang: Lang, c: &contacts::FirstContacts) -> Markup {
-    let entry = |r: &Resource| {
-        html! {
-            li {
-                @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
-                strong { a href=(detail_href(lang, r.id, &[])) { (r.name) } }
-                " "
-                @if let Some(ph) = &r.contact.phone { a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
-                @else { (lang.t("電話番号は登録されていません", "no phone on record")) }
-                @if let Some(h) = &r.hours_note { " " span.meta { "（" (h) "）" } }
-            }
-        }
-    };
+/// The 「最初の相談先」 block: the 圏域 coordinators, the prefecture's centre and the municipality's
+/// window, with phones and hours; `full` adds the 相談支援 offices serving the place (the print
+/// sheet leaves them out to stay on one page).
+fn first_contacts_block(lang: Lang, c: &tsunagu_directory::contacts::Contacts, full: bool) -> Markup {
+    use tsunagu_directory::contacts::ContactRole;
+    let shown: Vec<_> = c.entries.iter().filter(|e| full || e.role != ContactRole::ConsultationSupport).collect();
     html! {
         section.first-contacts aria-labelledby="first-h" {
             h2 #first-h { (lang.t3("最初の相談先", "はじめに そうだん するところ", "Call first")) }
-            @if c.is_empty() {
-                p { (lang.t("この地域の相談先は登録されていません。", "No first contact is on record for this area.")) }
-            } @else {
-                ul {
-                    @for r in &c.coordinators { (entry(r)) }
-                    @for r in &c.centres { (entry(r)) }
+            ul {
+                @for e in &shown {
+                    li {
+                        span.role { (if lang.en { e.role.en() } else { e.role.ja() }) "：" }
+                        @if e.resource.as_ref().is_some_and(|r| r.sample) { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                        @match &e.resource {
+                            Some(r) => strong { a href=(detail_href(lang, r.id, &[])) { (e.name) } },
+                            None => strong { (e.name) },
+                        }
+                        " "
+                        @if let Some(ph) = &e.phone { a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
+                        @else { span.meta { (lang.t("（電話番号は登録されていません）", "(no phone number on record)")) } }
+                        @if let Some(h) = &e.hours { " " span.meta { "（" (h) "）" } }
+                    }
                 }
-                @if let Some(region) = c.region { p.meta { (region.name) (lang.t("圏域の医療的ケア児等コーディネーターと、県の医療的ケア児支援センターです。", " region's medical care coordinators, and the prefecture's support centre.")) } }
+            }
+            @if !c.entries.iter().any(|e| e.role == ContactRole::Coordinator) {
+                p.meta { (lang.t("この圏域のコーディネーターは登録されていません。センターにご相談ください。", "No coordinator is on record for this region: call the centre.")) }
             }
         }
     }

@@ -1,0 +1,143 @@
+//! `GET /v1/contacts?near=` (an address, postal code, municipality or town) or `?lat=&lon=`: whom to
+//! call first there — the 圏域 coordinators, the prefecture's centre, the municipality's window and
+//! the 相談支援 offices serving it, in that order, each with its phone and hours (null when none is
+//! on record). The place a family gives is not logged.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tsunagu_directory::contacts::Contacts;
+use tsunagu_model::LatLon;
+use tsunagu_places::{GeocodeError, Place};
+
+use crate::AppState;
+use crate::params::Params;
+use crate::problem::{InvalidParam, Problem};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/contacts", get(contacts))
+}
+
+/// The place asked for: `near`, or `lat` + `lon` (not both). Bad values are recorded in `p`; a
+/// place tsunagu does not know is an unknown-place problem (404).
+pub fn place_of(s: &AppState, p: &mut Params) -> Result<Option<Place>, Problem> {
+    let near = p.one("near").filter(|v| !v.trim().is_empty());
+    let lat: Option<f64> = p.parsed("lat", "is not a number");
+    let lon: Option<f64> = p.parsed("lon", "is not a number");
+    let places = s.planner.places();
+    Ok(match (near, lat, lon) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            p.error(InvalidParam::param("near", "give either near, or lat and lon, not both"));
+            None
+        }
+        (Some(text), None, None) => {
+            if text.chars().count() > 200 {
+                p.error(InvalidParam::param("near", "is longer than 200 characters"));
+                return Ok(None);
+            }
+            match places.geocoder.geocode(&text) {
+                Ok(g) => {
+                    let others: Vec<String> = g
+                        .alternatives
+                        .iter()
+                        .filter(|a| a.municipality_code != g.place.municipality_code)
+                        .map(|a| a.name.clone())
+                        .collect();
+                    if others.is_empty() {
+                        Some(g.place)
+                    } else {
+                        p.error(InvalidParam::param(
+                            "near",
+                            format!("is in more than one municipality: {}, {}", g.place.name, others.join(", ")),
+                        ));
+                        None
+                    }
+                }
+                Err(GeocodeError::NotFound { suggestions, .. }) => {
+                    return Err(Problem::unknown_place(&text, suggestions, s.gazetteer));
+                }
+                Err(e) => {
+                    p.error(InvalidParam::param("near", e.to_string()));
+                    None
+                }
+            }
+        }
+        (None, Some(a), Some(o)) => match LatLon::new(a, o) {
+            Ok(point) => {
+                let located = places.boundaries.locate(point);
+                if located.is_none() {
+                    return Err(Problem::new(
+                        StatusCode::NOT_FOUND,
+                        "/problems/unknown-place",
+                        "Unknown place",
+                        format!(
+                            "the point is not in a municipality tsunagu has data for ({})",
+                            s.gazetteer.prefecture_names_ja().join("・")
+                        ),
+                    ));
+                }
+                located.and_then(|l| places.geocoder.municipality_place(l.municipality)).map(|m| Place { point, ..m })
+            }
+            Err(e) => {
+                p.error(InvalidParam::param(e.field, e.reason));
+                None
+            }
+        },
+        (None, Some(_), None) => {
+            p.error(InvalidParam::param("lon", "is required with lat"));
+            None
+        }
+        (None, None, Some(_)) => {
+            p.error(InvalidParam::param("lat", "is required with lon"));
+            None
+        }
+        (None, None, None) => {
+            if !p.errors.iter().any(|e| matches!(e.name.as_deref(), Some("lat" | "lon"))) {
+                p.error(InvalidParam::param("near", "is required: an address, postal code or place (or lat and lon)"));
+            }
+            None
+        }
+    })
+}
+
+pub fn contacts_json(s: &AppState, place: &Place, c: &Contacts) -> Value {
+    let g = s.gazetteer;
+    let m = g.municipality(c.municipality);
+    json!({
+        "place": {
+            "name": place.name,
+            "municipality": m.map(|m| json!({"code": m.code, "name": m.name, "prefecture": m.prefecture})),
+            "region": c.region_id.as_deref().and_then(|id| g.region(id)).map(|r| json!({"id": r.id, "name": r.name})),
+        },
+        "contacts": c.entries.iter().map(|e| json!({
+            "role": e.role,
+            "role_ja": e.role.ja(),
+            "role_en": e.role.en(),
+            "name": e.name,
+            "phone": e.phone,
+            "hours": e.hours,
+            "distance_km": e.distance_km,
+            "resource_id": e.resource.as_ref().map(|r| r.id),
+            "sample": e.resource.as_ref().is_some_and(|r| r.sample),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn contacts(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let mut p = Params::parse(raw.as_deref(), &["near", "lat", "lon"])?;
+    let place = place_of(&s, &mut p);
+    p.finish()?;
+    let place = place?;
+    let place = place.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "is required")]))?;
+    let found = s
+        .directory
+        .first_contacts(&s.planner, &place, s.config.serve_sample_data)
+        .await
+        .map_err(|e| Problem::internal(format!("contacts: {e}")))?;
+    let found = found.ok_or_else(|| {
+        Problem::new(StatusCode::NOT_FOUND, "/problems/unknown-place", "Unknown place", "the place is not in a known municipality")
+    })?;
+    Ok(Json(contacts_json(&s, &place, &found)))
+}
