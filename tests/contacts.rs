@@ -29,7 +29,9 @@ fn every_municipality_of_both_prefectures_gets_its_coordinator_and_centre_first(
         assert_eq!(roles[first_non_coordinator], "centre", "{}: then the centre: {roles:?}", m.name);
         assert!(roles.contains(&"municipal_window".to_string()), "{}", m.name);
         // In order: coordinators, centre, window, offices.
-        let rank = |x: &str| ["coordinator", "centre", "municipal_window", "consultation_support"].iter().position(|r| *r == x).unwrap();
+        let rank = |x: &str| {
+            ["coordinator", "centre", "municipal_window", "consultation_support"].iter().position(|r| *r == x).unwrap()
+        };
         assert!(roles.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{}: {roles:?}", m.name);
         for c in r.body["contacts"].as_array().unwrap() {
             match c["role"].as_str().unwrap() {
@@ -46,7 +48,12 @@ fn every_municipality_of_both_prefectures_gets_its_coordinator_and_centre_first(
         // The coordinator is the one for the municipality's own 圏域.
         let coordinator = &r.body["contacts"][0];
         let region = g.region_of(m.code).unwrap();
-        assert!(coordinator["name"].as_str().unwrap().contains(&region.name), "{} ({}): {coordinator}", m.name, region.name);
+        assert!(
+            coordinator["name"].as_str().unwrap().contains(&region.name),
+            "{} ({}): {coordinator}",
+            m.name,
+            region.name
+        );
         checked += 1;
     }
     assert!(checked > 130, "{checked} municipalities");
@@ -91,7 +98,8 @@ fn bad_places_are_problems_naming_the_field() {
         assert_eq!(r.status, status, "{q}: {}", r.body);
         assert!(r.content_type.starts_with("application/problem+json"), "{q}");
         if let Some(f) = field {
-            let names: Vec<&str> = r.body["errors"].as_array().unwrap().iter().filter_map(|e| e["name"].as_str()).collect();
+            let names: Vec<&str> =
+                r.body["errors"].as_array().unwrap().iter().filter_map(|e| e["name"].as_str()).collect();
             assert!(names.contains(&f), "{q}: {names:?}");
         }
     }

@@ -13,6 +13,7 @@ mod contacts;
 mod contract;
 mod edge;
 mod editing;
+mod emergencies;
 mod geocoding;
 mod hsds_schema;
 mod index_consistency;

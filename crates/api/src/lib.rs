@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::search::router())
         .merge(routes::suggest::router())
         .merge(routes::contacts::router())
+        .merge(routes::emergencies::router())
         .merge(routes::resources::router())
         .merge(routes::write::router())
         .merge(routes::exchange::router())

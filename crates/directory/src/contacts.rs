@@ -119,15 +119,23 @@ impl Directory {
             let found = self
                 .all_of(
                     planner,
-                    SearchIntent { municipalities: g.region_codes(r), kinds: Some(vec![Kind::Coordinator]), ..base.clone() },
+                    SearchIntent {
+                        municipalities: g.region_codes(r),
+                        kinds: Some(vec![Kind::Coordinator]),
+                        ..base.clone()
+                    },
                 )
                 .await?;
-            entries.extend(nearest_first(found.into_iter().map(|r| contact(ContactRole::Coordinator, r, at)).collect()));
+            entries
+                .extend(nearest_first(found.into_iter().map(|r| contact(ContactRole::Coordinator, r, at)).collect()));
         }
         let prefecture: Vec<MunicipalityCode> =
             g.municipalities().iter().filter(|x| x.prefecture_code == m.prefecture_code).map(|x| x.code).collect();
         let centres = self
-            .all_of(planner, SearchIntent { municipalities: prefecture, kinds: Some(vec![Kind::SupportCenter]), ..base.clone() })
+            .all_of(
+                planner,
+                SearchIntent { municipalities: prefecture, kinds: Some(vec![Kind::SupportCenter]), ..base.clone() },
+            )
             .await?;
         entries.extend(nearest_first(centres.into_iter().map(|r| contact(ContactRole::Centre, r, at)).collect()));
         // The municipal window: a designated city's ward has its own.
@@ -155,7 +163,8 @@ impl Directory {
                 offices.push(r);
             }
         }
-        let offices = nearest_first(offices.into_iter().map(|r| contact(ContactRole::ConsultationSupport, r, at)).collect());
+        let offices =
+            nearest_first(offices.into_iter().map(|r| contact(ContactRole::ConsultationSupport, r, at)).collect());
         entries.extend(offices.into_iter().take(CONSULTATION_OFFICES));
         Ok(Some(Contacts { municipality: code, region_id: region.map(|r| r.id.clone()), entries }))
     }

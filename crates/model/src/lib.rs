@@ -6,6 +6,7 @@
 //! of the system trusts them.
 
 pub mod codes;
+pub mod emergency;
 pub mod error;
 pub mod geo;
 pub mod resource;

@@ -556,12 +556,41 @@ pub trait Store: Send + Sync + 'static {
     /// Put a reviewed response back to `submitted` (its review could not be applied).
     async fn unmark_reviewed(&self, invitation_id: &str) -> Result<()>;
 
+    /// Declare an emergency, with its audit entry, in one transaction.
+    async fn insert_emergency(&self, e: &tsunagu_model::emergency::Emergency, actor: &Actor) -> Result<()>;
+    /// End an emergency at `at` (its audit entry in the same transaction). `Ok(None)`: no such
+    /// emergency; an emergency already ended keeps its end.
+    async fn end_emergency(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Option<std::result::Result<tsunagu_model::emergency::Emergency, tsunagu_model::emergency::Emergency>>>;
+    async fn emergency(&self, id: &str) -> Result<Option<tsunagu_model::emergency::Emergency>>;
+    /// Emergencies not ended before `at` (active or still to start), or every one when `at` is
+    /// `None`; newest first.
+    async fn emergencies(&self, at: Option<DateTime<Utc>>) -> Result<Vec<tsunagu_model::emergency::Emergency>>;
+    /// The audit trail of an emergency, oldest first.
+    async fn emergency_history(&self, id: &str) -> Result<Vec<EmergencyAudit>>;
+
     /// Store a new key; false (nothing stored) when a live key already has its name.
     async fn insert_key(&self, key: &ApiKey) -> Result<bool>;
     async fn get_key(&self, id: &str) -> Result<Option<ApiKey>>;
     async fn list_keys(&self) -> Result<Vec<ApiKey>>;
     /// False when there is no such live key.
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// One entry of an emergency's audit trail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EmergencyAudit {
+    pub seq: i64,
+    pub actor: String,
+    pub actor_key_id: Option<String>,
+    pub action: String,
+    pub at: DateTime<Utc>,
+    /// The emergency as it was after the action.
+    pub emergency: serde_json::Value,
 }
 
 /// The members of two JSON objects that differ: `{member: {"before": …, "after": …}}`.

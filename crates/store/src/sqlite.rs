@@ -13,10 +13,10 @@ use sqlx::{Row, SqlitePool};
 use tsunagu_model::{Resource, ResourceId};
 
 use crate::{
-    Actor, ApiKey, AuditEntry, Authorize, Campaign, Change, ImportTx, Invitation, Proposal, Refusal, Remembered,
-    Report, ReportQuery, ResponseSave, Result, Role, RowRefused, SaveRefused, SourceCount, Store, StoreError,
-    StoreState, SurveyResponse, Unrestricted, Versioned, Write, WriteOp, WriteOutcome, WriteRefused, WriteSummary,
-    Written, json_diff,
+    Actor, ApiKey, AuditEntry, Authorize, Campaign, Change, EmergencyAudit, ImportTx, Invitation, Proposal, Refusal,
+    Remembered, Report, ReportQuery, ResponseSave, Result, Role, RowRefused, SaveRefused, SourceCount, Store,
+    StoreError, StoreState, SurveyResponse, Unrestricted, Versioned, Write, WriteOp, WriteOutcome, WriteRefused,
+    WriteSummary, Written, json_diff,
 };
 
 /// The embedded store. Write transactions begin IMMEDIATE: a deferred one that reads first and
@@ -618,6 +618,112 @@ impl Store for SqliteStore {
         rows.iter().map(decode_row).collect()
     }
 
+    async fn insert_emergency(&self, e: &tsunagu_model::emergency::Emergency, actor: &Actor) -> Result<()> {
+        let body = serde_json::to_string(e)
+            .map_err(|err| StoreError::Corrupt { id: e.id.clone(), message: err.to_string() })?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("INSERT INTO emergencies (id, body, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&e.id)
+            .bind(&body)
+            .bind(ts(e.starts_at))
+            .bind(e.ends_at.map(ts))
+            .bind(ts(e.created_at))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO emergency_audit (emergency_id, actor, actor_key_id, action, at, body) VALUES (?, ?, ?, 'declare', ?, ?)")
+            .bind(&e.id)
+            .bind(&actor.name)
+            .bind(&actor.key_id)
+            .bind(ts(e.created_at))
+            .bind(&body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn end_emergency(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Option<std::result::Result<tsunagu_model::emergency::Emergency, tsunagu_model::emergency::Emergency>>>
+    {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT body FROM emergencies WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut e = emergency_of(&row, id)?;
+        if e.ends_at.is_some_and(|end| end <= at) {
+            return Ok(Some(Err(e)));
+        }
+        // Ending one that has not started yet ends it as it starts: it never applies.
+        e.ends_at = Some(at.max(e.starts_at));
+        let body = serde_json::to_string(&e)
+            .map_err(|err| StoreError::Corrupt { id: id.to_string(), message: err.to_string() })?;
+        sqlx::query("UPDATE emergencies SET body = ?, ends_at = ? WHERE id = ?")
+            .bind(&body)
+            .bind(e.ends_at.map(ts))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO emergency_audit (emergency_id, actor, actor_key_id, action, at, body) VALUES (?, ?, ?, 'end', ?, ?)")
+            .bind(id)
+            .bind(&actor.name)
+            .bind(&actor.key_id)
+            .bind(ts(at))
+            .bind(&body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(Ok(e)))
+    }
+
+    async fn emergency(&self, id: &str) -> Result<Option<tsunagu_model::emergency::Emergency>> {
+        let row = sqlx::query("SELECT body FROM emergencies WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| emergency_of(&r, id)).transpose()
+    }
+
+    async fn emergencies(&self, at: Option<DateTime<Utc>>) -> Result<Vec<tsunagu_model::emergency::Emergency>> {
+        let rows = match at {
+            Some(t) => sqlx::query(
+                "SELECT id, body FROM emergencies WHERE ends_at IS NULL OR ends_at > ? ORDER BY created_at DESC, id",
+            )
+            .bind(ts(t))
+            .fetch_all(&self.pool)
+            .await?,
+            None => {
+                sqlx::query("SELECT id, body FROM emergencies ORDER BY created_at DESC, id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                emergency_of(r, &id)
+            })
+            .collect()
+    }
+
+    async fn emergency_history(&self, id: &str) -> Result<Vec<EmergencyAudit>> {
+        let rows = sqlx::query("SELECT * FROM emergency_audit WHERE emergency_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EmergencyAudit {
+                    seq: r.try_get("seq")?,
+                    actor: r.try_get("actor")?,
+                    actor_key_id: r.try_get("actor_key_id")?,
+                    action: r.try_get("action")?,
+                    at: req_ts(r, "at", id)?,
+                    emergency: json_col(r, "body")?,
+                })
+            })
+            .collect()
+    }
+
     async fn insert_campaign(&self, c: &Campaign) -> Result<()> {
         sqlx::query(
             "INSERT INTO survey_campaigns (id, name, target, deadline, mode, created_by, created_by_key_id, created_at, baseline) \
@@ -1095,6 +1201,12 @@ fn json_col(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<serde_json::Valu
 fn rid(row: &sqlx::sqlite::SqliteRow, id: &str) -> Result<ResourceId> {
     let r: String = row.try_get("resource_id")?;
     r.parse().map_err(|e: tsunagu_model::FieldError| StoreError::Corrupt { id: id.to_string(), message: e.reason })
+}
+
+fn emergency_of(row: &sqlx::sqlite::SqliteRow, id: &str) -> Result<tsunagu_model::emergency::Emergency> {
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body)
+        .map_err(|e| StoreError::Corrupt { id: id.to_string(), message: format!("emergency: {e}") })
 }
 
 fn campaign_of(row: &sqlx::sqlite::SqliteRow) -> Result<Campaign> {

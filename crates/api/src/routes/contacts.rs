@@ -137,7 +137,12 @@ async fn contacts(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<
         .await
         .map_err(|e| Problem::internal(format!("contacts: {e}")))?;
     let found = found.ok_or_else(|| {
-        Problem::new(StatusCode::NOT_FOUND, "/problems/unknown-place", "Unknown place", "the place is not in a known municipality")
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "/problems/unknown-place",
+            "Unknown place",
+            "the place is not in a known municipality",
+        )
     })?;
     Ok(Json(contacts_json(&s, &place, &found)))
 }

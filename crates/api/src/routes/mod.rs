@@ -1,6 +1,7 @@
 //! One module per resource; each exposes a `router()` merged in [`crate::router`].
 
 pub mod contacts;
+pub mod emergencies;
 pub mod exchange;
 pub mod health;
 pub mod places;

@@ -197,6 +197,9 @@ pub struct SearchResponse {
     pub sort: Sort,
     pub results: Vec<ResultItem>,
     pub facets: Option<FacetsView>,
+    /// Emergencies in force where the search is about (its place, point, municipalities or
+    /// 圏域): an outage or a disaster the centre has declared.
+    pub emergencies: Vec<serde_json::Value>,
 }
 
 /// The nearest results that confirm the care asked, beyond the area searched.
@@ -428,7 +431,46 @@ pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<Searc
         });
     }
     let answer = s.directory.find(&s.planner, intent).await.map_err(|e| problem_of(s.gazetteer, Vec::new(), e))?;
-    Ok(response(s, answer))
+    let mut r = response(s, answer);
+    r.emergencies = emergencies_for(s, &r.query).await;
+    Ok(r)
+}
+
+/// The municipalities a search is about: its place's, its point's, or those it filters by.
+pub fn searched_municipalities(
+    s: &AppState,
+    q: &tsunagu_directory::plan::QueryEcho,
+) -> Vec<tsunagu_model::MunicipalityCode> {
+    let g = s.gazetteer;
+    if let Some(code) = q.near.as_ref().and_then(|n| n.place.municipality_code) {
+        return vec![code];
+    }
+    if let (Some(lat), Some(lon)) = (q.lat, q.lon)
+        && let Ok(pt) = tsunagu_model::LatLon::new(lat, lon)
+        && let Some(l) = s.planner.places().boundaries.locate(pt)
+    {
+        return vec![l.municipality];
+    }
+    let mut codes: Vec<_> = q.municipalities.iter().flat_map(|c| g.expand(*c)).collect();
+    if let Some(r) = q.region.as_deref().and_then(|id| g.region_by_name(id)) {
+        codes.extend(g.region_codes(r).into_iter().flat_map(|c| g.expand(c)));
+    }
+    codes
+}
+
+/// The emergencies in force where a search is about.
+async fn emergencies_for(s: &AppState, q: &tsunagu_directory::plan::QueryEcho) -> Vec<serde_json::Value> {
+    let codes = searched_municipalities(s, q);
+    if codes.is_empty() {
+        return Vec::new();
+    }
+    let now = chrono::Utc::now();
+    let found = s.directory.store.emergencies(Some(now)).await.unwrap_or_default();
+    found
+        .iter()
+        .filter(|e| e.active_at(now) && codes.iter().any(|c| e.covers(*c)))
+        .map(|e| crate::routes::emergencies::view(s, e, now))
+        .collect()
 }
 
 /// One result as the API shows it.
@@ -495,5 +537,6 @@ fn response(s: &AppState, answer: Answer) -> SearchResponse {
         sort: found.sort,
         results,
         facets: found.facets.as_ref().map(|f| FacetsView::of(s.gazetteer, f)),
+        emergencies: Vec::new(),
     }
 }

@@ -475,7 +475,8 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                     Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
-                (StatusCode::OK, Ok((r, contacts)))
+                let urgent = if r.emergencies.is_empty() { Vec::new() } else { emergency_places(&s, &r).await };
+                (StatusCode::OK, Ok((r, contacts, urgent)))
             }
             Err(problem) => (
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -489,7 +490,10 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let body = html! {
         (search_form(lang, &p))
         @match &outcome {
-            Ok((r, contacts)) => (results(lang, &p, r, contacts.as_ref())),
+            Ok((r, contacts, urgent)) => {
+                @if !r.emergencies.is_empty() { (emergency_block(lang, r, urgent, contacts.as_ref())) }
+                (results(lang, &p, r, if r.emergencies.is_empty() { contacts.as_ref() } else { None }))
+            }
             Err(e) if !e.is_empty() => p.error role="alert" { (lang.t("条件を読み取れませんでした：", "Could not read the request: ")) (e) },
             Err(_) => (intro(lang)),
         }
@@ -620,6 +624,71 @@ fn searched_municipality(s: &AppState, r: &SearchResponse) -> Option<tsunagu_mod
         let pt = tsunagu_model::LatLon::new(r.query.lat?, r.query.lon?).ok()?;
         s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
     })
+}
+
+/// Places of one kind, nearest first, with their distance.
+type Nearest = (Kind, Vec<(Resource, Option<f64>)>);
+
+/// While an emergency applies: the nearest power supply points and welfare shelters (3 each).
+async fn emergency_places(s: &AppState, r: &SearchResponse) -> Vec<Nearest> {
+    let Some(point) = searched_point(r) else { return Vec::new() };
+    let mut out = Vec::new();
+    for kind in [Kind::PowerSupply, Kind::WelfareShelter] {
+        let intent = tsunagu_directory::SearchIntent {
+            place: Some(tsunagu_directory::PlaceAsked::Point(point)),
+            kinds: Some(vec![kind]),
+            include_sample: s.config.serve_sample_data,
+            sort: Some(tsunagu_search::Sort::Distance),
+            limit: 3,
+            facets: false,
+            relax: true,
+            ..tsunagu_directory::SearchIntent::default()
+        };
+        if let Ok(a) = s.directory.find(&s.planner, intent).await {
+            out.push((kind, a.records.into_iter().map(|(h, r)| (r, h.distance_km)).collect()));
+        }
+    }
+    out
+}
+
+/// The emergency banner and what to reach first while it lasts: whom to call, power, shelters.
+fn emergency_block(
+    lang: Lang,
+    r: &SearchResponse,
+    places: &[Nearest],
+    contacts: Option<&tsunagu_directory::contacts::Contacts>,
+) -> Markup {
+    html! {
+        section.emergency aria-labelledby="emergency-h" {
+            h2 #emergency-h role="alert" { (lang.t3("緊急のお知らせ", "きんきゅうの おしらせ", "Emergency")) }
+            @for e in &r.emergencies {
+                p {
+                    strong { (if lang.en { e["kind_en"].as_str().unwrap_or("") } else { e["kind_ja"].as_str().unwrap_or("") }) "：" }
+                    (if lang.en { e["message_en"].as_str().or(e["message_ja"].as_str()).unwrap_or("") } else { e["message_ja"].as_str().unwrap_or("") })
+                }
+            }
+            @if let Some(c) = contacts { (first_contacts_block(lang, c, false)) }
+            @for (kind, list) in places {
+                @if !list.is_empty() {
+                    h3 { (lang.label(kind.labels())) (lang.t("（近い順）", " (nearest first)")) }
+                    ul {
+                        @for (res, km) in list {
+                            li {
+                                @if res.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                                a href=(detail_href(lang, res.id, &[])) { (res.name) }
+                                @if let Some(d) = km { " · " (format!("{d:.1} km")) }
+                                @if let Some(ph) = &res.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p.meta { (lang.t(
+                "開設・受け入れの状況は変わります。向かう前に電話で確認してください。",
+                "Whether a place is open changes: call before you go."
+            )) }
+        }
+    }
 }
 
 /// The point a search was about, if any.
