@@ -347,6 +347,26 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
     let (_, status, _, _) = send(&spec, "get", "/v1/surveys", None, &[], None);
     assert_eq!(status, 401);
 
+    // A power point's status, then a daycare's (409), with and without keys.
+    let power_id = results(&server().get(&format!("/v1/search?kinds=power_supply&near={}&limit=1", enc("松本市"))))[0]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (method, path, k, b) in [
+        ("get", format!("/v1/resources/{power_id}/power_status"), None, None),
+        ("put", format!("/v1/resources/{power_id}/power_status"), Some(&admin), Some(json!({"state": "open"}))),
+        ("get", format!("/v1/resources/{power_id}/power_status"), None, None),
+        ("put", format!("/v1/resources/{power_id}/power_status"), Some(&admin), Some(json!({"state": "x"}))),
+        ("put", format!("/v1/resources/{power_id}/power_status"), None, Some(json!({"state": "open"}))),
+        ("put", format!("/v1/resources/{power_id}/power_status"), Some(&reader), Some(json!({"state": "open"}))),
+        ("get", format!("/v1/resources/{some_id}/power_status"), None, None),
+        ("get", "/v1/resources/0190c6b2-7d3e-7c41-9f6a-2b5d1e8a4c21/power_status".to_string(), None, None),
+    ] {
+        let (op, _, _, _) = send(&spec, method, &path, k.map(|x| x.as_str()), &[], b.as_ref());
+        covered.insert(op);
+    }
+
     // Emergencies: one that starts in 2099 (so that it changes no other test's answers), ended.
     let future = json!({"kind": "disaster", "message_ja": "契約テスト", "regions": ["松本"], "starts_at": "2099-01-01T00:00:00Z"});
     let (op, status, _, declared) = send(&spec, "post", "/v1/emergencies", Some(&admin), &[], Some(&future));

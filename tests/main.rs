@@ -21,6 +21,7 @@ mod limits;
 mod page;
 mod page_second_pass;
 mod places;
+mod power_status;
 mod provenance;
 mod readme;
 mod real_records;

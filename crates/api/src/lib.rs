@@ -60,6 +60,8 @@ pub struct ApiConfig {
     pub public_url: String,
     /// The centre's contact line printed on survey letters.
     pub centre_contact: String,
+    /// A power point's status older than this many hours is shown as stale, never as open.
+    pub power_status_stale_hours: u32,
 }
 
 impl ApiConfig {
@@ -82,6 +84,7 @@ impl Default for ApiConfig {
             trusted_proxies: clients::TrustedProxies::default(),
             public_url: "http://127.0.0.1:8080".into(),
             centre_contact: "医療的ケア児支援センター（連絡先を設定してください: --centre-contact）".into(),
+            power_status_stale_hours: 6,
         }
     }
 }
@@ -144,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::suggest::router())
         .merge(routes::contacts::router())
         .merge(routes::emergencies::router())
+        .merge(routes::power::router())
         .merge(routes::resources::router())
         .merge(routes::write::router())
         .merge(routes::exchange::router())

@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// listening address).
     #[arg(long, env = "TSUNAGU_PUBLIC_URL")]
     public_url: Option<String>,
+    /// A power supply point's status older than this many hours is shown as stale.
+    #[arg(long, env = "TSUNAGU_POWER_STATUS_STALE_HOURS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=720))]
+    power_status_stale_hours: u32,
     /// The centre's contact line on survey letters (name, phone, FAX, hours).
     #[arg(long, env = "TSUNAGU_CENTRE_CONTACT", default_value = DEFAULT_CENTRE)]
     centre_contact: String,
@@ -102,6 +105,7 @@ impl ServeArgs {
             fresh_days,
             stale_days,
             public_url,
+            power_status_stale_hours,
             centre_contact,
             limits: l,
             stop_on_stdin_eof,
@@ -128,6 +132,7 @@ impl ServeArgs {
             trusted_proxies,
             public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
             centre_contact,
+            power_status_stale_hours,
         };
         let limits = listener::Limits {
             total: l.max_connections.max(1),

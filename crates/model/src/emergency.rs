@@ -127,3 +127,79 @@ mod tests {
         assert_eq!(fields, ["message_ja", "municipalities", "ends_at"]);
     }
 }
+
+/// What a power supply point reports about itself (開設状況), with its own time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerState {
+    /// 開設中: open, people may come.
+    Open,
+    /// 閉鎖: closed.
+    Closed,
+    /// 電源あり: open and power is available for medical devices.
+    PowerAvailable,
+    /// 満員: open but full.
+    Full,
+}
+
+impl PowerState {
+    pub const ALL: [PowerState; 4] =
+        [PowerState::PowerAvailable, PowerState::Open, PowerState::Full, PowerState::Closed];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PowerState::Open => "open",
+            PowerState::Closed => "closed",
+            PowerState::PowerAvailable => "power_available",
+            PowerState::Full => "full",
+        }
+    }
+    pub fn ja(self) -> &'static str {
+        match self {
+            PowerState::Open => "開設中",
+            PowerState::Closed => "閉鎖",
+            PowerState::PowerAvailable => "開設中・電源あり",
+            PowerState::Full => "満員",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            PowerState::Open => "Open",
+            PowerState::Closed => "Closed",
+            PowerState::PowerAvailable => "Open, power available",
+            PowerState::Full => "Full",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PowerState> {
+        PowerState::ALL.into_iter().find(|p| p.code() == s)
+    }
+}
+
+/// A power point's last report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerStatus {
+    pub state: PowerState,
+    pub at: DateTime<Utc>,
+}
+
+impl PowerStatus {
+    /// Older than `hours` at `now`: no longer to be trusted (shown as stale, never as open).
+    pub fn is_stale(&self, now: DateTime<Utc>, hours: u32) -> bool {
+        now - self.at > chrono::Duration::hours(i64::from(hours))
+    }
+}
+
+#[cfg(test)]
+mod power_tests {
+    use super::*;
+
+    #[test]
+    fn a_status_goes_stale_after_its_hours() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let s = PowerStatus { state: PowerState::Open, at };
+        assert!(!s.is_stale(at + chrono::Duration::hours(6), 6));
+        assert!(s.is_stale(at + chrono::Duration::hours(6) + chrono::Duration::seconds(1), 6));
+        assert_eq!(PowerState::parse("power_available"), Some(PowerState::PowerAvailable));
+        assert_eq!(PowerState::parse("Open"), None);
+    }
+}

@@ -573,6 +573,19 @@ pub trait Store: Send + Sync + 'static {
     /// The audit trail of an emergency, oldest first.
     async fn emergency_history(&self, id: &str) -> Result<Vec<EmergencyAudit>>;
 
+    /// Record a power point's status report (kept: the newest is its status, all its trail).
+    async fn set_power_status(
+        &self,
+        id: ResourceId,
+        status: &tsunagu_model::emergency::PowerStatus,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// The newest status report of each of these records that has one.
+    async fn power_statuses(
+        &self,
+        ids: &[ResourceId],
+    ) -> Result<std::collections::HashMap<ResourceId, tsunagu_model::emergency::PowerStatus>>;
+
     /// Store a new key; false (nothing stored) when a live key already has its name.
     async fn insert_key(&self, key: &ApiKey) -> Result<bool>;
     async fn get_key(&self, id: &str) -> Result<Option<ApiKey>>;

@@ -724,6 +724,53 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn set_power_status(
+        &self,
+        id: ResourceId,
+        status: &tsunagu_model::emergency::PowerStatus,
+        actor: &Actor,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO power_status (resource_id, state, at, actor, actor_key_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(id.to_string())
+            .bind(status.state.code())
+            .bind(ts(status.at))
+            .bind(&actor.name)
+            .bind(&actor.key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn power_statuses(
+        &self,
+        ids: &[ResourceId],
+    ) -> Result<std::collections::HashMap<ResourceId, tsunagu_model::emergency::PowerStatus>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT p.resource_id, p.state, p.at FROM power_status p \
+                 JOIN (SELECT resource_id, max(seq) AS seq FROM power_status WHERE resource_id IN (",
+            );
+            let mut list = sql.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_string());
+            }
+            sql.push(") GROUP BY resource_id) newest ON newest.seq = p.seq");
+            for row in sql.build().fetch_all(&self.pool).await? {
+                let id: String = row.try_get("resource_id")?;
+                let state: String = row.try_get("state")?;
+                let rid: ResourceId = id.parse().map_err(|e: tsunagu_model::FieldError| StoreError::Corrupt {
+                    id: id.clone(),
+                    message: e.reason,
+                })?;
+                let state = tsunagu_model::emergency::PowerState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt { id: id.clone(), message: format!("power state {state}") })?;
+                out.insert(rid, tsunagu_model::emergency::PowerStatus { state, at: req_ts(&row, "at", &id)? });
+            }
+        }
+        Ok(out)
+    }
+
     async fn insert_campaign(&self, c: &Campaign) -> Result<()> {
         sqlx::query(
             "INSERT INTO survey_campaigns (id, name, target, deadline, mode, created_by, created_by_key_id, created_at, baseline) \

@@ -5,6 +5,7 @@ pub mod emergencies;
 pub mod exchange;
 pub mod health;
 pub mod places;
+pub mod power;
 pub mod reports;
 pub mod resources;
 pub mod search;

@@ -19,6 +19,7 @@ use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId,
 
 mod contacts;
 mod coordinator;
+mod power;
 mod regions;
 pub mod survey;
 
@@ -117,6 +118,7 @@ pub fn router() -> Router<AppState> {
         .route("/regions/{id}/transport.csv", get(regions::transport_csv))
         .merge(survey::router())
         .merge(coordinator::router())
+        .merge(power::router())
         .route("/assets/site.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route("/assets/site.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
         .route("/assets/icon.svg", get(|| async { asset(ICON_SVG, "image/svg+xml") }))
@@ -475,8 +477,30 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                     Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
-                let urgent = if r.emergencies.is_empty() { Vec::new() } else { emergency_places(&s, &r).await };
-                (StatusCode::OK, Ok((r, contacts, urgent)))
+                let mut urgent = if r.emergencies.is_empty() { Vec::new() } else { emergency_places(&s, &r).await };
+                let power = power_of(&s, &urgent).await;
+                // Open power points first (a fresh report of open or power available), then the
+                // unknown and stale, then full or closed; nearest first within each.
+                let rank = |id: &ResourceId| match power.get(id) {
+                    Some(p) if !p.is_stale(chrono::Utc::now(), s.config.power_status_stale_hours) => match p.state {
+                        tsunagu_model::emergency::PowerState::PowerAvailable => 0,
+                        tsunagu_model::emergency::PowerState::Open => 1,
+                        _ => 3,
+                    },
+                    _ => 2,
+                };
+                for (kind, list) in urgent.iter_mut() {
+                    if *kind == Kind::PowerSupply {
+                        list.sort_by_key(|(r, _)| rank(&r.id));
+                    }
+                }
+                let texts: std::collections::HashMap<ResourceId, (String, &'static str)> = urgent
+                    .iter()
+                    .filter(|(k, _)| *k == Kind::PowerSupply)
+                    .flat_map(|(_, l)| l.iter())
+                    .map(|(r, _)| (r.id, power::status_text(lang, &s, power.get(&r.id))))
+                    .collect();
+                (StatusCode::OK, Ok((r, contacts, urgent, texts)))
             }
             Err(problem) => (
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -490,8 +514,8 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let body = html! {
         (search_form(lang, &p))
         @match &outcome {
-            Ok((r, contacts, urgent)) => {
-                @if !r.emergencies.is_empty() { (emergency_block(lang, r, urgent, contacts.as_ref())) }
+            Ok((r, contacts, urgent, texts)) => {
+                @if !r.emergencies.is_empty() { (emergency_block(lang, r, urgent, texts, contacts.as_ref())) }
                 (results(lang, &p, r, if r.emergencies.is_empty() { contacts.as_ref() } else { None }))
             }
             Err(e) if !e.is_empty() => p.error role="alert" { (lang.t("条件を読み取れませんでした：", "Could not read the request: ")) (e) },
@@ -651,11 +675,25 @@ async fn emergency_places(s: &AppState, r: &SearchResponse) -> Vec<Nearest> {
     out
 }
 
+/// The power statuses of the power points among `places`.
+async fn power_of(
+    s: &AppState,
+    places: &[Nearest],
+) -> std::collections::HashMap<ResourceId, tsunagu_model::emergency::PowerStatus> {
+    let ids: Vec<ResourceId> =
+        places.iter().filter(|(k, _)| *k == Kind::PowerSupply).flat_map(|(_, l)| l.iter().map(|(r, _)| r.id)).collect();
+    if ids.is_empty() {
+        return std::collections::HashMap::new();
+    }
+    s.directory.store.power_statuses(&ids).await.unwrap_or_default()
+}
+
 /// The emergency banner and what to reach first while it lasts: whom to call, power, shelters.
 fn emergency_block(
     lang: Lang,
     r: &SearchResponse,
     places: &[Nearest],
+    power: &std::collections::HashMap<ResourceId, (String, &'static str)>,
     contacts: Option<&tsunagu_directory::contacts::Contacts>,
 ) -> Markup {
     html! {
@@ -678,6 +716,7 @@ fn emergency_block(
                                 a href=(detail_href(lang, res.id, &[])) { (res.name) }
                                 @if let Some(d) = km { " · " (format!("{d:.1} km")) }
                                 @if let Some(ph) = &res.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
+                                @if let Some((text, class)) = power.get(&res.id) { br; span class=(format!("power-status {class}")) { (text) } }
                             }
                         }
                     }
@@ -1048,6 +1087,12 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
             .collect(),
         None => Vec::new(),
     };
+    let power = if v.resource.kind == Kind::PowerSupply {
+        let found = s.directory.store.power_statuses(&[v.resource.id]).await.unwrap_or_default();
+        Some(power::status_text(lang, &s, found.get(&v.resource.id)))
+    } else {
+        None
+    };
     let view = crate::views::ResourceView::of(s.gazetteer, v.resource, &s.config);
     let r = &view.resource;
     let nurse = days(r, lang);
@@ -1067,6 +1112,13 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
             }
             dl.facts {
                 dt { (lang.t("種類", "Kind")) } dd { (lang.label(&view.kind_label)) }
+                @if let Some((text, class)) = &power {
+                    dt { (lang.t("開設状況", "Status")) }
+                    dd {
+                        span class=(format!("power-status {class}")) { (text) }
+                        " " a href=(format!("/resources/{}/status{}", r.id, lang_suffix(lang))) { (lang.t("更新する（担当者）", "Update (staff)")) }
+                    }
+                }
                 @if let Some(a) = &r.address { dt { (lang.t("住所", "Address")) } dd { (a) } }
                 @if let Some(pt) = r.location {
                     dt { (lang.t("地図", "Map")) }
