@@ -315,6 +315,16 @@ pub const MAX_ADDRESS_CHARS: usize = 300;
 impl Resource {
     /// Parse a resource from JSON: field forms via serde, then [`Resource::validate`].
     pub fn from_json(value: serde_json::Value) -> Result<Resource, Vec<FieldError>> {
+        // serde lets a unit variant of a tagged enum carry other members; `none` takes none.
+        if let Some(area) = value.get("service_area").and_then(|a| a.as_object())
+            && area.get("type").and_then(|t| t.as_str()) == Some("none")
+            && let Some(extra) = area.keys().find(|k| k.as_str() != "type")
+        {
+            return Err(vec![FieldError::new(
+                "service_area",
+                format!("unknown field `{extra}`: an area of type none has no other members"),
+            )]);
+        }
         let mut r: Resource = serde_json::from_value(value).map_err(|e| vec![FieldError::new("", e.to_string())])?;
         r.normalise();
         r.validate()?;
@@ -618,6 +628,16 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_area_of_type_none_carries_nothing_else() {
+        let mut v = minimal();
+        v["service_area"] = json!({"type": "none", "codes": ["00000"]});
+        let errs = Resource::from_json(v.clone()).unwrap_err();
+        assert_eq!(errs[0].field, "service_area", "{errs:?}");
+        v["service_area"] = json!({"type": "none"});
+        assert!(Resource::from_json(v).is_ok());
+    }
 
     pub(crate) fn minimal() -> serde_json::Value {
         json!({
