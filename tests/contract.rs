@@ -102,21 +102,7 @@ fn send(
 }
 
 fn key(role: &str, regions: Option<&str>) -> String {
-    let mut cmd = std::process::Command::new(common::BIN);
-    cmd.arg("--data-dir").arg(server().data_dir()).args([
-        "keys",
-        "create",
-        "--role",
-        role,
-        "--name",
-        &format!("contract {role}"),
-    ]);
-    if let Some(r) = regions {
-        cmd.args(["--regions", r]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    common::key(server(), role, &format!("contract {role}"), regions)
 }
 
 #[test]

@@ -4,19 +4,8 @@
 
 use crate::common;
 
-use common::enc;
+use common::{enc, key};
 use serde_json::{Value, json};
-
-fn key(server: &common::Server, role: &str, name: &str, regions: Option<&str>) -> String {
-    let mut cmd = std::process::Command::new(common::BIN);
-    cmd.arg("--data-dir").arg(server.data_dir()).args(["keys", "create", "--role", role, "--name", name]);
-    if let Some(r) = regions {
-        cmd.args(["--regions", r]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn post(server: &common::Server, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
     let mut req = reqwest::blocking::Client::new().post(format!("{}{path}", server.base));

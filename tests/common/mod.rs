@@ -19,6 +19,18 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// An API key made by the real CLI against `server`'s store; printed once, returned here.
+pub fn key(server: &Server, role: &str, name: &str, regions: Option<&str>) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(server.data_dir()).args(["keys", "create", "--role", role, "--name", name]);
+    if let Some(r) = regions {
+        cmd.args(["--regions", r]);
+    }
+    let out = cmd.output().expect("run tsunagu keys create");
+    assert!(out.status.success(), "keys create: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8").trim().to_string()
+}
+
 /// One server per test binary, started on first use.
 pub fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();

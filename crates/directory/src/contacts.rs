@@ -88,14 +88,6 @@ fn contact(role: ContactRole, r: Resource, from: LatLon) -> Contact {
 }
 
 impl Directory {
-    /// Every record a search intent finds (no paging, no relaxation).
-    async fn all_of(&self, planner: &Planner, intent: SearchIntent) -> Result<Vec<Resource>, FindError> {
-        let plan = planner.plan(SearchIntent { group_sites: false, facets: false, relax: false, ..intent })?;
-        let found = self.run_all(&plan.request).await?;
-        let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
-        Ok(self.store.get_many(&ids).await.map_err(crate::sync::DirectoryError::from)?)
-    }
-
     /// Whom to call first at `place` (which must lie in a known municipality).
     pub async fn first_contacts(
         &self,

@@ -77,6 +77,15 @@ impl Directory {
         Ok(tokio::task::spawn_blocking(move || index.search_all(&req)).await??)
     }
 
+    /// Plan a search and read every record it finds, ignoring its page, without relaxing it or
+    /// grouping sites (for a region's tables, exports and the first contacts).
+    pub async fn all_of(&self, planner: &Planner, intent: SearchIntent) -> Result<Vec<Resource>, FindError> {
+        let plan = planner.plan(SearchIntent { group_sites: false, facets: false, relax: false, ..intent })?;
+        let found = self.run_all(&plan.request).await?;
+        let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
+        Ok(self.store.get_many(&ids).await.map_err(DirectoryError::from)?)
+    }
+
     /// Plan and run a search, relaxing it while it finds nothing, and read its records.
     pub async fn find(&self, planner: &Planner, intent: SearchIntent) -> Result<Answer, FindError> {
         let mut plan = planner.plan(intent)?;

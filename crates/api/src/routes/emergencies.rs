@@ -51,16 +51,15 @@ pub fn view(s: &AppState, e: &Emergency, now: DateTime<Utc>) -> Value {
     })
 }
 
-/// The emergencies in force at `code` now.
-pub async fn active_at(s: &AppState, code: MunicipalityCode) -> Vec<Emergency> {
-    let now = Utc::now();
+/// The emergencies in force at `now` in any of `codes`.
+pub async fn in_force(s: &AppState, codes: &[MunicipalityCode], now: DateTime<Utc>) -> Vec<Emergency> {
     s.directory
         .store
         .emergencies(Some(now))
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| e.active_at(now) && e.covers(code))
+        .filter(|e| e.active_at(now) && codes.iter().any(|c| e.covers(*c)))
         .collect()
 }
 
@@ -101,11 +100,8 @@ fn strings(v: &Value, name: &str, errs: &mut Vec<InvalidParam>) -> Vec<String> {
 
 /// `POST /v1/emergencies`
 async fn declare(State(s): State<AppState>, who: Admin, body: Bytes) -> Result<Response, Problem> {
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    let Some(obj) = v.as_object() else {
-        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
-    };
+    let v = super::json_object(&body)?;
+    let obj = v.as_object().expect("json_object gives an object");
     let mut errs = Vec::new();
     for k in obj.keys() {
         if !MEMBERS.contains(&k.as_str()) {

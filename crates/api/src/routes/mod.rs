@@ -14,3 +14,15 @@ pub mod suggest;
 pub mod survey;
 pub mod vocabulary;
 pub mod write;
+
+/// A request body that must be one JSON object: otherwise a problem naming `body`.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Value, crate::problem::Problem> {
+    use crate::problem::{InvalidParam, Problem};
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]))
+    }
+}

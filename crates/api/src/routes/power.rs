@@ -82,11 +82,8 @@ async fn write(
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
     let r = power_point(&s, &id).await?;
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    let Some(obj) = v.as_object() else {
-        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
-    };
+    let v = super::json_object(&body)?;
+    let obj = v.as_object().expect("json_object gives an object");
     let allowed: Vec<&str> = PowerState::ALL.iter().map(|p| p.code()).collect();
     let mut errs: Vec<InvalidParam> = obj
         .keys()

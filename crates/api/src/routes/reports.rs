@@ -123,11 +123,8 @@ pub async fn submit(s: &AppState, client: Option<Client>, rid: ResourceId, body:
 }
 
 fn parse(body: &[u8]) -> Result<(String, String, Option<String>), Problem> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    let Some(obj) = v.as_object() else {
-        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
-    };
+    let v = super::json_object(body)?;
+    let obj = v.as_object().expect("json_object gives an object");
     let mut errs = Vec::new();
     for k in obj.keys().filter(|k| !["kind", "message", "contact"].contains(&k.as_str())) {
         errs.push(invalid(&format!("/{k}"), "unknown member; allowed: kind, message, contact"));
@@ -231,11 +228,8 @@ async fn handle(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    let Some(obj) = v.as_object() else {
-        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
-    };
+    let v = super::json_object(&body)?;
+    let obj = v.as_object().expect("json_object gives an object");
     let mut errs = Vec::new();
     for k in obj.keys().filter(|k| !["status", "note"].contains(&k.as_str())) {
         errs.push(invalid(&format!("/{k}"), "unknown member; allowed: status, note"));

@@ -436,20 +436,25 @@ pub async fn find(s: &AppState, p: Params, intent: SearchIntent) -> Result<Searc
     Ok(r)
 }
 
+/// The municipality a search was about: its `near` place's, else the one its point lies in.
+pub fn place_municipality(
+    s: &AppState,
+    q: &tsunagu_directory::plan::QueryEcho,
+) -> Option<tsunagu_model::MunicipalityCode> {
+    q.near.as_ref().and_then(|n| n.place.municipality_code).or_else(|| {
+        let pt = tsunagu_model::LatLon::new(q.lat?, q.lon?).ok()?;
+        s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
+    })
+}
+
 /// The municipalities a search is about: its place's, its point's, or those it filters by.
 pub fn searched_municipalities(
     s: &AppState,
     q: &tsunagu_directory::plan::QueryEcho,
 ) -> Vec<tsunagu_model::MunicipalityCode> {
     let g = s.gazetteer;
-    if let Some(code) = q.near.as_ref().and_then(|n| n.place.municipality_code) {
+    if let Some(code) = place_municipality(s, q) {
         return vec![code];
-    }
-    if let (Some(lat), Some(lon)) = (q.lat, q.lon)
-        && let Ok(pt) = tsunagu_model::LatLon::new(lat, lon)
-        && let Some(l) = s.planner.places().boundaries.locate(pt)
-    {
-        return vec![l.municipality];
     }
     let mut codes: Vec<_> = q.municipalities.iter().flat_map(|c| g.expand(*c)).collect();
     if let Some(r) = q.region.as_deref().and_then(|id| g.region_by_name(id)) {
@@ -465,10 +470,9 @@ async fn emergencies_for(s: &AppState, q: &tsunagu_directory::plan::QueryEcho) -
         return Vec::new();
     }
     let now = chrono::Utc::now();
-    let found = s.directory.store.emergencies(Some(now)).await.unwrap_or_default();
-    found
+    crate::routes::emergencies::in_force(s, &codes, now)
+        .await
         .iter()
-        .filter(|e| e.active_at(now) && codes.iter().any(|c| e.covers(*c)))
         .map(|e| crate::routes::emergencies::view(s, e, now))
         .collect()
 }

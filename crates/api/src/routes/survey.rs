@@ -93,16 +93,6 @@ pub fn problem(e: SurveyError) -> Problem {
     }
 }
 
-fn body_json(body: &Bytes) -> Result<Value, Problem> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    if v.is_object() {
-        Ok(v)
-    } else {
-        Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]))
-    }
-}
-
 /// The campaign, if this key may see it at all.
 async fn campaign_for(s: &AppState, id: &str) -> Result<Campaign, Problem> {
     s.directory
@@ -119,7 +109,7 @@ pub fn form_url(public_url: &str, token: &str) -> String {
 
 /// `POST /v1/surveys`
 async fn create(State(s): State<AppState>, who: Editor, body: Bytes) -> Result<Response, Problem> {
-    let v = body_json(&body)?;
+    let v = super::json_object(&body)?;
     let mut errs = Vec::new();
     for k in v.as_object().expect("object").keys() {
         if !["name", "target", "deadline", "mode", "include_sample"].contains(&k.as_str()) {
@@ -352,7 +342,7 @@ async fn review(
     Path((id, invitation)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
-    let v = body_json(&body)?;
+    let v = super::json_object(&body)?;
     let c = campaign_for(&s, &id).await?;
     let decision = match v.get("decision").and_then(Value::as_str) {
         Some("accept_all") => Decision::AcceptAll,
@@ -406,7 +396,7 @@ async fn paper(
     let entries: Vec<(usize, String, Result<SurveyAnswers, Vec<String>>)> = if csv {
         crate::web::survey::paper_csv(&body).map_err(|e| Problem::invalid(vec![InvalidParam::param("body", e)]))?
     } else {
-        let v = body_json(&body)?;
+        let v = super::json_object(&body)?;
         let code = v.get("code").and_then(Value::as_str).unwrap_or("").to_string();
         let answers = serde_json::from_value::<SurveyAnswers>(v.get("answers").cloned().unwrap_or(json!({})))
             .map_err(|e| vec![e.to_string()]);

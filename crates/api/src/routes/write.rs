@@ -72,15 +72,6 @@ fn unprocessable(errors: Vec<tsunagu_model::FieldError>) -> Problem {
     }
 }
 
-fn json_body(body: &Bytes) -> Result<Value, Problem> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::invalid(vec![InvalidParam::param("body", format!("not JSON: {e}"))]))?;
-    if !v.is_object() {
-        return Err(Problem::invalid(vec![InvalidParam::param("body", "must be a JSON object")]));
-    }
-    Ok(v)
-}
-
 /// Parse and check a resource: forms (serde), rules (model) and places (gazetteer).
 fn checked(places: &Places, v: Value) -> Result<Resource, Vec<tsunagu_model::FieldError>> {
     let r = Resource::from_json(v)?;
@@ -278,7 +269,7 @@ async fn create(State(s): State<AppState>, who: Editor, headers: HeaderMap, body
         },
     };
     let request_hash = format!("{:x}", Sha256::digest(&body));
-    let mut v = json_body(&body)?;
+    let mut v = super::json_object(&body)?;
     let obj = v.as_object_mut().expect("checked object");
     if !obj.contains_key("id") {
         let id = match obj.get("source").and_then(|x| x.get("id")).and_then(|x| x.as_str()) {
@@ -369,7 +360,7 @@ async fn update(
     let asked = if_match(&headers)?;
     let now = editable(&s, &who, id).await?;
     let expected = asked.expected(now.version);
-    let incoming = json_body(&body)?;
+    let incoming = super::json_object(&body)?;
     let mut v = if merge {
         let mut base = editable_json(&now.resource);
         merge_patch(&mut base, &incoming);
@@ -504,7 +495,7 @@ async fn availability(
 ) -> Result<Response, Problem> {
     let id = parse_id(id)?;
     editable(&s, &who, id).await?;
-    let update = Availability::parse(&json_body(&body)?).map_err(unprocessable)?;
+    let update = Availability::parse(&super::json_object(&body)?).map_err(unprocessable)?;
     let places = s.places;
     let change: Modification = Arc::new(move |r: &Resource| update.apply(&places, r));
     write_answer(&s, WriteOp::Modify { id, change }, &who, StatusCode::OK).await

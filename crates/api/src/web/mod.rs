@@ -473,7 +473,7 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         let intent = search::intent_of(&mut params, s.config.serve_sample_data);
         match search::find(&s, params, intent).await {
             Ok(r) => {
-                let contacts = match searched_municipality(&s, &r) {
+                let contacts = match search::place_municipality(&s, &r.query) {
                     Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
@@ -640,14 +640,6 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
             }
         }
     }
-}
-
-/// The municipality a search was about: its `near` place, else the point it searched around.
-fn searched_municipality(s: &AppState, r: &SearchResponse) -> Option<tsunagu_model::MunicipalityCode> {
-    r.query.near.as_ref().and_then(|n| n.place.municipality_code).or_else(|| {
-        let pt = tsunagu_model::LatLon::new(r.query.lat?, r.query.lon?).ok()?;
-        s.planner.places().boundaries.locate(pt).map(|l| l.municipality)
-    })
 }
 
 /// Places of one kind, nearest first, with their distance.
@@ -945,9 +937,14 @@ fn days(r: &Resource, lang: Lang) -> String {
         .join(if lang.en { ", " } else { "・" })
 }
 
+/// Japan Standard Time, in which pages give dates and times.
+fn jst() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
+}
+
 /// 「5人（2026-11-20 時点）」: a vacancy count with its unit and the day it was given (JST).
 fn vacancy_text(lang: Lang, vacancies: u32, r: &Resource) -> String {
-    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
+    let jst = jst();
     let as_of = r.availability_updated_at.map(|t| t.with_timezone(&jst).date_naive());
     match (lang.en, as_of) {
         (false, Some(d)) => format!("{vacancies}人（{d} 時点）"),
@@ -1359,13 +1356,13 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                 .map(|x| x.recognized.ja.clone())
         })
     });
-    let contacts = match searched_municipality(&s, &found) {
+    let contacts = match search::place_municipality(&s, &found.query) {
         Some(code) => contacts::first_contacts(&s, code, searched_point(&found)).await,
         None => None,
     };
     let unconfirmed = found.results.iter().filter(|i| !i.unconfirmed_care_types.is_empty()).count();
     let asked_care = !care.is_empty();
-    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("JST")).date_naive();
+    let today = chrono::Utc::now().with_timezone(&jst()).date_naive();
     let public = s.config.public_url.trim_end_matches('/');
     let body = html! {
         div.sheet {

@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
-    let jst = at.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("JST"));
+    let jst = at.with_timezone(&super::jst());
     if lang.en {
         jst.format("%Y-%m-%d %H:%M JST").to_string()
     } else {

@@ -54,17 +54,11 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
 
 /// The records a region page's intent finds, every one of them (no paging, no relaxation).
 pub(super) async fn every(s: &AppState, intent: SearchIntent) -> Result<Vec<Resource>, Problem> {
-    let intent = SearchIntent {
-        include_sample: s.config.serve_sample_data,
-        group_sites: false,
-        facets: false,
-        relax: false,
-        ..intent
-    };
-    let plan = s.planner.plan(intent).map_err(|e| Problem::internal(format!("region page plan: {e:?}")))?;
-    let found = s.directory.run_all(&plan.request).await?;
-    let ids: Vec<_> = found.hits.iter().map(|h| h.id).collect();
-    Ok(s.directory.store.get_many(&ids).await?)
+    let intent = SearchIntent { include_sample: s.config.serve_sample_data, ..intent };
+    s.directory.all_of(&s.planner, intent).await.map_err(|e| match e {
+        tsunagu_directory::FindError::Plan(p) => Problem::internal(format!("region page plan: {p:?}")),
+        tsunagu_directory::FindError::Directory(d) => d.into(),
+    })
 }
 
 /// Every live, served resource located in the region.
