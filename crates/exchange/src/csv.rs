@@ -28,6 +28,9 @@
 //! | languages | 対応言語 | `ja;en` |
 //! | accessibility | バリアフリー | codes |
 //! | transport | 移送設備 | `wheelchair;stretcher` or JSON |
+//! | programme | 制度の内容 | JSON: eligibility, benefit, how to apply (kind program) |
+//! | training | 研修の内容 | JSON: course type, organiser, audience, sessions (kind training) |
+//! | power_supply | 電源の設備 | JSON: devices, outlets, EV, generator watts |
 //! | accepting_new_children | 新規受入 | true/false |
 //! | availability_updated_at | 空き情報更新日時 | RFC 3339 |
 //! | private | 非公開情報 | JSON (staff_name, staff_phone, notes) |
@@ -80,6 +83,9 @@ pub const COLUMNS: &[(&str, &[&str])] = &[
     ("accessibility", &["バリアフリー"]),
     ("departments", &["診療科目", "診療科"]),
     ("transport", &["移送設備"]),
+    ("programme", &["制度の内容"]),
+    ("training", &["研修の内容"]),
+    ("power_supply", &["電源の設備"]),
     ("accepting_new_children", &["新規受入"]),
     ("availability_updated_at", &["空き情報更新日時"]),
     ("private", &["非公開情報"]),
@@ -468,7 +474,7 @@ impl<'a> RowBuilder<'a> {
             }
             "transport" => self.put(col, "transport", parse_transport(cell)),
             "accepting_new_children" | "sample" => self.put(col, col, parse_bool(cell).map(|b| json!(b))),
-            "private" => self.put(col, "private", parse_json(cell)),
+            "private" | "programme" | "training" | "power_supply" => self.put(col, col, parse_json(cell)),
             "source_date" | "verified_at" | "not_listed_since" => match parse_date(cell) {
                 Ok(d) => match col {
                     "source_date" => {
@@ -735,6 +741,9 @@ pub fn record_line(g: &Gazetteer, r: &Resource) -> String {
                 "accepting_new_children" => opt(r.accepting_new_children.map(|b| b.to_string())),
                 "availability_updated_at" => opt(r.availability_updated_at.map(|t| t.to_rfc3339())),
                 "private" => opt(r.private.as_ref().map(json_cell)),
+                "programme" => opt(r.programme.as_ref().map(json_cell)),
+                "training" => opt(r.training.as_ref().map(json_cell)),
+                "power_supply" => opt(r.power_supply.as_ref().map(json_cell)),
                 "source_name" => r.source.name.clone(),
                 "source_url" => opt(r.source.url.clone()),
                 "source_date" => opt(r.source.date.map(|d| d.to_string())),

@@ -6,6 +6,7 @@
 //! of the system trusts them.
 
 pub mod codes;
+pub mod details;
 pub mod emergency;
 pub mod error;
 pub mod geo;
@@ -24,4 +25,7 @@ pub use resource::{
     SiteBasis, SiteLink, Source, TransportFeatures,
 };
 pub use schedule::{TimeRange, WeeklyHours};
-pub use vocab::{Accessibility, CareSet, CareType, Kind, Labels, TransportFeature, UnknownTerm, Weekday};
+pub use vocab::{
+    Accessibility, Audience, CareSet, CareType, Certificate, CourseType, Device, Kind, Labels, TransportFeature,
+    UnknownTerm, Weekday,
+};

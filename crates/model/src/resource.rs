@@ -278,6 +278,15 @@ pub struct Resource {
     pub departments: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<TransportFeatures>,
+    /// A programme's eligibility, benefit and application (kind `program` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme: Option<crate::details::Programme>,
+    /// A course's type, audience and sessions (kind `training` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<crate::details::Training>,
+    /// What a power point can power (kinds `power_supply` and `welfare_shelter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_supply: Option<crate::details::PowerSupply>,
     pub source: Source,
     /// When staff last confirmed the record (最終確認日).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -365,6 +374,15 @@ impl Resource {
         if let ServiceArea::Municipalities { codes } = &mut self.service_area {
             codes.sort();
             codes.dedup();
+        }
+        if let Some(p) = &mut self.programme {
+            p.normalise();
+        }
+        if let Some(t) = &mut self.training {
+            t.normalise();
+        }
+        if let Some(p) = &mut self.power_supply {
+            p.normalise();
         }
     }
 
@@ -500,6 +518,30 @@ impl Resource {
                     format!("is longer than {MAX_DESCRIPTION_CHARS} characters"),
                 ));
             }
+        }
+        let only = |errs: &mut Vec<FieldError>, field: &str, present: bool, kinds: &[Kind]| {
+            if present && !kinds.contains(&self.kind) {
+                let names: Vec<_> = kinds.iter().map(|k| k.code()).collect();
+                errs.push(FieldError::new(field, format!("is for kind {} only", names.join(" or "))));
+            }
+        };
+        only(&mut errs, "programme", self.programme.is_some(), &[Kind::Program]);
+        only(&mut errs, "training", self.training.is_some(), &[Kind::Training]);
+        only(&mut errs, "power_supply", self.power_supply.is_some(), &[Kind::PowerSupply, Kind::WelfareShelter]);
+        if let Some(p) = &self.programme {
+            errs.extend(p.problems());
+            if matches!(self.service_area, ServiceArea::Radius { .. } | ServiceArea::Polygon { .. }) {
+                errs.push(FieldError::new(
+                    "service_area",
+                    "a programme applies to residents: give municipalities or a region, not a distance or shape",
+                ));
+            }
+        }
+        if let Some(t) = &self.training {
+            errs.extend(t.problems());
+        }
+        if let Some(p) = &self.power_supply {
+            errs.extend(p.problems());
         }
         if self.sample && !self.name.contains(SAMPLE_MARK) {
             errs.push(FieldError::new("name", format!("a sample record's name must contain {SAMPLE_MARK}")));

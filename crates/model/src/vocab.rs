@@ -295,6 +295,74 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// A certificate or condition a programme may require (手帳・受給者証など).
+    Certificate, "certificate" {
+        PhysicalDisability = "physical_disability" { ja: "身体障害者手帳", en: "Physical disability certificate", easy: "しんたい しょうがいしゃ てちょう",
+            explain_ja: "身体障害者手帳（等級は制度の説明を確認してください）。", explain_en: "The physical disability certificate (check the programme for the grade)." },
+        Ryoiku = "ryoiku" { ja: "療育手帳", en: "Ryoiku techo (intellectual disability)", easy: "りょういく てちょう",
+            explain_ja: "知的障害のある人の療育手帳。", explain_en: "The certificate for intellectual disability." },
+        SevereMotorIntellectual = "severe_motor_intellectual" { ja: "重症心身障害", en: "Severe motor and intellectual disabilities", easy: "じゅうしょう しんしん しょうがい",
+            explain_ja: "重度の肢体不自由と重度の知的障害が重なった状態（重症心身障害児）。", explain_en: "Severe physical and intellectual disabilities together (juushin)." },
+        PediatricChronic = "pediatric_chronic" { ja: "小児慢性特定疾病医療受給者証", en: "Pediatric chronic disease certificate", easy: "こどもの ながい びょうきの じゅきゅうしゃしょう",
+            explain_ja: "小児慢性特定疾病の医療費助成を受けている子の受給者証。", explain_en: "The certificate of the pediatric chronic specified disease subsidy." },
+        MedicalCareScore = "medical_care_score" { ja: "医療的ケア判定スコアの基準を満たす", en: "Meets the medical care score", easy: "いりょうてきケアの てんすうが きじゅんいじょう",
+            explain_ja: "医療的ケア判定スコアが制度の基準以上であること。", explain_en: "The child's medical care score meets the programme's threshold." },
+    }
+}
+
+vocabulary! {
+    /// Who a training course is for (研修の対象).
+    Audience, "audience" {
+        NurseryTeacher = "nursery_teacher" { ja: "保育士", en: "Nursery teachers", easy: "ほいくし",
+            explain_ja: "保育所・認定こども園の保育士。", explain_en: "Staff of daycare and nurseries." },
+        Teacher = "teacher" { ja: "教員", en: "Teachers", easy: "がっこうの せんせい",
+            explain_ja: "学校・特別支援学校の教員。", explain_en: "School and special-needs school teachers." },
+        Nurse = "nurse" { ja: "看護師", en: "Nurses", easy: "かんごし",
+            explain_ja: "看護師（学校・保育所・訪問看護など）。", explain_en: "Nurses in schools, nurseries and home nursing." },
+        Helper = "helper" { ja: "ヘルパー・介護職員", en: "Care workers", easy: "ヘルパー",
+            explain_ja: "ヘルパー、介護職員、障害福祉サービスの職員。", explain_en: "Home helpers and care workers." },
+        Family = "family" { ja: "家族", en: "Families", easy: "かぞく",
+            explain_ja: "医療的ケア児のご家族。", explain_en: "Families of children who need medical care." },
+        Coordinator = "coordinator" { ja: "コーディネーター・相談支援専門員", en: "Coordinators", easy: "コーディネーター",
+            explain_ja: "医療的ケア児等コーディネーター、相談支援専門員。", explain_en: "Medical care coordinators and consultation support staff." },
+    }
+}
+
+vocabulary! {
+    /// The type of a training course (研修の種類).
+    CourseType, "course type" {
+        Kakutan1 = "kakutan_1" { ja: "喀痰吸引等研修（第1号）", en: "Suction and tube feeding training, type 1", easy: "たんの きゅういんの けんしゅう（1ごう）",
+            explain_ja: "不特定の人に、たん吸引5行為と経管栄養を行うための研修。", explain_en: "For all suction and tube feeding acts, for any person." },
+        Kakutan2 = "kakutan_2" { ja: "喀痰吸引等研修（第2号）", en: "Suction and tube feeding training, type 2", easy: "たんの きゅういんの けんしゅう（2ごう）",
+            explain_ja: "不特定の人に、気管カニューレ内吸引などを除く行為を行うための研修。", explain_en: "For some acts (not tracheal suction), for any person." },
+        Kakutan3 = "kakutan_3" { ja: "喀痰吸引等研修（第3号）", en: "Suction and tube feeding training, type 3", easy: "たんの きゅういんの けんしゅう（3ごう）",
+            explain_ja: "特定の子ども（利用者）に必要な行為を行うための研修。保育士・教員に多い研修です。", explain_en: "For the acts one particular child needs; common for nursery staff and teachers." },
+        Supporter = "supporter" { ja: "医療的ケア児等支援者養成研修", en: "Supporter training", easy: "しえんする ひとの けんしゅう",
+            explain_ja: "医療的ケア児を支える人のための基礎の研修。", explain_en: "Basic training for people who support children with medical care." },
+        CoordinatorCourse = "coordinator_course" { ja: "医療的ケア児等コーディネーター養成研修", en: "Coordinator training", easy: "コーディネーターの けんしゅう",
+            explain_ja: "医療的ケア児等コーディネーターになるための研修。", explain_en: "Training to become a medical care coordinator." },
+        Basics = "basics" { ja: "基礎知識の研修", en: "Basics", easy: "きほんの けんしゅう",
+            explain_ja: "保育士や教員が医療的ケアの基本を学ぶ研修・講座。", explain_en: "Introductory sessions for nursery staff and teachers." },
+    }
+}
+
+vocabulary! {
+    /// A medical device a family brings to a power point (持参する医療機器).
+    Device, "device" {
+        Ventilator = "ventilator" { ja: "人工呼吸器", en: "Ventilator", easy: "こきゅうき",
+            explain_ja: "在宅用の人工呼吸器。", explain_en: "A home ventilator." },
+        Suction = "suction" { ja: "吸引器", en: "Suction unit", easy: "きゅういんき",
+            explain_ja: "たんを吸引する器械。", explain_en: "A suction machine." },
+        OxygenConcentrator = "oxygen_concentrator" { ja: "酸素濃縮器", en: "Oxygen concentrator", easy: "さんその きかい",
+            explain_ja: "在宅酸素療法の酸素濃縮器。", explain_en: "A home oxygen concentrator." },
+        FeedingPump = "feeding_pump" { ja: "経腸栄養ポンプ", en: "Feeding pump", easy: "えいようの ポンプ",
+            explain_ja: "経管栄養の注入ポンプ。", explain_en: "An enteral feeding pump." },
+        PulseOximeter = "pulse_oximeter" { ja: "パルスオキシメーター", en: "Pulse oximeter", easy: "さんその かずを はかる きかい",
+            explain_ja: "SpO2を測る器械（充電）。", explain_en: "A pulse oximeter (charging)." },
+    }
+}
+
 /// A set of care types as a bitset: compact, ordered, cheap to intersect.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct CareSet(u32);

@@ -23,6 +23,8 @@ pub const DEFAULT_SEED: u64 = 20_260_401;
 /// Source name carried by every sample record.
 pub const SAMPLE_SOURCE: &str = "tsunagu サンプルデータ生成器（架空のデータ）";
 
+mod details;
+
 const BUNDLED: &str = include_str!("../../../data/sample/resources.jsonl");
 
 /// The bundled sample records (parsed and validated).
@@ -529,7 +531,83 @@ pub fn generate(g: &Gazetteer, seed: u64) -> Vec<Resource> {
             .expect("capital exists");
         out.push(make(&mut rng, g, capital, Kind::SupportCenter, out.len()));
     }
+    extras(&mut rng, g, &mut out);
     out
+}
+
+/// The seat of a municipality's records: a designated city's first ward.
+fn seat_of<'g>(g: &'g Gazetteer, m: &'g Municipality) -> &'g Municipality {
+    if m.kind == MunicipalityKind::DesignatedCity {
+        g.municipalities().iter().find(|w| w.parent == Some(m.code)).expect("designated city has wards")
+    } else {
+        m
+    }
+}
+
+/// Programmes for some municipalities and each prefecture, and training courses for each 圏域
+/// and each prefecture, after every other sample record.
+fn extras(rng: &mut ChaCha8Rng, g: &Gazetteer, out: &mut Vec<Resource>) {
+    for m in details::programme_municipalities(g) {
+        for t in details::PROGRAMMES {
+            let mut r = make(rng, g, seat_of(g, m), Kind::Program, out.len());
+            r.name = format!("{SAMPLE_MARK}{} {}", m.name, t.name);
+            r.name_kana = Some(format!("{}{}", m.name_kana, t.kana));
+            r.description =
+                format!("{}{}の制度です。※架空のサンプルデータです。実在の制度ではありません。", t.description, m.name);
+            r.ages = t.ages();
+            r.programme = Some(t.programme(m, out.len() + 1));
+            out.push(r);
+        }
+    }
+    for pref in [20u8, 11] {
+        let members: Vec<&Municipality> = g.municipalities().iter().filter(|m| m.prefecture_code == pref).collect();
+        let capital = seat_of(g, members.iter().find(|m| m.parent.is_none()).expect("a capital"));
+        let prefecture = capital.prefecture.clone();
+        let t = &details::PREFECTURE_PROGRAMME;
+        let mut r = make(rng, g, capital, Kind::Program, out.len());
+        r.name = format!("{SAMPLE_MARK}{prefecture} {}", t.name);
+        r.name_kana = Some(t.kana.to_string());
+        r.description =
+            format!("{}{prefecture}の制度です。※架空のサンプルデータです。実在の制度ではありません。", t.description);
+        r.ages = t.ages();
+        r.service_area = ServiceArea::Municipalities { codes: members.iter().map(|m| m.code).collect() };
+        let mut p = t.programme(capital, out.len() + 1);
+        p.apply.window = "お住まいの地域の保健福祉事務所（保健所）".to_string();
+        r.programme = Some(p);
+        out.push(r);
+        for c in details::PREFECTURE_COURSES {
+            let mut r = make(rng, g, capital, Kind::Training, out.len());
+            r.name = format!("{SAMPLE_MARK}{prefecture} {}", c.name);
+            r.name_kana = Some(c.kana.to_string());
+            r.description = format!("{}※架空のサンプルデータです。実在の研修ではありません。", c.description);
+            r.service_area = ServiceArea::Municipalities { codes: members.iter().map(|m| m.code).collect() };
+            let venue = format!("{}{}内の研修会場", capital.prefecture, capital.name);
+            r.training = Some(details::training(
+                &mut details::stream(out.len()),
+                c,
+                details::organiser(None, &prefecture),
+                &venue,
+            ));
+            out.push(r);
+        }
+    }
+    for region in g.regions() {
+        let seat = seat_of(g, g.municipality(region.members[0]).expect("region members exist"));
+        let c = &details::REGION_COURSE;
+        let mut r = make(rng, g, seat, Kind::Training, out.len());
+        r.name = format!("{SAMPLE_MARK}{}圏域 {}", region.name, c.name);
+        r.name_kana = Some(c.kana.to_string());
+        r.description = format!("{}※架空のサンプルデータです。実在の研修ではありません。", c.description);
+        r.service_area = ServiceArea::Region { region_id: region.id.clone() };
+        let venue = format!("{}{}内の研修会場", seat.prefecture, seat.name);
+        r.training = Some(details::training(
+            &mut details::stream(out.len()),
+            c,
+            details::organiser(Some(region), &seat.prefecture),
+            &venue,
+        ));
+        out.push(r);
+    }
 }
 
 fn profile(kind: Kind) -> &'static KindProfile {
@@ -581,6 +659,21 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
     let verified = NaiveDate::from_ymd_opt(2025, 4, 1).expect("date") + chrono::Days::new(rng.random_range(0..560));
     let n = serial + 1;
     let address = address_of(rng, m, town);
+    // Details come from a stream of their own, so earlier records keep their draws.
+    let mut own = details::stream(serial);
+    let programme = (kind == Kind::Program).then(|| details::template_named(&name).programme(m, n));
+    let training = (kind == Kind::Training).then(|| {
+        let region = g.region(&m.region_id);
+        let c = details::course_named(&name);
+        details::training(
+            &mut own,
+            c,
+            details::organiser(region, &m.prefecture),
+            &format!("{}{}内の研修会場", m.prefecture, m.name),
+        )
+    });
+    let power_supply =
+        matches!(kind, Kind::PowerSupply | Kind::WelfareShelter).then(|| details::power_supply(&mut own, kind));
     Resource {
         id: ResourceId::from_source_id(&format!("sample:{n:05}")),
         name,
@@ -613,6 +706,9 @@ fn make(rng: &mut ChaCha8Rng, g: &Gazetteer, m: &Municipality, kind: Kind, seria
         accessibility,
         departments: Vec::new(),
         transport,
+        programme,
+        training,
+        power_supply,
         source: Source {
             name: SAMPLE_SOURCE.to_string(),
             id: Some(format!("sample:{n:05}")),
