@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::contacts::router())
         .merge(routes::emergencies::router())
         .merge(routes::power::router())
+        .merge(routes::programmes::router())
+        .merge(routes::training::router())
         .merge(routes::resources::router())
         .merge(routes::write::router())
         .merge(routes::exchange::router())

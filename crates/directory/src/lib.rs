@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod find;
 pub mod keys;
 pub mod loosen;
+pub mod offers;
 pub mod plan;
 pub mod sites;
 pub mod survey;

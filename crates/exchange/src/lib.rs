@@ -17,6 +17,7 @@ pub mod bundled;
 pub mod csv;
 pub mod geojson;
 pub mod hsds;
+pub mod ical;
 pub mod json_stream;
 pub mod jsonl;
 pub mod official;

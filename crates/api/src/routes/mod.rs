@@ -6,12 +6,14 @@ pub mod exchange;
 pub mod health;
 pub mod places;
 pub mod power;
+pub mod programmes;
 pub mod reports;
 pub mod resources;
 pub mod search;
 pub mod sources;
 pub mod suggest;
 pub mod survey;
+pub mod training;
 pub mod vocabulary;
 pub mod write;
 

@@ -3,22 +3,103 @@
 //! status older than `--power-status-stale-hours` is stale: shown as stale, never as open.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
+use tsunagu_directory::offers::PowerPoint;
 use tsunagu_model::emergency::{PowerState, PowerStatus};
-use tsunagu_model::{Kind, Resource, ResourceId};
+use tsunagu_model::{Device, Kind, Resource, ResourceId};
 use tsunagu_store::{Authorize, Proposal, Refusal};
 
 use crate::AppState;
 use crate::auth::Editor;
+use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
+use crate::routes::contacts::place_of;
+use crate::routes::search::list;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/resources/{id}/power_status", get(read).put(write))
+    Router::new().route("/v1/resources/{id}/power_status", get(read).put(write)).route("/v1/power_points", get(nearest))
+}
+
+/// Most power points one answer lists.
+pub const MAX_POINTS: usize = 20;
+
+/// `devices=` and `watts=`: what a family brings, and its total draw if they know it.
+pub fn devices_of(p: &mut Params) -> (Vec<Device>, Option<u32>) {
+    let devices = list::<Device>(p, "devices");
+    let watts = p.one("watts").and_then(|v| match v.trim().parse::<u32>() {
+        Ok(w) if (1..=100_000).contains(&w) => Some(w),
+        _ => {
+            p.error(InvalidParam::param(
+                "watts",
+                format!("`{}` is not a number of watts (1–100000)", tsunagu_model::codes::truncate(&v, 20)),
+            ));
+            None
+        }
+    });
+    (devices, watts)
+}
+
+pub fn point_json(s: &AppState, pp: &PowerPoint) -> Value {
+    let r = &pp.resource;
+    let d = &pp.devices;
+    let label = |x: &Device| json!({"code": x.code(), "ja": x.labels().ja, "en": x.labels().en});
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "kind": r.kind.code(),
+        "distance_km": pp.distance_km,
+        "address": r.address,
+        "phone": r.contact.phone,
+        "devices": {
+            "supported": d.supported.iter().map(label).collect::<Vec<_>>(),
+            "unknown": d.unknown.iter().map(label).collect::<Vec<_>>(),
+            "too_few_outlets": d.too_few_outlets,
+            "over_capacity": d.over_capacity,
+            "all_supported": d.all_supported(),
+        },
+        "power_supply": r.power_supply,
+        "status": (r.kind == Kind::PowerSupply).then(|| view(s, pp.status.as_ref())),
+        "sample": r.sample,
+    })
+}
+
+/// `GET /v1/power_points?near=…&devices=ventilator,suction&watts=…`: power points near a place,
+/// ranked for what the family brings (see `Directory::power_points`).
+async fn nearest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let mut p = Params::parse(raw.as_deref(), &["near", "lat", "lon", "devices", "watts", "limit"])?;
+    let place = place_of(&s, &mut p);
+    let (devices, watts) = devices_of(&mut p);
+    let limit: usize = p.parsed("limit", "is not a whole number").unwrap_or(5);
+    if !(1..=MAX_POINTS).contains(&limit) {
+        p.error(InvalidParam::param("limit", format!("must be 1–{MAX_POINTS}")));
+    }
+    p.finish()?;
+    let place = place?.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "is required")]))?;
+    let found = s
+        .directory
+        .power_points(
+            &s.planner,
+            place.point,
+            &devices,
+            watts,
+            Utc::now(),
+            s.config.power_status_stale_hours,
+            s.config.serve_sample_data,
+            limit,
+        )
+        .await
+        .map_err(|e| Problem::internal(format!("power points: {e}")))?;
+    Ok(Json(json!({
+        "place": crate::routes::programmes::place_json(&s, &place),
+        "devices": devices.iter().map(|d| d.code()).collect::<Vec<_>>(),
+        "watts": watts,
+        "points": found.iter().map(|pp| point_json(&s, pp)).collect::<Vec<_>>(),
+    })))
 }
 
 /// A status as anyone may read it: `null` state when none was ever reported.

@@ -213,7 +213,7 @@ pub struct FurtherView {
     pub results: Vec<ResultItem>,
 }
 
-fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, name: &str) -> Vec<T> {
+pub(crate) fn list<T: std::str::FromStr<Err = tsunagu_model::UnknownTerm>>(p: &mut Params, name: &str) -> Vec<T> {
     let mut out = Vec::new();
     for (_, v) in p.list(&[name]) {
         match v.parse::<T>() {
