@@ -22,6 +22,7 @@ mod page;
 mod page_second_pass;
 mod places;
 mod power_status;
+mod programmes_training;
 mod provenance;
 mod readme;
 mod real_records;

@@ -187,10 +187,10 @@ pub const POWER_REACH_KM: f64 = 30.0;
 
 impl Directory {
     /// The power points (and welfare shelters that state their power) within [`POWER_REACH_KM`] of
-    /// `point` (or, when there are none, the nearest), ranked for
-    /// the devices a family brings: first those nothing rules out, open now, that say they can power
-    /// every device; then the rest by the same order; known shortfalls (too few outlets, more watts
-    /// than the generator gives) last. Nearest first within each step.
+    /// `point` (or, when there are none, the nearest), ranked for the devices a family brings:
+    /// known shortfalls (too few outlets, more watts than the generator gives) last; before them,
+    /// those reported open now, then those not (freshly) reported, then those reported full or
+    /// closed; within each, those that leave fewer of the devices unknown; then nearest first.
     #[allow(clippy::too_many_arguments)]
     pub async fn power_points(
         &self,
@@ -241,7 +241,7 @@ impl Directory {
         }
         out.sort_by(|a, b| {
             let key =
-                |p: &PowerPoint| (p.devices.ruled_out(), p.status_rank(now, stale_hours), !p.devices.all_supported());
+                |p: &PowerPoint| (p.devices.ruled_out(), p.status_rank(now, stale_hours), p.devices.unknown.len());
             key(a)
                 .cmp(&key(b))
                 .then_with(|| a.distance_km.unwrap_or(f64::MAX).total_cmp(&b.distance_km.unwrap_or(f64::MAX)))
