@@ -144,6 +144,19 @@ fn real_responses_match_the_spec_and_every_operation_is_exercised() {
         format!("/v1/contacts?near={}", enc("xyzzy町")),
         format!("/v1/contacts?near={}&lat=36.2&lon=138", enc("松本市")),
         "/v1/contacts".to_string(),
+        format!("/v1/programmes?near={}&age=5&care_types=ventilator", enc("松本市")),
+        format!("/v1/programmes?near={}&certificates=none", enc("さいたま市浦和区")),
+        "/v1/programmes?lat=36.2&lon=138&age=x".to_string(),
+        format!("/v1/programmes?near={}", enc("xyzzy町")),
+        "/v1/training?audience=nursery_teacher,teacher&region=20-07".to_string(),
+        "/v1/training?open=true&limit=3".to_string(),
+        "/v1/training?course=nope".to_string(),
+        "/v1/training.ics?audience=nurse".to_string(),
+        "/v1/training.ics?region=nowhere".to_string(),
+        format!("/v1/power_points?near={}&devices=ventilator,suction&watts=800", enc("松本市中央")),
+        "/v1/power_points?lat=35.86&lon=139.65&limit=20".to_string(),
+        "/v1/power_points?devices=toaster".to_string(),
+        "/v1/search?kinds=program,training,power_supply,welfare_shelter&limit=50&include_sample=true".to_string(),
         format!("/v1/suggest?q={}", enc("きゅう")),
         "/v1/suggest?q=vent&limit=3".to_string(),
         "/v1/suggest?limit=0".to_string(),
@@ -396,6 +409,10 @@ fn the_specs_vocabularies_equal_the_models() {
     assert_eq!(e("Weekday"), tsunagu_model::Weekday::codes());
     assert_eq!(e("Accessibility"), tsunagu_model::Accessibility::codes());
     assert_eq!(e("TransportFeature"), tsunagu_model::TransportFeature::codes());
+    assert_eq!(e("Certificate"), tsunagu_model::Certificate::codes());
+    assert_eq!(e("Audience"), tsunagu_model::Audience::codes());
+    assert_eq!(e("CourseType"), tsunagu_model::CourseType::codes());
+    assert_eq!(e("Device"), tsunagu_model::Device::codes());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tsunagu_model::{Accessibility, CareType, Kind, Weekday};
+use tsunagu_model::{Accessibility, Audience, CareType, Certificate, CourseType, Device, Kind, Weekday};
 
 use crate::AppState;
 
@@ -17,5 +17,9 @@ async fn vocabulary() -> Json<Value> {
         "care_types": CareType::ALL.iter().map(|c| c.labels()).collect::<Vec<_>>(),
         "weekdays": Weekday::ALL.iter().map(|d| d.labels()).collect::<Vec<_>>(),
         "accessibility": Accessibility::ALL.iter().map(|a| a.labels()).collect::<Vec<_>>(),
+        "certificates": Certificate::ALL.iter().map(|c| c.labels()).collect::<Vec<_>>(),
+        "audiences": Audience::ALL.iter().map(|a| a.labels()).collect::<Vec<_>>(),
+        "course_types": CourseType::ALL.iter().map(|c| c.labels()).collect::<Vec<_>>(),
+        "devices": Device::ALL.iter().map(|d| d.labels()).collect::<Vec<_>>(),
     }))
 }
