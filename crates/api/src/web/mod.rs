@@ -19,6 +19,7 @@ use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId,
 
 mod contacts;
 mod coordinator;
+mod offers;
 mod power;
 mod regions;
 pub mod survey;
@@ -112,6 +113,8 @@ pub fn router() -> Router<AppState> {
         .route("/resources/{id}/report", post(report))
         .route("/about", get(about))
         .route("/print", get(print))
+        .route("/programmes", get(offers::programmes))
+        .route("/training", get(offers::training))
         .route("/regions", get(regions::index))
         .route("/regions/{id}", get(regions::detail))
         .route("/regions/{id}/gaps.csv", get(regions::gaps_csv))
@@ -477,28 +480,17 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                     Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
-                let mut urgent = if r.emergencies.is_empty() { Vec::new() } else { emergency_places(&s, &r).await };
+                let (urgent, lines) =
+                    if r.emergencies.is_empty() { Default::default() } else { emergency_places(&s, lang, &r).await };
                 let power = power_of(&s, &urgent).await;
-                // Open power points first (a fresh report of open or power available), then the
-                // unknown and stale, then full or closed; nearest first within each.
-                let rank = |id: &ResourceId| match power.get(id) {
-                    Some(p) if !p.is_stale(chrono::Utc::now(), s.config.power_status_stale_hours) => match p.state {
-                        tsunagu_model::emergency::PowerState::PowerAvailable => 0,
-                        tsunagu_model::emergency::PowerState::Open => 1,
-                        _ => 3,
-                    },
-                    _ => 2,
-                };
-                for (kind, list) in urgent.iter_mut() {
-                    if *kind == Kind::PowerSupply {
-                        list.sort_by_key(|(r, _)| rank(&r.id));
-                    }
-                }
-                let texts: std::collections::HashMap<ResourceId, (String, &'static str)> = urgent
+                let texts: std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)> = urgent
                     .iter()
                     .filter(|(k, _)| *k == Kind::PowerSupply)
                     .flat_map(|(_, l)| l.iter())
-                    .map(|(r, _)| (r.id, power::status_text(lang, &s, power.get(&r.id))))
+                    .map(|(r, _)| {
+                        let (text, class) = power::status_text(lang, &s, power.get(&r.id));
+                        (r.id, (text, class, lines.get(&r.id).cloned()))
+                    })
                     .collect();
                 (StatusCode::OK, Ok((r, contacts, urgent, texts)))
             }
@@ -516,6 +508,7 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         @match &outcome {
             Ok((r, contacts, urgent, texts)) => {
                 @if !r.emergencies.is_empty() { (emergency_block(lang, r, urgent, texts, contacts.as_ref())) }
+                (offer_links(lang, &s, r))
                 (results(lang, &p, r, if r.emergencies.is_empty() { contacts.as_ref() } else { None }))
             }
             Err(e) if !e.is_empty() => p.error role="alert" { (lang.t("条件を読み取れませんでした：", "Could not read the request: ")) (e) },
@@ -523,6 +516,49 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
         }
     };
     html_response(status, page(lang, &title, &here, body))
+}
+
+/// A search for programmes or training is better answered by their own pages: say so, with the
+/// search's place, age and care carried over.
+fn offer_links(lang: Lang, s: &AppState, r: &SearchResponse) -> Markup {
+    let q = &r.query;
+    let suffix = if lang.en { "&lang=en" } else { "" };
+    let programme_href = q.near.as_ref().map(|n| {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        out.append_pair("near", &n.text);
+        if let Some(a) = q.age {
+            out.append_pair("age", &a.to_string());
+        }
+        let care: Vec<&str> = q.care_types.iter().map(|c| c.code()).collect();
+        if !care.is_empty() {
+            out.append_pair("care_types", &care.join(","));
+        }
+        format!("/programmes?{}{suffix}", out.finish())
+    });
+    let region = q
+        .near
+        .as_ref()
+        .and_then(|n| n.place.municipality_code)
+        .and_then(|c| s.gazetteer.region_of(c))
+        .map(|r| r.id.clone());
+    html! {
+        @if q.kinds.contains(&Kind::Program) {
+            p.notice.offer-link {
+                (lang.t3("制度は、近さではなく住んでいる市町村で決まります。", "せいどは すんでいる まちで きまります。", "Programmes depend on where you live, not on distance. "))
+                " "
+                a href=(programme_href.unwrap_or_else(|| format!("/programmes?{}", suffix.trim_start_matches('&')))) {
+                    (lang.t3("使える制度をしらべる", "つかえる せいどを しらべる", "Find the programmes you can use"))
+                }
+            }
+        }
+        @if q.kinds.contains(&Kind::Training) {
+            p.notice.offer-link {
+                a href=(match &region { Some(r) => format!("/training?region={r}{suffix}"), None => format!("/training?{}", suffix.trim_start_matches('&')) }) {
+                    (lang.t3("研修の日程（これからの回・カレンダー登録）", "けんしゅうの ひにち", "Training sessions to come, with a calendar feed"))
+                }
+            }
+        }
+    }
 }
 
 fn intro(lang: Lang) -> Markup {
@@ -533,6 +569,10 @@ fn intro(lang: Lang) -> Markup {
                 "ことばで入力できます。例：「たん吸引できる保育園 松本」「胃ろう 訪問看護 さいたま市」「390-0874」。",
                 "Type what you need, e.g. \"suction daycare Matsumoto\", \"gastrostomy visiting nurse Saitama\", or a postal code."
             )) }
+            ul.other-ways {
+                li { a href=(if lang.en { "/programmes?lang=en" } else { "/programmes" }) { (lang.t3("使える制度・手当をしらべる", "つかえる せいど・てあてを しらべる", "Programmes and allowances you can use")) } }
+                li { a href=(if lang.en { "/training?lang=en" } else { "/training" }) { (lang.t3("研修の日程（保育士・教員・看護師など）", "けんしゅうの ひにち", "Training sessions (nursery staff, teachers, nurses…)")) } }
+            }
         }
     }
 }
@@ -645,26 +685,56 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
 /// Places of one kind, nearest first, with their distance.
 type Nearest = (Kind, Vec<(Resource, Option<f64>)>);
 
-/// While an emergency applies: the nearest power supply points and welfare shelters (3 each).
-async fn emergency_places(s: &AppState, r: &SearchResponse) -> Vec<Nearest> {
-    let Some(point) = searched_point(r) else { return Vec::new() };
+/// While an emergency applies: the power supply points best for the devices the search's care
+/// suggests (open ones first, see `Directory::power_points`), with a line on those devices, and
+/// the nearest welfare shelters (3 each).
+async fn emergency_places(
+    s: &AppState,
+    lang: Lang,
+    r: &SearchResponse,
+) -> (Vec<Nearest>, std::collections::HashMap<ResourceId, String>) {
+    let Some(point) = searched_point(r) else { return Default::default() };
     let mut out = Vec::new();
-    for kind in [Kind::PowerSupply, Kind::WelfareShelter] {
-        let intent = tsunagu_directory::SearchIntent {
-            place: Some(tsunagu_directory::PlaceAsked::Point(point)),
-            kinds: Some(vec![kind]),
-            include_sample: s.config.serve_sample_data,
-            sort: Some(tsunagu_search::Sort::Distance),
-            limit: 3,
-            facets: false,
-            relax: true,
-            ..tsunagu_directory::SearchIntent::default()
-        };
-        if let Ok(a) = s.directory.find(&s.planner, intent).await {
-            out.push((kind, a.records.into_iter().map(|(h, r)| (r, h.distance_km)).collect()));
+    let mut lines = std::collections::HashMap::new();
+    let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
+    let devices = tsunagu_model::details::devices_for(care);
+    if let Ok(points) = s
+        .directory
+        .power_points(
+            &s.planner,
+            point,
+            &devices,
+            None,
+            chrono::Utc::now(),
+            s.config.power_status_stale_hours,
+            s.config.serve_sample_data,
+            3,
+        )
+        .await
+    {
+        let mut list = Vec::new();
+        for pp in points {
+            if !devices.is_empty() {
+                lines.insert(pp.resource.id, offers::devices_line(lang, &pp.devices));
+            }
+            list.push((pp.resource, pp.distance_km));
         }
+        out.push((Kind::PowerSupply, list));
     }
-    out
+    let intent = tsunagu_directory::SearchIntent {
+        place: Some(tsunagu_directory::PlaceAsked::Point(point)),
+        kinds: Some(vec![Kind::WelfareShelter]),
+        include_sample: s.config.serve_sample_data,
+        sort: Some(tsunagu_search::Sort::Distance),
+        limit: 3,
+        facets: false,
+        relax: true,
+        ..tsunagu_directory::SearchIntent::default()
+    };
+    if let Ok(a) = s.directory.find(&s.planner, intent).await {
+        out.push((Kind::WelfareShelter, a.records.into_iter().map(|(h, r)| (r, h.distance_km)).collect()));
+    }
+    (out, lines)
 }
 
 /// The power statuses of the power points among `places`.
@@ -685,7 +755,7 @@ fn emergency_block(
     lang: Lang,
     r: &SearchResponse,
     places: &[Nearest],
-    power: &std::collections::HashMap<ResourceId, (String, &'static str)>,
+    power: &std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)>,
     contacts: Option<&tsunagu_directory::contacts::Contacts>,
 ) -> Markup {
     html! {
@@ -708,7 +778,10 @@ fn emergency_block(
                                 a href=(detail_href(lang, res.id, &[])) { (res.name) }
                                 @if let Some(d) = km { " · " (format!("{d:.1} km")) }
                                 @if let Some(ph) = &res.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
-                                @if let Some((text, class)) = power.get(&res.id) { br; span class=(format!("power-status {class}")) { (text) } }
+                                @if let Some((text, class, devices)) = power.get(&res.id) {
+                                    br; span class=(format!("power-status {class}")) { (text) }
+                                    @if let Some(d) = devices { br; span.devices { (d) } }
+                                }
                             }
                         }
                     }
@@ -1137,10 +1210,13 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 @if let Some(u) = &r.contact.url { dt { "URL" } dd { a href=(u) rel="noopener" { (u) } } }
                 @if let Some(h) = &r.hours_note { dt { (lang.t("営業日・時間", "Hours")) } dd { (h) } }
                 @if let Some(o) = &r.operator { dt { (lang.t("運営法人", "Operated by")) } dd { (o.name) } }
-                dt { (lang.t("対応できるケア", "Care it accepts")) }
-                dd {
-                    @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
-                    @else { ul.care { @for l in &view.care_type_labels { li { (lang.label(l)) } } } }
+                // A course, a programme or an office gives no care itself: no empty care row for it.
+                @if r.kind.gives_care() || !view.care_type_labels.is_empty() {
+                    dt { (lang.t("対応できるケア", "Care it accepts")) }
+                    dd {
+                        @if view.care_type_labels.is_empty() { (lang.t("確認されていません — 事前にお問い合わせください", "Not confirmed — call first")) }
+                        @else { ul.care { @for l in &view.care_type_labels { li { (lang.label(l)) } } } }
+                    }
                 }
                 @if !r.care_types_conditional.is_empty() {
                     dt { (lang.t("条件つきでできるケア（要相談）", "Care possible under conditions (ask)")) }
@@ -1166,6 +1242,7 @@ async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(raw)
                 dt { (lang.t("最終確認日", "Last verified")) } dd { @if let Some(d) = r.verified_at { (d) " · " } (freshness_line(lang, &view.provenance)) }
             }
             @if !r.description.is_empty() { p { (r.description) } }
+            (offers::details(lang, r))
             @if !others.is_empty() {
                 section.site {
                     h2 { (lang.t("この施設の他のサービス", "Other services at this site")) }
