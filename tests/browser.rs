@@ -549,3 +549,53 @@ fn the_second_pass_screens_fit_phones_and_desks_print_on_one_page_and_work_offli
     problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("offline page: {v}")));
     assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
 }
+
+#[test]
+fn the_programme_and_training_pages_fit_phones_and_desks_and_pass_axe() {
+    let server = common::start(&[]);
+    let axe = axe_source();
+    let d = Driver::start();
+    let mut problems = Vec::new();
+    let programmes = format!("/programmes?near={}&age=5&care_types=ventilator", common::enc("松本市"));
+    let training = "/training?audience=nursery_teacher&region=20-07";
+    for width in [320u32, 375, 1280] {
+        d.size(width, 812);
+        for lang in ["", "&lang=en", "&lang=easy"] {
+            for path in [programmes.as_str(), training] {
+                d.go(&format!("{}{path}{lang}", server.base));
+                let (w, wide) = d.overflow();
+                assert!(w <= u64::from(width), "{width} px {path}{lang}: the page is {w} px wide ({wide})");
+            }
+        }
+        d.go(&format!("{}/?lang=ja", server.base));
+        d.go(&format!("{}{programmes}", server.base));
+        d.screenshot(&format!("programmes-{width}"));
+        problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("programmes {width}: {v}")));
+        d.go(&format!("{}{training}", server.base));
+        d.screenshot(&format!("training-{width}"));
+        problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("training {width}: {v}")));
+    }
+    // On a phone, the answer starts on the first screen: the optional part of the form is closed.
+    d.size(375, 812);
+    d.go(&format!("{}{programmes}", server.base));
+    let top = d.js("return document.querySelector('ol.cards li').getBoundingClientRect().top;").as_f64().unwrap();
+    assert!(top < 812.0, "the first programme starts at {top} px");
+    // A parent types where they live and gets their municipality's programmes.
+    d.go(&format!("{}/programmes", server.base));
+    d.type_into("#near", "小諸市");
+    d.click("form.programmes button[type=submit]");
+    let heading = d.texts("main h2");
+    assert!(heading.iter().any(|h| h.starts_with("長野県小諸市に住んでいる人が使える制度")), "{heading:?}");
+    let names = d.texts("ol.cards h3 a");
+    assert!(!names.is_empty() && names.iter().any(|n| n.contains("小諸市")), "{names:?}");
+    // The calendar link carries the filters.
+    d.go(&format!("{}{training}", server.base));
+    let href = d.js("return document.querySelector('section.subscribe a.button').getAttribute('href');");
+    assert!(
+        href.as_str().unwrap().starts_with("webcal://")
+            && href.as_str().unwrap().ends_with("/v1/training.ics?audience=nursery_teacher&region=20-07"),
+        "{href}"
+    );
+    assert!(problems.is_empty(), "axe: serious or critical violations:\n{}", problems.join("\n"));
+    server.stop();
+}

@@ -19,7 +19,7 @@ fn export_then_import_into_an_empty_store_round_trips_exactly() {
     let out = tsunagu(a.path(), &["import", samples.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1860 created")
+        String::from_utf8_lossy(&out.stdout).contains("1938 created")
             || String::from_utf8_lossy(&out.stdout).contains("created")
     );
     let first = a.path().join("first.jsonl");
@@ -89,7 +89,7 @@ fn missing_files_and_reindex_are_reported_plainly() {
     assert!(tsunagu(d.path(), &["import", samples.to_str().unwrap()]).status.success());
     let out = tsunagu(d.path(), &["reindex"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("reindexed 1860 resources"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reindexed 1938 resources"));
 }
 
 /// `tsunagu serve` on a free loopback port over `data` with `extra` flags, logging at `log` to
@@ -220,7 +220,7 @@ fn every_export_format_imports_back_identically() {
     std::fs::write(&samples, tsunagu_sample::bundled_text()).unwrap();
     assert!(tsunagu(a.path(), &["import", samples.to_str().unwrap()]).status.success());
     let x = String::from_utf8(tsunagu(a.path(), &["export"]).stdout).unwrap();
-    assert_eq!(x.lines().count(), 1860);
+    assert_eq!(x.lines().count(), 1938);
     for (file, args) in [
         ("all.csv", &["--format", "csv", "--encoding", "cp932"][..]),
         ("all.hsds.json", &["--format", "hsds"][..]),
@@ -235,7 +235,7 @@ fn every_export_format_imports_back_identically() {
         let b = tempfile::tempdir().unwrap();
         let imported = tsunagu(b.path(), &["import", path.to_str().unwrap()]);
         assert!(imported.status.success(), "{file}: {}", String::from_utf8_lossy(&imported.stderr));
-        assert!(String::from_utf8_lossy(&imported.stdout).contains("1860 created"), "{file}");
+        assert!(String::from_utf8_lossy(&imported.stdout).contains("1938 created"), "{file}");
         let y = String::from_utf8(tsunagu(b.path(), &["export"]).stdout).unwrap();
         if file.ends_with("hsds.json") {
             let (x, y) = without_derived_postal_codes(&x, &y);

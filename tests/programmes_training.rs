@@ -394,3 +394,50 @@ fn power_points_are_ranked_for_the_devices_a_family_brings() {
     }
     server.stop();
 }
+
+fn page(path: &str) -> (u16, String) {
+    let res = reqwest::blocking::get(format!("{}{path}", common::server().base)).unwrap();
+    (res.status().as_u16(), res.text().unwrap())
+}
+
+#[test]
+fn the_pages_answer_in_the_pages_language_and_link_from_a_search() {
+    let (status, html) = page(&format!("/programmes?near={}&age=5&care_types=ventilator&lang=ja", enc("松本市")));
+    assert_eq!(status, 200);
+    assert!(html.contains("長野県松本市に住んでいる人が使える制度"), "the heading names the municipality");
+    assert!(html.contains("条件に合います") && html.contains("確認が必要：手帳・受給者証"), "fit badges");
+    assert!(html.contains("持ち物：") && html.contains("href=\"tel:000000"), "how to apply, with a phone link");
+    let (_, en) = page(&format!("/programmes?near={}&age=5&care_types=ventilator&lang=en", enc("松本市")));
+    assert!(en.contains("Programmes for residents of") && en.contains("You fit its conditions"));
+    // Bad input: the page says what is wrong, in its language, with the right status.
+    let (status, html) = page(&format!("/programmes?near={}&age=abc&lang=ja", enc("松本市")));
+    assert_eq!(status, 400);
+    assert!(html.contains("年齢：読み取れませんでした。") && !html.contains("is not an age"), "Japanese message");
+    let (status, html) = page(&format!("/programmes?near={}&certificates=gold&lang=ja", enc("松本市")));
+    assert_eq!(status, 400);
+    assert!(html.contains("手帳・受給者証：選べるものの中にありません。"));
+    let (status, html) = page(&format!("/programmes?near={}&lang=ja", enc("xyzzy町")));
+    assert_eq!(status, 404);
+    assert!(html.contains("見つかりませんでした"));
+    let (status, html) = page("/training?region=nowhere&lang=ja");
+    assert_eq!(status, 400);
+    assert!(html.contains("圏域：選べるものの中にありません。"));
+    let (status, html) = page("/training?audience=nursery_teacher&lang=ja");
+    assert_eq!(status, 200);
+    assert!(html.contains("カレンダーに登録") && html.contains("/v1/training.ics?audience=nursery_teacher"));
+    assert!(html.contains("申込締切") || html.contains("申込は締め切りました"));
+    // A search for programmes points at the programmes page, with the place carried over.
+    let (_, html) = page(&format!("/?q={}&lang=ja", enc("制度 松本市")));
+    assert!(html.contains("使える制度をしらべる") && html.contains("/programmes?near="), "offer link");
+    let (_, html) = page(&format!("/?q={}&lang=ja", enc("研修 松本市")));
+    assert!(html.contains("/training?region=20-07"), "training link for the place's 圏域");
+    // The home page names both.
+    let (_, home) = page("/?lang=ja");
+    assert!(home.contains("href=\"/programmes\"") && home.contains("href=\"/training\""));
+    // A programme's page shows its conditions and application; a course's its sessions.
+    let list = common::server().get(&format!("/v1/programmes?near={}", enc("松本市")));
+    let id = list.body["programmes"][0]["id"].as_str().unwrap().to_string();
+    let (_, record) = page(&format!("/resources/{id}?lang=ja"));
+    assert!(record.contains("制度の内容") && record.contains("申し込み"));
+    assert!(!record.contains("対応できるケア"), "a programme gives no care: no care row");
+}

@@ -135,7 +135,7 @@ fn sources_list_licences_attributions_and_counts() {
     let by_id = |id: &str| r.body["sources"].as_array().unwrap().iter().find(|s| s["id"] == id).cloned().unwrap();
     assert_eq!(by_id("mhlw-iryo-hospital")["records"], 447);
     assert_eq!(by_id("mhlw-kaigo-760")["records"], 105);
-    assert_eq!(by_id("tsunagu-sample")["records"], 1860);
+    assert_eq!(by_id("tsunagu-sample")["records"], 1938);
     let text = r.body["attribution_ja"].as_str().unwrap();
     for needle in ["国土数値情報", "Geolonia", "CC BY 4.0", "厚生労働省 医療情報ネット", "介護サービス情報公表システム"]
     {

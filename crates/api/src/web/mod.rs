@@ -434,6 +434,10 @@ fn field_problem_ja(e: &crate::problem::InvalidParam) -> String {
         "municipalities" => "市町村",
         "region" => "圏域",
         "age" => "年齢",
+        "certificates" => "手帳・受給者証",
+        "audience" => "対象",
+        "course" => "研修の種類",
+        "open" => "申し込めるものだけ",
         "nurse_on" => "看護師のいる曜日",
         "transport" | "accessibility" => "設備・送迎",
         "sort" => "並び順",
@@ -523,9 +527,18 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
 fn offer_links(lang: Lang, s: &AppState, r: &SearchResponse) -> Markup {
     let q = &r.query;
     let suffix = if lang.en { "&lang=en" } else { "" };
-    let programme_href = q.near.as_ref().map(|n| {
+    // The place: `near=`, else the municipality of the point searched around (a place named in
+    // the text becomes one).
+    let place: Option<(String, Option<tsunagu_model::MunicipalityCode>)> =
+        q.near.as_ref().map(|n| (n.text.clone(), n.place.municipality_code)).or_else(|| {
+            let point = tsunagu_model::LatLon::new(q.lat?, q.lon?).ok()?;
+            let code = s.planner.places().boundaries.locate(point)?.municipality;
+            let m = s.gazetteer.municipality(code)?;
+            Some((m.full_name.clone(), Some(code)))
+        });
+    let programme_href = place.as_ref().map(|(text, _)| {
         let mut out = form_urlencoded::Serializer::new(String::new());
-        out.append_pair("near", &n.text);
+        out.append_pair("near", text);
         if let Some(a) = q.age {
             out.append_pair("age", &a.to_string());
         }
@@ -535,12 +548,7 @@ fn offer_links(lang: Lang, s: &AppState, r: &SearchResponse) -> Markup {
         }
         format!("/programmes?{}{suffix}", out.finish())
     });
-    let region = q
-        .near
-        .as_ref()
-        .and_then(|n| n.place.municipality_code)
-        .and_then(|c| s.gazetteer.region_of(c))
-        .map(|r| r.id.clone());
+    let region = place.and_then(|(_, c)| c).and_then(|c| s.gazetteer.region_of(c)).map(|r| r.id.clone());
     html! {
         @if q.kinds.contains(&Kind::Program) {
             p.notice.offer-link {
