@@ -109,6 +109,40 @@ pub fn service(places: &Places, r: &Resource) -> Value {
     if let Some(d) = r.verified_at {
         s.insert("assured_date".into(), json!(d.to_string()));
     }
+    // For readers that do not know tsunagu, a programme's conditions and application and a
+    // course's fee as HSDS's own free-text fields (the exact members travel as attributes).
+    if let Some(p) = &r.programme {
+        let e = &p.eligibility;
+        let mut who: Vec<String> = Vec::new();
+        if !e.care_types.is_empty() {
+            who.push(format!(
+                "次のいずれかの医療的ケア：{}",
+                e.care_types.iter().map(|c| c.labels().ja).collect::<Vec<_>>().join("、")
+            ));
+        }
+        if !e.certificates.is_empty() {
+            who.push(format!(
+                "次のいずれか：{}",
+                e.certificates.iter().map(|c| c.labels().ja).collect::<Vec<_>>().join("、")
+            ));
+        }
+        who.extend(e.income_note.iter().chain(e.note.iter()).cloned());
+        if !who.is_empty() {
+            s.insert("eligibility_description".into(), json!(who.join("／")));
+        }
+        let mut how = vec![p.apply.window.clone()];
+        if !p.apply.documents.is_empty() {
+            how.push(format!("持ち物：{}", p.apply.documents.join("、")));
+        }
+        how.extend(p.apply.deadline.iter().map(|d| format!("期限：{d}")));
+        s.insert("application_process".into(), json!(how.join("／")));
+    }
+    if let Some(f) = r.training.as_ref().and_then(|t| t.fee.as_ref()) {
+        s.insert("fees_description".into(), json!(f));
+    }
+    if let Some(h) = r.training.as_ref().and_then(|t| t.how_to_apply.as_ref()) {
+        s.insert("application_process".into(), json!(h));
+    }
     let phones: Vec<Value> = r
         .contact
         .phone
