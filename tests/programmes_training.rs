@@ -306,6 +306,7 @@ fn sessions_come_soonest_first_past_ones_hidden_and_the_feed_parses_back() {
         ("audience=cook", "audience"),
         ("region=nowhere", "region"),
         ("course=kakutan_9", "course"),
+        ("course=", "course"),
         ("open=maybe", "open"),
         ("limit=0", "limit"),
     ] {

@@ -34,6 +34,12 @@ pub fn query_of(s: &AppState, p: &mut Params) -> SessionQuery {
     if course.len() > 1 {
         p.error(InvalidParam::param("course", "give one course type"));
     }
+    if course.is_empty() && p.one("course").is_some_and(|v| v.trim().is_empty()) {
+        p.error(
+            InvalidParam::param("course", "is empty: give a course type, or leave the parameter out")
+                .with_allowed(CourseType::codes()),
+        );
+    }
     let region = region_param(s.gazetteer, p).map(|r| r.id.clone());
     let open_only = p.bool("open").unwrap_or(false);
     SessionQuery { audience, course: course.first().copied(), region, open_only }

@@ -1120,6 +1120,7 @@ fn card(lang: Lang, search: &[(String, String)], item: &ResultItem) -> Markup {
                 }
             }
             @if !nurse.is_empty() { p.meta { (lang.t("看護師がいる日：", "Nurse on: ")) (nurse) } }
+            (offers::card_lines(lang, r))
             @if let Some(vac) = r.capacity.and_then(|c| c.vacancies) {
                 p.meta { (lang.t3("空き：", "あき：", "Vacancies: ")) (vacancy_text(lang, vac, r)) }
             }

@@ -279,7 +279,13 @@ pub async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> R
             None => {}
             Some(Err(problem)) => p.error role="alert" { (problem_text(lang, problem)) },
             Some(Ok((name, found))) => {
-                h2 { (if lang.en { format!("Programmes for residents of {name}: {}", found.len()) } else { format!("{name}に住んでいる人が使える制度：{}件", found.len()) }) }
+                h2 { (if lang.en {
+                    format!("Programmes for residents of {name}: {}", found.len())
+                } else if lang.easy {
+                    format!("{name}に すんでいる ひとが つかえる せいど：{}けん", found.len())
+                } else {
+                    format!("{name}に住んでいる人が使える制度：{}件", found.len())
+                }) }
                 @if found.is_empty() {
                     p { (lang.t("登録されている制度はありません。市町村の窓口か、医療的ケア児支援センターにご相談ください。", "No programme on record. Ask the municipality or the support centre.")) }
                 }
@@ -427,4 +433,25 @@ pub fn devices_line(lang: Lang, m: &tsunagu_model::details::DeviceMatch) -> Stri
         parts.push(lang.t("発電機の出力が足りない可能性", "generator may be too small").to_string());
     }
     parts.join(lang.t("／", " / "))
+}
+
+/// A line or two on a result card: a programme's benefit, a course's next session, what a power
+/// point can power.
+pub fn card_lines(lang: Lang, r: &Resource) -> Markup {
+    let now = Utc::now();
+    html! {
+        @if let Some(p) = &r.programme { p.meta { (lang.t("内容：", "Gives: ")) (p.benefit) } }
+        @if let Some(s) = r.training.as_ref().and_then(|t| t.sessions.iter().find(|s| s.is_upcoming(now))) {
+            p.meta { (lang.t("次回：", "Next: ")) span.nowrap { (session_when(lang, s)) } " · " (seats_line(lang, s)) }
+        }
+        @if let Some(pw) = &r.power_supply {
+            p.meta {
+                (lang.t("使えると回答した機器：", "Says it can power: "))
+                @if pw.devices.is_empty() { (lang.t("回答なし", "not stated")) }
+                @else { (pw.devices.iter().map(|d| lang.label(d.labels())).collect::<Vec<_>>().join(lang.t("、", ", "))) }
+                @if let Some(n) = pw.outlets { (if lang.en { format!(" · {n} outlets") } else { format!("・コンセント{n}口") }) }
+                @if pw.ev == Some(true) { (lang.t("・EV給電あり", " · EV power")) }
+            }
+        }
+    }
 }
