@@ -132,7 +132,7 @@ impl Directory {
             },
             None => None,
         };
-        let today = now.with_timezone(&tsunagu_model::details::jst()).date_naive();
+        let today = tsunagu_model::details::japan_date(now);
         let mut out = Vec::new();
         for r in self.every(planner, Kind::Training, include_sample).await? {
             let Some(t) = &r.training else { continue };

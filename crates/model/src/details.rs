@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
-use crate::resource::AgeRange;
+use crate::resource::{AgeRange, check_text, is_http_url, is_phone_number, no_care, normalize_phone_number};
 use crate::vocab::{Audience, CareSet, CareType, Certificate, CourseType, Device};
 
 /// Longest free-text member of a programme or course.
@@ -25,28 +25,8 @@ pub const MAX_SESSIONS: usize = 100;
 /// Most documents an application lists.
 pub const MAX_DOCUMENTS: usize = 20;
 
-fn no_care(c: &CareSet) -> bool {
-    c.is_empty()
-}
-
 fn text(errs: &mut Vec<FieldError>, field: &str, value: &str, required: bool) {
-    if required && value.trim().is_empty() {
-        errs.push(FieldError::new(field, "must not be empty"));
-    }
-    if value.chars().count() > MAX_NOTE_CHARS {
-        errs.push(FieldError::new(field, format!("is longer than {MAX_NOTE_CHARS} characters")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
-        errs.push(FieldError::new(field, "contains control characters"));
-    }
-}
-
-fn url(errs: &mut Vec<FieldError>, field: &str, value: Option<&str>) {
-    if let Some(u) = value
-        && !(u.starts_with("https://") || u.starts_with("http://"))
-    {
-        errs.push(FieldError::new(field, "must be an http(s) address"));
-    }
+    check_text(errs, field, value, MAX_NOTE_CHARS, required);
 }
 
 /// Who a programme is for. Every stated condition must hold; a condition left out does not limit.
@@ -171,9 +151,13 @@ impl Programme {
         for (i, d) in self.apply.documents.iter().enumerate() {
             text(&mut errs, &format!("programme/apply/documents/{i}"), d, true);
         }
-        url(&mut errs, "programme/official_url", self.official_url.as_deref());
+        if let Some(u) = &self.official_url
+            && !is_http_url(u)
+        {
+            errs.push(FieldError::new("programme/official_url", format!("`{u}` is not an http(s) URL")));
+        }
         if let Some(p) = &self.apply.phone
-            && !crate::resource::is_phone_number(p)
+            && !is_phone_number(p)
         {
             errs.push(FieldError::new("programme/apply/phone", format!("`{p}` is not a phone number")));
         }
@@ -185,7 +169,7 @@ impl Programme {
         c.sort();
         c.dedup();
         self.eligibility.certificates = c;
-        self.apply.phone = self.apply.phone.as_deref().map(crate::resource::normalize_phone_number);
+        self.apply.phone = self.apply.phone.as_deref().map(normalize_phone_number);
     }
 }
 
@@ -232,6 +216,11 @@ impl Session {
 /// Japan Standard Time (UTC+9; Japan has no summer time).
 pub fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("valid offset")
+}
+
+/// The date in Japan at `now` (deadlines are Japan's dates).
+pub fn japan_date(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&jst()).date_naive()
 }
 
 /// A training course (研修) and its sessions.

@@ -311,8 +311,22 @@ pub struct Resource {
     pub site: Option<SiteLink>,
 }
 
-fn no_care(c: &CareSet) -> bool {
+pub(crate) fn no_care(c: &CareSet) -> bool {
     c.is_empty()
+}
+
+/// The rules every free-text member follows: a required one is not blank, and none is longer
+/// than `max` characters or holds control characters (a newline is allowed).
+pub(crate) fn check_text(errs: &mut Vec<FieldError>, field: &str, value: &str, max: usize, required: bool) {
+    if required && value.trim().is_empty() {
+        errs.push(FieldError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        errs.push(FieldError::new(field, format!("is longer than {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        errs.push(FieldError::new(field, "contains control characters"));
+    }
 }
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -390,15 +404,7 @@ impl Resource {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errs = Vec::new();
         let mut text = |field: &str, value: &str, max: usize, required: bool| {
-            if required && value.is_empty() {
-                errs.push(FieldError::new(field, "must not be empty"));
-            }
-            if value.chars().count() > max {
-                errs.push(FieldError::new(field, format!("is longer than {max} characters")));
-            }
-            if value.chars().any(|c| c.is_control() && c != '\n') {
-                errs.push(FieldError::new(field, "contains control characters"));
-            }
+            check_text(&mut errs, field, value, max, required);
         };
         text("name", &self.name, MAX_NAME_CHARS, true);
         text("name_kana", self.name_kana.as_deref().unwrap_or(""), MAX_NAME_CHARS, false);
@@ -634,7 +640,7 @@ fn is_email(s: &str) -> bool {
         && s.len() <= 254
 }
 
-fn is_http_url(s: &str) -> bool {
+pub(crate) fn is_http_url(s: &str) -> bool {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !s.contains(char::is_whitespace)) && s.len() <= 2_000
 }

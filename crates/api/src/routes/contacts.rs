@@ -102,15 +102,22 @@ pub fn place_of(s: &AppState, p: &mut Params) -> Result<Option<Place>, Problem> 
     })
 }
 
+/// The place an answer is about: its name and municipality.
+pub fn place_json(s: &AppState, place: &Place) -> Value {
+    let m = place.municipality_code.and_then(|c| s.gazetteer.municipality(c));
+    json!({
+        "name": place.name,
+        "municipality": m.map(|m| json!({"code": m.code, "name": m.name, "prefecture": m.prefecture})),
+    })
+}
+
 pub fn contacts_json(s: &AppState, place: &Place, c: &Contacts) -> Value {
     let g = s.gazetteer;
-    let m = g.municipality(c.municipality);
+    let mut at = place_json(s, place);
+    at["region"] =
+        json!(c.region_id.as_deref().and_then(|id| g.region(id)).map(|r| json!({"id": r.id, "name": r.name})));
     json!({
-        "place": {
-            "name": place.name,
-            "municipality": m.map(|m| json!({"code": m.code, "name": m.name, "prefecture": m.prefecture})),
-            "region": c.region_id.as_deref().and_then(|id| g.region(id)).map(|r| json!({"id": r.id, "name": r.name})),
-        },
+        "place": at,
         "contacts": c.entries.iter().map(|e| json!({
             "role": e.role,
             "role_ja": e.role.ja(),

@@ -20,6 +20,7 @@ use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::contacts::place_of;
 use crate::routes::search::list;
+use crate::views::LabelView;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/resources/{id}/power_status", get(read).put(write)).route("/v1/power_points", get(nearest))
@@ -47,7 +48,7 @@ pub fn devices_of(p: &mut Params) -> (Vec<Device>, Option<u32>) {
 pub fn point_json(s: &AppState, pp: &PowerPoint) -> Value {
     let r = &pp.resource;
     let d = &pp.devices;
-    let label = |x: &Device| json!({"code": x.code(), "ja": x.labels().ja, "en": x.labels().en});
+    let label = |x: &Device| LabelView::from(x.labels());
     json!({
         "id": r.id,
         "name": r.name,
@@ -95,7 +96,7 @@ async fn nearest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
         .await
         .map_err(|e| Problem::internal(format!("power points: {e}")))?;
     Ok(Json(json!({
-        "place": crate::routes::programmes::place_json(&s, &place),
+        "place": crate::routes::contacts::place_json(&s, &place),
         "devices": devices.iter().map(|d| d.code()).collect::<Vec<_>>(),
         "watts": watts,
         "points": found.iter().map(|pp| point_json(&s, pp)).collect::<Vec<_>>(),

@@ -10,14 +10,15 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tsunagu_directory::offers::{ProgrammeMatch, residents_of};
 use tsunagu_model::details::{Child, Fit};
-use tsunagu_model::{CareType, Certificate, Labels};
+use tsunagu_model::{CareType, Certificate};
 use tsunagu_places::Place;
 
 use crate::AppState;
 use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::contacts::place_of;
+use crate::routes::contacts::{place_json, place_of};
 use crate::routes::search::list;
+use crate::views::LabelView;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/programmes", get(programmes))
@@ -47,10 +48,6 @@ pub fn child_of(p: &mut Params) -> Child {
     Child { age, care_types, certificates }
 }
 
-fn labels(l: Labels) -> Value {
-    json!({"code": l.code, "ja": l.ja, "en": l.en})
-}
-
 pub fn programme_json(s: &AppState, m: &ProgrammeMatch) -> Value {
     let r = &m.resource;
     let g = s.gazetteer;
@@ -75,8 +72,8 @@ pub fn programme_json(s: &AppState, m: &ProgrammeMatch) -> Value {
         "to_check": to_check,
         "ages": r.ages,
         "eligibility": p.map(|p| json!({
-            "care_types": p.eligibility.care_types.iter().map(|c| labels(c.labels())).collect::<Vec<_>>(),
-            "certificates": p.eligibility.certificates.iter().map(|c| labels(c.labels())).collect::<Vec<_>>(),
+            "care_types": p.eligibility.care_types.iter().map(|c| LabelView::from(c.labels())).collect::<Vec<_>>(),
+            "certificates": p.eligibility.certificates.iter().map(|c| LabelView::from(c.labels())).collect::<Vec<_>>(),
             "income_note": p.eligibility.income_note,
             "note": p.eligibility.note,
         })),
@@ -94,17 +91,10 @@ pub fn programme_json(s: &AppState, m: &ProgrammeMatch) -> Value {
     })
 }
 
-pub fn place_json(s: &AppState, place: &Place) -> Value {
-    let m = place.municipality_code.and_then(|c| s.gazetteer.municipality(c));
-    json!({
-        "name": place.name,
-        "municipality": m.map(|m| json!({"code": m.code, "name": m.name, "prefecture": m.prefecture})),
-    })
-}
-
-async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
-    let mut p = Params::parse(raw.as_deref(), &["near", "lat", "lon", "age", "care_types", "certificates"])?;
-    let place = place_of(&s, &mut p);
+/// The place `p` asks about and its programmes for the child `p` describes: one answer for the API
+/// and the page. Bad parameters are one problem naming each.
+pub async fn answer(s: &AppState, mut p: Params) -> Result<(Place, Vec<ProgrammeMatch>), Problem> {
+    let place = place_of(s, &mut p);
     let child = child_of(&mut p);
     p.finish()?;
     let place = place?.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "is required")]))?;
@@ -116,6 +106,12 @@ async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Resul
         .programmes_for(&s.planner, code, &child, s.config.serve_sample_data)
         .await
         .map_err(|e| Problem::internal(format!("programmes: {e}")))?;
+    Ok((place, found))
+}
+
+async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let p = Params::parse(raw.as_deref(), &["near", "lat", "lon", "age", "care_types", "certificates"])?;
+    let (place, found) = answer(&s, p).await?;
     Ok(Json(json!({
         "place": place_json(&s, &place),
         "total": found.len(),

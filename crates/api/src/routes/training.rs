@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use tsunagu_directory::offers::{SessionEntry, SessionQuery};
 use tsunagu_exchange::ical::{self, FeedEvent};
-use tsunagu_model::details::jst;
+use tsunagu_model::details::japan_date;
 use tsunagu_model::{Audience, CourseType};
 
 use crate::AppState;
@@ -19,6 +19,7 @@ use crate::params::Params;
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::places::region_param;
 use crate::routes::search::list;
+use crate::views::LabelView;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/training", get(sessions)).route("/v1/training.ics", get(calendar))
@@ -45,23 +46,24 @@ pub fn query_of(s: &AppState, p: &mut Params) -> SessionQuery {
     SessionQuery { audience, course: course.first().copied(), region, open_only }
 }
 
-async fn entries(s: &AppState, q: &SessionQuery) -> Result<Vec<SessionEntry>, Problem> {
+pub async fn entries(s: &AppState, q: &SessionQuery) -> Result<Vec<SessionEntry>, Problem> {
     s.directory
         .sessions(&s.planner, q, Utc::now(), s.config.serve_sample_data)
         .await
         .map_err(|e| Problem::internal(format!("training: {e}")))
 }
 
-pub fn session_json(s: &AppState, e: &SessionEntry) -> Value {
+/// One session as the API gives it; `today` (Japan's date) decides whether it still takes
+/// applications.
+pub fn session_json(s: &AppState, e: &SessionEntry, today: chrono::NaiveDate) -> Value {
     let r = &e.resource;
     let t = r.training.as_ref().expect("sessions come from courses");
-    let today = Utc::now().with_timezone(&jst()).date_naive();
     json!({
         "resource_id": r.id,
         "name": r.name,
-        "course": {"code": t.course.code(), "ja": t.course.labels().ja, "en": t.course.labels().en},
+        "course": LabelView::from(t.course.labels()),
         "organiser": t.organiser,
-        "audience": t.audience.iter().map(|a| json!({"code": a.code(), "ja": a.labels().ja, "en": a.labels().en})).collect::<Vec<_>>(),
+        "audience": t.audience.iter().map(|a| LabelView::from(a.labels())).collect::<Vec<_>>(),
         "session": e.index,
         "starts_at": e.session.starts_at,
         "ends_at": e.session.ends_at,
@@ -80,8 +82,8 @@ pub fn session_json(s: &AppState, e: &SessionEntry) -> Value {
     })
 }
 
-/// The feed's query string for the same filters, for the answer's `calendar` link.
-pub fn calendar_query(q: &SessionQuery) -> String {
+/// The feed's path and query for the same filters, for the answer's `calendar` link and the page.
+pub fn calendar_path(q: &SessionQuery) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for a in &q.audience {
         out.append_pair("audience", a.code());
@@ -92,7 +94,8 @@ pub fn calendar_query(q: &SessionQuery) -> String {
     if let Some(r) = &q.region {
         out.append_pair("region", r);
     }
-    out.finish()
+    let query = out.finish();
+    format!("/v1/training.ics{}{query}", if query.is_empty() { "" } else { "?" })
 }
 
 async fn sessions(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
@@ -104,11 +107,11 @@ async fn sessions(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<
     }
     p.finish()?;
     let found = entries(&s, &q).await?;
-    let query = calendar_query(&q);
+    let today = japan_date(Utc::now());
     Ok(Json(json!({
         "total": found.len(),
-        "sessions": found.iter().take(limit).map(|e| session_json(&s, e)).collect::<Vec<_>>(),
-        "calendar": format!("/v1/training.ics{}{query}", if query.is_empty() { "" } else { "?" }),
+        "sessions": found.iter().take(limit).map(|e| session_json(&s, e, today)).collect::<Vec<_>>(),
+        "calendar": calendar_path(&q),
     })))
 }
 

@@ -16,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use tsunagu_model::{Accessibility, CareType, Kind, Labels, Resource, ResourceId, Weekday};
+// Japan Standard Time, in which pages give dates and times (submodules call `super::jst()`).
+use tsunagu_model::details::jst;
 
 mod contacts;
 mod coordinator;
@@ -484,18 +486,8 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                     Some(code) => contacts::first_contacts(&s, code, searched_point(&r)).await,
                     None => None,
                 };
-                let (urgent, lines) =
+                let (urgent, texts) =
                     if r.emergencies.is_empty() { Default::default() } else { emergency_places(&s, lang, &r).await };
-                let power = power_of(&s, &urgent).await;
-                let texts: std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)> = urgent
-                    .iter()
-                    .filter(|(k, _)| *k == Kind::PowerSupply)
-                    .flat_map(|(_, l)| l.iter())
-                    .map(|(r, _)| {
-                        let (text, class) = power::status_text(lang, &s, power.get(&r.id));
-                        (r.id, (text, class, lines.get(&r.id).cloned()))
-                    })
-                    .collect();
                 (StatusCode::OK, Ok((r, contacts, urgent, texts)))
             }
             Err(problem) => (
@@ -527,18 +519,17 @@ async fn home(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
 fn offer_links(lang: Lang, s: &AppState, r: &SearchResponse) -> Markup {
     let q = &r.query;
     let suffix = if lang.en { "&lang=en" } else { "" };
-    // The place: `near=`, else the municipality of the point searched around (a place named in
-    // the text becomes one).
-    let place: Option<(String, Option<tsunagu_model::MunicipalityCode>)> =
-        q.near.as_ref().map(|n| (n.text.clone(), n.place.municipality_code)).or_else(|| {
-            let point = tsunagu_model::LatLon::new(q.lat?, q.lon?).ok()?;
-            let code = s.planner.places().boundaries.locate(point)?.municipality;
-            let m = s.gazetteer.municipality(code)?;
-            Some((m.full_name.clone(), Some(code)))
-        });
-    let programme_href = place.as_ref().map(|(text, _)| {
+    // The place: `near=` as typed, else the municipality of the point searched around (a place
+    // named in the text becomes one).
+    let code = search::place_municipality(s, q);
+    let near = q
+        .near
+        .as_ref()
+        .map(|n| n.text.clone())
+        .or_else(|| code.and_then(|c| s.gazetteer.municipality(c)).map(|m| m.full_name.clone()));
+    let programme_href = near.map(|text| {
         let mut out = form_urlencoded::Serializer::new(String::new());
-        out.append_pair("near", text);
+        out.append_pair("near", &text);
         if let Some(a) = q.age {
             out.append_pair("age", &a.to_string());
         }
@@ -548,7 +539,7 @@ fn offer_links(lang: Lang, s: &AppState, r: &SearchResponse) -> Markup {
         }
         format!("/programmes?{}{suffix}", out.finish())
     });
-    let region = place.and_then(|(_, c)| c).and_then(|c| s.gazetteer.region_of(c)).map(|r| r.id.clone());
+    let region = code.and_then(|c| s.gazetteer.region_of(c)).map(|r| r.id.clone());
     html! {
         @if q.kinds.contains(&Kind::Program) {
             p.notice.offer-link {
@@ -693,17 +684,17 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
 /// Places of one kind, nearest first, with their distance.
 type Nearest = (Kind, Vec<(Resource, Option<f64>)>);
 
+/// What the emergency block says under a power point: its status (never "open" when stale) and,
+/// when the search implies devices, what it says of them.
+type PowerLines = std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)>;
+
 /// While an emergency applies: the power supply points best for the devices the search's care
-/// suggests (open ones first, see `Directory::power_points`), with a line on those devices, and
-/// the nearest welfare shelters (3 each).
-async fn emergency_places(
-    s: &AppState,
-    lang: Lang,
-    r: &SearchResponse,
-) -> (Vec<Nearest>, std::collections::HashMap<ResourceId, String>) {
+/// suggests (open ones first, see `Directory::power_points`), with their status and a line on
+/// those devices, and the nearest welfare shelters (3 each).
+async fn emergency_places(s: &AppState, lang: Lang, r: &SearchResponse) -> (Vec<Nearest>, PowerLines) {
     let Some(point) = searched_point(r) else { return Default::default() };
     let mut out = Vec::new();
-    let mut lines = std::collections::HashMap::new();
+    let mut lines = PowerLines::new();
     let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
     let devices = tsunagu_model::details::devices_for(care);
     if let Ok(points) = s
@@ -722,9 +713,9 @@ async fn emergency_places(
     {
         let mut list = Vec::new();
         for pp in points {
-            if !devices.is_empty() {
-                lines.insert(pp.resource.id, offers::devices_line(lang, &pp.devices));
-            }
+            let (text, class) = power::status_text(lang, s, pp.status.as_ref());
+            let on_devices = (!devices.is_empty()).then(|| offers::devices_line(lang, &pp.devices));
+            lines.insert(pp.resource.id, (text, class, on_devices));
             list.push((pp.resource, pp.distance_km));
         }
         out.push((Kind::PowerSupply, list));
@@ -745,25 +736,12 @@ async fn emergency_places(
     (out, lines)
 }
 
-/// The power statuses of the power points among `places`.
-async fn power_of(
-    s: &AppState,
-    places: &[Nearest],
-) -> std::collections::HashMap<ResourceId, tsunagu_model::emergency::PowerStatus> {
-    let ids: Vec<ResourceId> =
-        places.iter().filter(|(k, _)| *k == Kind::PowerSupply).flat_map(|(_, l)| l.iter().map(|(r, _)| r.id)).collect();
-    if ids.is_empty() {
-        return std::collections::HashMap::new();
-    }
-    s.directory.store.power_statuses(&ids).await.unwrap_or_default()
-}
-
 /// The emergency banner and what to reach first while it lasts: whom to call, power, shelters.
 fn emergency_block(
     lang: Lang,
     r: &SearchResponse,
     places: &[Nearest],
-    power: &std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)>,
+    power: &PowerLines,
     contacts: Option<&tsunagu_directory::contacts::Contacts>,
 ) -> Markup {
     html! {
@@ -1016,11 +994,6 @@ fn days(r: &Resource, lang: Lang) -> String {
         .map(|d| lang.label(d.labels()))
         .collect::<Vec<_>>()
         .join(if lang.en { ", " } else { "・" })
-}
-
-/// Japan Standard Time, in which pages give dates and times.
-fn jst() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
 }
 
 /// 「5人（2026-11-20 時点）」: a vacancy count with its unit and the day it was given (JST).
@@ -1448,7 +1421,7 @@ async fn print(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     };
     let unconfirmed = found.results.iter().filter(|i| !i.unconfirmed_care_types.is_empty()).count();
     let asked_care = !care.is_empty();
-    let today = chrono::Utc::now().with_timezone(&jst()).date_naive();
+    let today = tsunagu_model::details::japan_date(chrono::Utc::now());
     let public = s.config.public_url.trim_end_matches('/');
     let body = html! {
         div.sheet {

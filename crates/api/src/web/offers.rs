@@ -14,13 +14,13 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use maud::{Markup, html};
 use tsunagu_directory::offers::{ProgrammeMatch, SessionEntry};
-use tsunagu_model::details::{Fit, Session, jst};
+use tsunagu_model::details::{Fit, Session, japan_date, jst};
 use tsunagu_model::{Audience, CareType, Certificate, CourseType, Device, Resource};
 
 use super::{Lang, checkbox_options, html_response, lang_of, lang_suffix, page, problem_text, tel, value, values};
 use crate::AppState;
 use crate::params::Params;
-use crate::problem::{InvalidParam, Problem};
+use crate::problem::Problem;
 
 const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 
@@ -47,7 +47,7 @@ pub fn session_when(lang: Lang, s: &Session) -> String {
 }
 
 fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&jst()).date_naive()
+    japan_date(Utc::now())
 }
 
 /// Seats and deadline, in a few words.
@@ -216,26 +216,13 @@ pub async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> R
     let title = lang.t3("使える制度をしらべる", "つかえる せいどを しらべる", "Programmes you can use");
     let asked = value(&p, "near").is_some_and(|v| !v.trim().is_empty());
     let outcome: Option<Result<(String, Vec<ProgrammeMatch>), Problem>> = if asked {
-        let mut q = params(&p, &["near", "age", "care_types", "certificates"]);
-        let place = crate::routes::contacts::place_of(&s, &mut q);
-        let child = crate::routes::programmes::child_of(&mut q);
-        Some(
-            async {
-                q.finish()?;
-                let place = place?.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "is required")]))?;
-                let code = place
-                    .municipality_code
-                    .ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "names no municipality")]))?;
-                let name = s.gazetteer.display_name(code).unwrap_or_default();
-                let found = s
-                    .directory
-                    .programmes_for(&s.planner, code, &child, s.config.serve_sample_data)
-                    .await
-                    .map_err(|e| Problem::internal(format!("programmes: {e}")))?;
-                Ok((name, found))
-            }
-            .await,
-        )
+        // The page's form asks by place name only (no lat/lon).
+        let asked = params(&p, &["near", "age", "care_types", "certificates"]);
+        let answer = crate::routes::programmes::answer(&s, asked).await;
+        Some(answer.map(|(place, found)| {
+            let name = place.municipality_code.and_then(|c| s.gazetteer.display_name(c)).unwrap_or_default();
+            (name, found)
+        }))
     } else {
         None
     };
@@ -318,24 +305,16 @@ pub async fn training(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Res
     let title = lang.t3("研修の日程", "けんしゅうの ひにち", "Training sessions");
     let mut q = params(&p, &["audience", "course", "region", "open"]);
     let query = crate::routes::training::query_of(&s, &mut q);
-    let outcome: Result<Vec<SessionEntry>, Problem> = async {
-        q.finish()?;
-        s.directory
-            .sessions(&s.planner, &query, Utc::now(), s.config.serve_sample_data)
-            .await
-            .map_err(|e| Problem::internal(format!("training: {e}")))
-    }
-    .await;
+    let outcome: Result<Vec<SessionEntry>, Problem> = match q.finish() {
+        Ok(()) => crate::routes::training::entries(&s, &query).await,
+        Err(problem) => Err(problem),
+    };
     let status = match &outcome {
         Err(problem) => StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
         Ok(_) => StatusCode::OK,
     };
-    let feed_query = crate::routes::training::calendar_query(&query);
-    let feed = format!(
-        "{}/v1/training.ics{}{feed_query}",
-        s.config.public_url.trim_end_matches('/'),
-        if feed_query.is_empty() { "" } else { "?" }
-    );
+    let feed =
+        format!("{}{}", s.config.public_url.trim_end_matches('/'), crate::routes::training::calendar_path(&query));
     let webcal = feed.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
     let audience = value(&p, "audience").unwrap_or("");
     let course = value(&p, "course").unwrap_or("");
