@@ -153,3 +153,34 @@ fn metrics_count_by_route_template_and_never_show_what_was_asked() {
         assert!(!text.contains(secret), "{secret} in the metrics");
     }
 }
+
+#[test]
+fn one_table_of_body_ceilings_holds_for_chunked_bodies_and_lets_imports_past_two_megabytes() {
+    let s = common::start(&[]);
+    // A chunked body declares no length: it is refused as soon as it grows past the ceiling.
+    let chunk = "a".repeat(64 * 1024);
+    let mut request = String::from(
+        "POST /v1/resources HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..24 {
+        request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    request.push_str("0\r\n\r\n");
+    let reply = raw(&s.base, request.as_bytes(), Duration::from_secs(5));
+    assert_eq!(status(&reply), 413, "{}", &reply[..reply.len().min(300)]);
+    assert_eq!(problem(&reply)["detail"], format!("this endpoint takes at most {} bytes", 1 << 20));
+    // An import is bigger than axum's own 2 MB default: it reaches the importer, which reports rows.
+    let key = common::key(&s, "editor", "limits", None);
+    let row = r#"{"name": "テスト", "kind": "daycare", "municipality_code": "20202"}"#;
+    let body = format!("{row}\n{}", "\n".repeat(3 << 20));
+    let res = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/imports?format=jsonl&mode=dry_run", s.base))
+        .header("Authorization", format!("Bearer {key}"))
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422, "a row report, not 413");
+    let report: serde_json::Value = res.json().unwrap();
+    assert_eq!(report["rows"], 1);
+    assert_eq!(report["written"], false);
+}

@@ -166,7 +166,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn(uri_limit))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Bodies are limited once, per route, by `limits::body_deadline` (which has read each
+        // one before a handler runs); the extractors' own 2 MB default would be a second table.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(body_timeout, limits::body_deadline))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal("the server failed on this request").into_response()

@@ -18,7 +18,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -192,8 +192,9 @@ pub async fn shed(State(limits): State<Arc<RateLimits>>, req: Request, next: Nex
     next.run(req).await
 }
 
-/// The most a body may hold on `path`.
-fn body_ceiling(path: &str) -> usize {
+/// The most a body may hold on `path`: the one table of body ceilings. [`body_deadline`] reads
+/// every body under it before a handler runs, so the extractors keep no limit of their own.
+pub fn body_ceiling(path: &str) -> usize {
     if path == "/v1/imports" { crate::routes::exchange::MAX_IMPORT_BYTES } else { crate::MAX_BODY_BYTES }
 }
 
@@ -209,7 +210,8 @@ fn too_large(ceiling: usize) -> Response {
 
 /// Middleware: read the request body before the handler runs, with a deadline between its
 /// pieces. A body that stops arriving is answered 408 (and the connection closed); a declared
-/// `Content-Length` over the endpoint's ceiling 413 before anything is read.
+/// `Content-Length` over the endpoint's ceiling 413 before anything is read, and a body that
+/// grows past it 413 as soon as it does.
 pub async fn body_deadline(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
     let ceiling = body_ceiling(req.uri().path());
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -217,7 +219,9 @@ pub async fn body_deadline(State(timeout): State<Duration>, req: Request, next: 
     if declared.is_some_and(|n| n > ceiling as u64) {
         return too_large(ceiling);
     }
-    if declared.unwrap_or(0) == 0 && !chunked {
+    // No body at all (nothing declared, nothing chunked, the stream already ended): nothing to
+    // read. Anything else is read here, under the ceiling, whatever the protocol declared.
+    if declared == Some(0) || (declared.is_none() && !chunked && req.body().is_end_stream()) {
         return next.run(req).await;
     }
     let (parts, mut body) = req.into_parts();

@@ -5,6 +5,7 @@ use percent_encoding::percent_decode;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use tsunagu_model::LatLon;
 use tsunagu_model::error::suggest;
 
 use crate::problem::{InvalidParam, Problem};
@@ -119,6 +120,37 @@ impl Params {
         }
     }
 
+    /// Whether the parameter was given at all (whatever its value).
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// `lat` and `lon` read together as one point: `None` when neither is given. A value that is
+    /// not a number, a coordinate out of range, or one given without the other is recorded,
+    /// naming the field, and gives `None`.
+    pub fn point(&mut self) -> Option<LatLon> {
+        let lat: Option<f64> = self.parsed("lat", "is not a number");
+        let lon: Option<f64> = self.parsed("lon", "is not a number");
+        match (lat, lon) {
+            (Some(a), Some(o)) => match LatLon::new(a, o) {
+                Ok(point) => Some(point),
+                Err(e) => {
+                    self.error(InvalidParam::param(e.field, e.reason));
+                    None
+                }
+            },
+            (Some(_), None) if !self.has("lon") => {
+                self.error(InvalidParam::param("lon", "is required with lat"));
+                None
+            }
+            (None, Some(_)) if !self.has("lat") => {
+                self.error(InvalidParam::param("lat", "is required with lon"));
+                None
+            }
+            _ => None,
+        }
+    }
+
     pub fn bool(&mut self, name: &str) -> Option<bool> {
         let v = self.one(name)?;
         match v.trim() {
@@ -172,5 +204,34 @@ mod tests {
         let p = Params::parse(Some("care_type=ventilator"), &["care_types", "kinds"]).unwrap();
         let e = p.finish().unwrap_err();
         assert!(e.invalid[0].reason.contains("did you mean `care_types`"), "{:?}", e.invalid);
+    }
+
+    fn point_of(q: &str) -> (Option<LatLon>, Vec<(String, String)>) {
+        let mut p = Params::parse(Some(q), &["lat", "lon"]).unwrap();
+        let point = p.point();
+        let errors = p.errors.iter().map(|e| (e.name.clone().unwrap_or_default(), e.reason.clone())).collect();
+        (point, errors)
+    }
+
+    #[test]
+    fn a_point_is_read_from_lat_and_lon_together() {
+        let (point, errors) = point_of("lat=36.2380&lon=137.9720");
+        assert!(errors.is_empty(), "{errors:?}");
+        let point = point.unwrap();
+        assert!((point.lat() - 36.238).abs() < 1e-9 && (point.lon() - 137.972).abs() < 1e-9);
+        assert_eq!(point_of(""), (None, vec![]), "neither given: no point and no error");
+        // One without the other names the missing one; a bad value names itself, once.
+        assert_eq!(point_of("lat=36.2").1, vec![("lon".to_string(), "is required with lat".to_string())]);
+        assert_eq!(point_of("lon=137.9").1, vec![("lat".to_string(), "is required with lon".to_string())]);
+        let (point, errors) = point_of("lat=36.2&lon=east");
+        assert!(point.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "lon");
+        assert!(errors[0].1.contains("is not a number"));
+        // Out of range: the field that is out is named.
+        let (point, errors) = point_of("lat=95&lon=137.9");
+        assert!(point.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "lat");
     }
 }

@@ -131,6 +131,19 @@ impl Problem {
         }
     }
 
+    /// A point (`lat`, `lon`) outside every municipality tsunagu has data for.
+    pub fn point_outside(known: &tsunagu_places::Gazetteer) -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "/problems/unknown-place",
+            "Unknown place",
+            format!(
+                "the point is not in a municipality tsunagu has data for ({})",
+                known.prefecture_names_ja().join("・")
+            ),
+        )
+    }
+
     /// A failure on the server's side. The cause goes to the log under the request's id; the
     /// client gets that id and nothing of the cause.
     pub fn internal(cause: impl Into<String>) -> Problem {

@@ -9,7 +9,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tsunagu_directory::contacts::Contacts;
-use tsunagu_model::LatLon;
 use tsunagu_places::{GeocodeError, Place};
 
 use crate::AppState;
@@ -24,82 +23,53 @@ pub fn router() -> Router<AppState> {
 /// place tsunagu does not know is an unknown-place problem (404).
 pub fn place_of(s: &AppState, p: &mut Params) -> Result<Option<Place>, Problem> {
     let near = p.one("near").filter(|v| !v.trim().is_empty());
-    let lat: Option<f64> = p.parsed("lat", "is not a number");
-    let lon: Option<f64> = p.parsed("lon", "is not a number");
+    let point_given = p.has("lat") || p.has("lon");
+    let point = p.point();
     let places = s.planner.places();
-    Ok(match (near, lat, lon) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            p.error(InvalidParam::param("near", "give either near, or lat and lon, not both"));
-            None
+    if near.is_some() && point_given {
+        p.error(InvalidParam::param("near", "give either near, or lat and lon, not both"));
+        return Ok(None);
+    }
+    if let Some(text) = near {
+        if text.chars().count() > 200 {
+            p.error(InvalidParam::param("near", "is longer than 200 characters"));
+            return Ok(None);
         }
-        (Some(text), None, None) => {
-            if text.chars().count() > 200 {
-                p.error(InvalidParam::param("near", "is longer than 200 characters"));
-                return Ok(None);
-            }
-            match places.geocoder.geocode(&text) {
-                Ok(g) => {
-                    let others: Vec<String> = g
-                        .alternatives
-                        .iter()
-                        .filter(|a| a.municipality_code != g.place.municipality_code)
-                        .map(|a| a.name.clone())
-                        .collect();
-                    if others.is_empty() {
-                        Some(g.place)
-                    } else {
-                        p.error(InvalidParam::param(
-                            "near",
-                            format!("is in more than one municipality: {}, {}", g.place.name, others.join(", ")),
-                        ));
-                        None
-                    }
-                }
-                Err(GeocodeError::NotFound { suggestions, .. }) => {
-                    return Err(Problem::unknown_place(&text, suggestions, s.gazetteer));
-                }
-                Err(e) => {
-                    p.error(InvalidParam::param("near", e.to_string()));
-                    None
-                }
-            }
-        }
-        (None, Some(a), Some(o)) => match LatLon::new(a, o) {
-            Ok(point) => {
-                let located = places.boundaries.locate(point);
-                if located.is_none() {
-                    return Err(Problem::new(
-                        StatusCode::NOT_FOUND,
-                        "/problems/unknown-place",
-                        "Unknown place",
-                        format!(
-                            "the point is not in a municipality tsunagu has data for ({})",
-                            s.gazetteer.prefecture_names_ja().join("・")
-                        ),
+        return match places.geocoder.geocode(&text) {
+            Ok(g) => {
+                let others: Vec<String> = g
+                    .alternatives
+                    .iter()
+                    .filter(|a| a.municipality_code != g.place.municipality_code)
+                    .map(|a| a.name.clone())
+                    .collect();
+                if others.is_empty() {
+                    Ok(Some(g.place))
+                } else {
+                    p.error(InvalidParam::param(
+                        "near",
+                        format!("is in more than one municipality: {}, {}", g.place.name, others.join(", ")),
                     ));
+                    Ok(None)
                 }
-                located.and_then(|l| places.geocoder.municipality_place(l.municipality)).map(|m| Place { point, ..m })
+            }
+            Err(GeocodeError::NotFound { suggestions, .. }) => {
+                Err(Problem::unknown_place(&text, suggestions, s.gazetteer))
             }
             Err(e) => {
-                p.error(InvalidParam::param(e.field, e.reason));
-                None
+                p.error(InvalidParam::param("near", e.to_string()));
+                Ok(None)
             }
-        },
-        (None, Some(_), None) => {
-            p.error(InvalidParam::param("lon", "is required with lat"));
-            None
-        }
-        (None, None, Some(_)) => {
-            p.error(InvalidParam::param("lat", "is required with lon"));
-            None
-        }
-        (None, None, None) => {
-            if !p.errors.iter().any(|e| matches!(e.name.as_deref(), Some("lat" | "lon"))) {
-                p.error(InvalidParam::param("near", "is required: an address, postal code or place (or lat and lon)"));
-            }
-            None
-        }
-    })
+        };
+    }
+    if let Some(point) = point {
+        let located = places.boundaries.locate(point).ok_or_else(|| Problem::point_outside(s.gazetteer))?;
+        return Ok(places.geocoder.municipality_place(located.municipality).map(|m| Place { point, ..m }));
+    }
+    if !point_given {
+        p.error(InvalidParam::param("near", "is required: an address, postal code or place (or lat and lon)"));
+    }
+    Ok(None)
 }
 
 /// The place an answer is about: its name and municipality.

@@ -53,14 +53,12 @@ pub fn view(s: &AppState, e: &Emergency, now: DateTime<Utc>) -> Value {
 
 /// The emergencies in force at `now` in any of `codes`.
 pub async fn in_force(s: &AppState, codes: &[MunicipalityCode], now: DateTime<Utc>) -> Vec<Emergency> {
-    s.directory
-        .store
-        .emergencies(Some(now))
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.active_at(now) && codes.iter().any(|c| e.covers(*c)))
-        .collect()
+    let listed = s.directory.store.emergencies(Some(now)).await.unwrap_or_else(|e| {
+        // The answer goes out without its banner rather than not at all; the failure is logged.
+        tracing::error!(error = %e, "emergencies could not be read");
+        Vec::new()
+    });
+    listed.into_iter().filter(|e| e.active_at(now) && codes.iter().any(|c| e.covers(*c))).collect()
 }
 
 fn text(v: &Value, name: &str, errs: &mut Vec<InvalidParam>) -> Option<String> {

@@ -3,7 +3,7 @@
 //! every live record in any of those formats.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,9 +21,7 @@ use crate::problem::{InvalidParam, Problem};
 pub const MAX_IMPORT_BYTES: usize = 32 << 20;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/imports", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
-        .route("/v1/export", get(export))
+    Router::new().route("/v1/imports", post(import)).route("/v1/export", get(export))
 }
 
 fn format_param(p: &mut Params, allowed: &[Format]) -> Option<Format> {

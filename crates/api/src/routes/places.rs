@@ -2,12 +2,10 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tsunagu_directory::SearchIntent;
-use tsunagu_model::LatLon;
 use tsunagu_places::{Gazetteer, GeocodeError, Municipality, Region};
 
 use crate::AppState;
@@ -183,35 +181,15 @@ async fn geocode(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
 /// `GET /v1/places/reverse?lat=&lon=`: the municipality (and 圏域) at a point.
 async fn reverse(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
     let mut p = Params::parse(raw.as_deref(), &["lat", "lon"])?;
-    let lat: Option<f64> = p.parsed("lat", "is not a number");
-    let lon: Option<f64> = p.parsed("lon", "is not a number");
-    if lat.is_none() && !p.errors.iter().any(|e| e.name.as_deref() == Some("lat")) {
+    let point = p.point();
+    if !p.has("lat") && !p.has("lon") {
         p.error(InvalidParam::param("lat", "is required"));
-    }
-    if lon.is_none() && !p.errors.iter().any(|e| e.name.as_deref() == Some("lon")) {
         p.error(InvalidParam::param("lon", "is required"));
     }
-    let point = match (lat, lon) {
-        (Some(a), Some(o)) => match LatLon::new(a, o) {
-            Ok(pt) => Some(pt),
-            Err(e) => {
-                p.error(InvalidParam::param(e.field, e.reason));
-                None
-            }
-        },
-        _ => None,
-    };
     p.finish()?;
     let point = point.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("lat", "is required")]))?;
     let g = s.gazetteer;
-    let found = s.planner.places().boundaries.locate(point).ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "/problems/unknown-place",
-            "Unknown place",
-            format!("the point is not in a municipality tsunagu has data for ({})", g.prefecture_names_ja().join("・")),
-        )
-    })?;
+    let found = s.planner.places().boundaries.locate(point).ok_or_else(|| Problem::point_outside(g))?;
     let m = g.municipality(found.municipality).ok_or_else(|| Problem::internal("located municipality is missing"))?;
     Ok(Json(json!({
         "point": point,

@@ -12,9 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tsunagu_directory::plan::{FieldIssue, InterpretationView, QueryEcho, Relaxation};
 use tsunagu_directory::{Answer, FindError, PlaceAsked, PlanError, SearchIntent};
-use tsunagu_model::{
-    Accessibility, CareSet, CareType, Kind, LatLon, MunicipalityCode, RadiusKm, TransportFeature, Weekday,
-};
+use tsunagu_model::{Accessibility, CareSet, CareType, Kind, MunicipalityCode, RadiusKm, TransportFeature, Weekday};
 use tsunagu_search::{Listing, MAX_LIMIT, MAX_OFFSET, Sort};
 
 use crate::AppState;
@@ -274,25 +272,11 @@ pub fn intent_of(p: &mut Params, serve_sample_data: bool) -> SearchIntent {
         SearchIntent { q: p.one("q"), interpret: p.bool("interpret").unwrap_or(true), ..SearchIntent::default() };
 
     let near = p.one("near").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let lat: Option<f64> = p.parsed("lat", "is not a number");
-    let lon: Option<f64> = p.parsed("lon", "is not a number");
-    if near.is_some() && (lat.is_some() || lon.is_some()) {
+    if near.is_some() && (p.has("lat") || p.has("lon")) {
         p.error(InvalidParam::param("near", "give either near or lat and lon, not both"));
     }
-    intent.place = near.map(PlaceAsked::Named);
-    match (lat, lon) {
-        (Some(a), Some(o)) => match LatLon::new(a, o) {
-            Ok(pt) => {
-                if intent.place.is_none() {
-                    intent.place = Some(PlaceAsked::Point(pt));
-                }
-            }
-            Err(e) => p.error(InvalidParam::param(e.field, e.reason)),
-        },
-        (Some(_), None) => p.error(InvalidParam::param("lon", "is required with lat")),
-        (None, Some(_)) => p.error(InvalidParam::param("lat", "is required with lon")),
-        (None, None) => {}
-    }
+    let point = p.point();
+    intent.place = near.map(PlaceAsked::Named).or(point.map(PlaceAsked::Point));
     if let Some(r) = p.parsed::<f64>("radius_km", "is not a number") {
         match RadiusKm::new(r) {
             Ok(r) => intent.radius = Some(r),
