@@ -158,6 +158,17 @@ fn every_region_of_both_prefectures_renders_its_map_gap_table_and_csv() {
     assert!(html.contains("<td class=\"zero\">0</td>"), "gaps are highlighted");
     assert!(html.contains("fill=\"#f4c7c3\""), "the choropleth marks municipalities with none");
     assert_eq!(get(&app, "/regions/nowhere").0, 404);
+    // Names read in the page's language: 「長野県 松本圏域」, "Matsumoto region, Nagano".
+    let (_, ja) = get(&app, "/regions/20-07?lang=ja");
+    assert!(ja.contains("<h1>長野県 松本圏域</h1>"), "Japanese heading");
+    let (_, en) = get(&app, "/regions/20-07?lang=en");
+    assert!(en.contains("<h1>Matsumoto region, Nagano</h1>"), "English heading");
+    let (_, list_en) = get(&app, "/regions?lang=en");
+    assert!(list_en.contains("<h2>Saitama</h2>") && list_en.contains(">Hokushin region</a>"), "English list");
+    assert!(
+        list_en.contains(">Saitama City Area</a>") && !list_en.contains("圏域</a>"),
+        "no Japanese suffix in English"
+    );
     assert_eq!(get(&app, "/regions/20-01?care=nothing").0, 400);
     assert_eq!(get(&app, "/regions/20-01?kind=nothing").0, 400);
 }

@@ -979,6 +979,24 @@ fn filter_chips(lang: Lang, p: &[(String, String)]) -> Vec<(String, Option<Strin
     out
 }
 
+/// A 圏域's name as a reader of the page says it: 「松本圏域」, "Matsumoto region".
+fn region_label(lang: Lang, r: &tsunagu_places::Region) -> String {
+    match r.names_en.first() {
+        Some(en) if lang.en && en.ends_with("Area") => en.clone(),
+        Some(en) if lang.en => format!("{en} region"),
+        _ if lang.en => format!("{} region", r.name),
+        _ => format!("{}圏域", r.name),
+    }
+}
+
+/// A prefecture's name as a reader of the page says it: 長野県, Nagano.
+fn prefecture_label(lang: Lang, g: &tsunagu_places::Gazetteer, code: u8, ja: &str) -> String {
+    match g.prefecture(code) {
+        Some(p) if lang.en => p.name_en.clone(),
+        _ => ja.to_string(),
+    }
+}
+
 fn lang_suffix(lang: Lang) -> &'static str {
     match lang.param() {
         "en" => "?lang=en",

@@ -339,7 +339,7 @@ pub async fn training(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Res
                     option value="" { (lang.t("すべて", "All")) }
                     @for r in s.gazetteer.regions() {
                         option value=(r.id) selected[region == r.id] {
-                            (if lang.en { r.names_en.first().cloned().unwrap_or_else(|| r.name.clone()) } else { format!("{}圏域", r.name) })
+                            (super::region_label(lang, r))
                         }
                     }
                 }

@@ -40,10 +40,10 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
         )) }
         @for ((_, pref), regions) in &by_pref {
             section {
-                h2 { (pref) }
+                h2 { (super::prefecture_label(lang, g, regions[0].prefecture_code, pref)) }
                 ul {
                     @for r in regions {
-                        li { a href=(format!("/regions/{}{suffix}", r.id)) { (r.name) (lang.t("圏域", " region")) } }
+                        li { a href=(format!("/regions/{}{suffix}", r.id)) { (super::region_label(lang, r)) } }
                     }
                 }
             }
@@ -222,7 +222,7 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(
         g.municipality(c).map_or_else(|| c.to_string(), |m| if lang.en { m.name_en.clone() } else { m.name.clone() })
     };
     let label = |c: CareType| if lang.en { c.labels().en } else { c.labels().ja };
-    let title = format!("{}{}", region.name, lang.t("圏域", " region"));
+    let title = super::region_label(lang, region);
     let counts_for_choice: BTreeMap<MunicipalityCode, usize> = match chosen {
         Some(c) => {
             let row = table.iter().find(|(t, _)| *t == c).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -270,12 +270,15 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(
     let mut gap_csv_sjis = gap_csv.clone();
     gap_csv_sjis.push(("encoding", "cp932"));
     let body = html! {
-        h1 { (region.prefecture) " " (title) }
+        h1 {
+            @if lang.en { (title) ", " (super::prefecture_label(lang, g, region.prefecture_code, &region.prefecture)) }
+            @else { (region.prefecture) " " (title) }
+        }
         p { (lang.t("資源の数：", "Resources: ")) (resources.len())
             " · " a href=(format!("/regions{}", super::lang_suffix(lang))) { (lang.t("圏域の一覧", "All regions")) } }
         section aria-labelledby="map-h" {
             h2 #map-h { (lang.t("地図", "Map")) }
-            form method="get" action=(format!("/regions/{}", region.id)) {
+            form.map-controls method="get" action=(format!("/regions/{}", region.id)) {
                 label { (lang.t("ケアを選んで色分け：", "Shade by care type: ")) " "
                     select name="care" {
                         option value="" { (lang.t("（資源の種類ごとの点）", "(points by kind)")) }
