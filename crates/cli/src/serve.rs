@@ -74,6 +74,7 @@ struct LimitArgs {
     #[arg(long, env = "TSUNAGU_BODY_TIMEOUT_SECS", default_value_t = 10)]
     body_timeout_secs: u64,
     /// Requests served at once; more are answered 503 with Retry-After at once (0: no limit).
+    /// The default is 16 per CPU core.
     #[arg(long, env = "TSUNAGU_MAX_IN_FLIGHT", default_value_t = LimitConfig::default().max_in_flight)]
     max_in_flight: usize,
     /// Requests per second one client may make on average (0: no limit).
