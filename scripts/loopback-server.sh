@@ -1,7 +1,16 @@
-# Sourced by the load scripts (scripts/overload.sh, scripts/in-flight.sh): a release server on the
-# bundled data at 127.0.0.1 on a free port, with per-client limits off (the load comes from one
-# address, as it would behind a proxy). Needs BIN and OUT; `start [serve flags]` sets `addr` and
-# `server_pid`, `stop` ends that server, and the EXIT trap ends it if the script stops early.
+# Sourced by the load scripts (scripts/overload.sh, scripts/in-flight.sh), from the repository's
+# root, with OUT set (their output folder): builds the release binaries, writes the benchmarks'
+# query mix, and gives a release server on the bundled data at 127.0.0.1 on a free port, with
+# per-client limits off (the load comes from one address, as it would behind a proxy).
+# `start [serve flags]` sets `addr` and `server_pid`, `stop` ends that server, and the EXIT trap
+# ends it if the script stops early.
+
+SHARED=${SHARED:-../shared/bench}
+mkdir -p "$OUT"
+cargo build --release -p tsunagu --bins
+BIN=target/release/tsunagu
+DEV=target/release/tsunagu-dev
+python3 "$SHARED/gen.py" queries -o "$OUT/queries.json"
 
 server_pid=""
 cleanup() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; }

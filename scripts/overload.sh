@@ -14,14 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-300}
-SHARED=${SHARED:-../shared/bench}
 OUT=${OVERLOAD_DIR:-target/overload}
-mkdir -p "$OUT"
-cargo build --release -p tsunagu --bins
-BIN=target/release/tsunagu
-DEV=target/release/tsunagu-dev
-python3 "$SHARED/gen.py" queries -o "$OUT/queries.json"
-
 . scripts/loopback-server.sh
 
 sustainable_rate

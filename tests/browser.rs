@@ -551,17 +551,18 @@ fn the_second_pass_screens_fit_phones_and_desks_print_on_one_page_and_work_offli
 }
 
 #[test]
-fn the_programme_and_training_pages_fit_phones_and_desks_and_pass_axe() {
+fn the_programme_training_and_power_pages_fit_phones_and_desks_and_pass_axe() {
     let server = common::start(&[]);
     let axe = axe_source();
     let d = Driver::start();
     let mut problems = Vec::new();
     let programmes = format!("/programmes?near={}&age=5&care_types=ventilator", common::enc("松本市"));
     let training = "/training?audience=nursery_teacher&region=20-07";
+    let power = format!("/power?near={}&devices=ventilator&devices=suction", common::enc("松本市"));
     for width in [320u32, 375, 1280] {
         d.size(width, 812);
         for lang in ["", "&lang=en", "&lang=easy"] {
-            for path in [programmes.as_str(), training] {
+            for path in [programmes.as_str(), training, power.as_str()] {
                 d.go(&format!("{}{path}{lang}", server.base));
                 let (w, wide) = d.overflow();
                 assert!(w <= u64::from(width), "{width} px {path}{lang}: the page is {w} px wide ({wide})");
@@ -574,12 +575,18 @@ fn the_programme_and_training_pages_fit_phones_and_desks_and_pass_axe() {
         d.go(&format!("{}{training}", server.base));
         d.screenshot(&format!("training-{width}"));
         problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("training {width}: {v}")));
+        d.go(&format!("{}{power}", server.base));
+        d.screenshot(&format!("power-{width}"));
+        problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("power {width}: {v}")));
     }
     // On a phone, the answer starts on the first screen: the optional part of the form is closed.
     d.size(375, 812);
     d.go(&format!("{}{programmes}", server.base));
     let top = d.js("return document.querySelector('ol.cards li').getBoundingClientRect().top;").as_f64().unwrap();
     assert!(top < 812.0, "the first programme starts at {top} px");
+    d.go(&format!("{}{power}", server.base));
+    let top = d.js("return document.querySelector('ol.cards li').getBoundingClientRect().top;").as_f64().unwrap();
+    assert!(top < 812.0, "the first power point starts at {top} px");
     // A parent types where they live and gets their municipality's programmes.
     d.go(&format!("{}/programmes", server.base));
     d.type_into("#near", "小諸市");

@@ -65,6 +65,7 @@ fn an_outage_changes_the_page_and_the_api_there_and_then_ends_cleanly() {
     let results = html.find("件みつかりました").unwrap();
     assert!(banner < power && power < shelters && shelters < results, "emergency information first");
     assert!(html[banner..results].contains("最初の相談先"), "whom to call, inside the emergency block");
+    assert!(html[banner..results].contains("href=\"/power?"), "a way to find power for the family's devices");
     let en = page(&server, &format!("/?lang=en&q={}", enc("visiting nurse matsumoto")));
     assert!(en.contains("A power outage continues in the Matsumoto region."));
     assert!(!page(&server, &format!("/?q={}", enc("訪問看護 長野市"))).contains("緊急のお知らせ"));

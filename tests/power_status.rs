@@ -106,3 +106,62 @@ fn a_status_goes_stale_and_is_then_never_shown_as_open() {
     assert!(page.contains("power-status stale") && page.contains("開設状況は不明"), "shown as stale");
     assert!(!page.contains("power-status open"), "never as open");
 }
+
+/// The names of the cards on a page, in order.
+fn card_names(html: &str) -> Vec<String> {
+    html.split("<li class=\"card\">")
+        .skip(1)
+        .map(|card| {
+            let link = &card[card.find("<h3>").unwrap()..card.find("</h3>").unwrap()];
+            let name = &link[link.rfind("\">").unwrap() + 2..link.rfind("</a>").unwrap()];
+            name.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_family_finds_power_for_its_devices_on_the_page() {
+    let server = common::start(&[]);
+    let get = |path: &str| {
+        let res = reqwest::blocking::get(format!("{}{path}", server.base)).unwrap();
+        (res.status().as_u16(), res.text().unwrap())
+    };
+    // The page ranks as the API does: the same points in the same order.
+    let (status, html) = get(&format!("/power?near={}&devices=ventilator&devices=suction&lang=ja", enc("松本市")));
+    assert_eq!(status, 200);
+    assert!(html.contains("長野県松本市の近くの電源："), "heading names the place");
+    let api = server.get(&format!("/v1/power_points?near={}&devices=ventilator,suction&limit=10", enc("松本市")));
+    let expected: Vec<String> =
+        api.body["points"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+    assert!(expected.len() >= 3, "{expected:?}");
+    assert_eq!(card_names(&html), expected);
+    // Each card says what it does with the devices; unknown is "ask first", never "no".
+    assert!(html.contains("人工呼吸器・吸引器：使えると回答") || html.contains("：要確認"));
+    assert!(html.contains("checked") && html.contains("value=\"ventilator\""), "the form keeps the devices");
+    // A fresh report shows as open on the page; unreported points say so.
+    let first = api.body["points"][0]["id"].as_str().unwrap().to_string();
+    let editor = key(&server, "editor", "電源担当", None);
+    assert_eq!(put(&server, &first, Some(&editor), &json!({"state": "open"})).0, 200);
+    let (_, html) = get(&format!("/power?near={}&devices=ventilator", enc("松本市")));
+    assert!(html.contains("power-status open"), "the reported point is open");
+    assert!(html.contains("開設状況：未報告"), "the others are not reported");
+    // In English, and bad input in the page's language.
+    let (_, en) = get(&format!("/power?near={}&devices=oxygen_concentrator&lang=en", enc("松本市")));
+    assert!(en.contains("Power near") && en.contains("Oxygen concentrator"), "English page");
+    let (status, html) = get(&format!("/power?near={}&devices=toaster&watts=lots&lang=ja", enc("松本市")));
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("持っていく機器：選べるものの中にありません。")
+            && html.contains("消費電力：読み取れませんでした。")
+    );
+    let (status, html) = get(&format!("/power?near={}&lang=ja", enc("松元市")));
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("その場所が見つかりませんでした。") && html.contains("候補："),
+        "a place it knows is offered"
+    );
+    // The home page leads here.
+    let (_, home) = get("/?lang=ja");
+    assert!(home.contains("href=\"/power\""));
+    server.stop();
+}

@@ -69,19 +69,27 @@ pub fn point_json(s: &AppState, pp: &PowerPoint) -> Value {
     })
 }
 
-/// `GET /v1/power_points?near=…&devices=ventilator,suction&watts=…`: power points near a place,
-/// ranked for what the family brings (see `Directory::power_points`).
-async fn nearest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
-    let mut p = Params::parse(raw.as_deref(), &["near", "lat", "lon", "devices", "watts", "limit"])?;
-    let place = place_of(&s, &mut p);
+/// What a family asked about power: the place, the devices they bring and their draw, and the
+/// points found for them.
+pub struct PowerAnswer {
+    pub place: tsunagu_places::Place,
+    pub devices: Vec<Device>,
+    pub watts: Option<u32>,
+    pub points: Vec<PowerPoint>,
+}
+
+/// Power points near a place, ranked for what the family brings (see `Directory::power_points`):
+/// the API's answer and the page's. Bad parameters are one problem naming each.
+pub async fn answer(s: &AppState, mut p: Params, default_limit: usize) -> Result<PowerAnswer, Problem> {
+    let place = place_of(s, &mut p);
     let (devices, watts) = devices_of(&mut p);
-    let limit: usize = p.parsed("limit", "is not a whole number").unwrap_or(5);
+    let limit: usize = p.parsed("limit", "is not a whole number").unwrap_or(default_limit);
     if !(1..=MAX_POINTS).contains(&limit) {
         p.error(InvalidParam::param("limit", format!("must be 1–{MAX_POINTS}")));
     }
     p.finish()?;
     let place = place?.ok_or_else(|| Problem::invalid(vec![InvalidParam::param("near", "is required")]))?;
-    let found = s
+    let points = s
         .directory
         .power_points(
             &s.planner,
@@ -95,11 +103,19 @@ async fn nearest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<J
         )
         .await
         .map_err(|e| Problem::internal(format!("power points: {e}")))?;
+    Ok(PowerAnswer { place, devices, watts, points })
+}
+
+/// `GET /v1/power_points?near=…&devices=ventilator,suction&watts=…`: power points near a place,
+/// ranked for what the family brings.
+async fn nearest(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, Problem> {
+    let p = Params::parse(raw.as_deref(), &["near", "lat", "lon", "devices", "watts", "limit"])?;
+    let a = answer(&s, p, 5).await?;
     Ok(Json(json!({
-        "place": crate::routes::contacts::place_json(&s, &place),
-        "devices": devices.iter().map(|d| d.code()).collect::<Vec<_>>(),
-        "watts": watts,
-        "points": found.iter().map(|pp| point_json(&s, pp)).collect::<Vec<_>>(),
+        "place": crate::routes::contacts::place_json(&s, &a.place),
+        "devices": a.devices.iter().map(|d| d.code()).collect::<Vec<_>>(),
+        "watts": a.watts,
+        "points": a.points.iter().map(|pp| point_json(&s, pp)).collect::<Vec<_>>(),
     })))
 }
 

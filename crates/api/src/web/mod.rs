@@ -408,6 +408,13 @@ fn problem_text(lang: Lang, problem: &Problem) -> String {
             problem.invalid.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join(" / ")
         };
     }
+    if problem.kind == "/problems/unknown-place" && problem.invalid.is_empty() {
+        let mut text = "その場所が見つかりませんでした。市町村名・住所・郵便番号で入力してください。".to_string();
+        if !problem.suggestions.is_empty() {
+            text.push_str(&format!("候補：{}", problem.suggestions.join("、")));
+        }
+        return text;
+    }
     if problem.invalid.is_empty() {
         return match problem.status {
             404 => "見つかりませんでした。".into(),
@@ -440,6 +447,8 @@ fn field_problem_ja(e: &crate::problem::InvalidParam) -> String {
         "audience" => "対象",
         "course" => "研修の種類",
         "open" => "申し込めるものだけ",
+        "devices" => "持っていく機器",
+        "watts" => "消費電力",
         "nurse_on" => "看護師のいる曜日",
         "transport" | "accessibility" => "設備・送迎",
         "sort" => "並び順",
@@ -571,6 +580,7 @@ fn intro(lang: Lang) -> Markup {
             ul.other-ways {
                 li { a href=(if lang.en { "/programmes?lang=en" } else { "/programmes" }) { (lang.t3("使える制度・手当をしらべる", "つかえる せいど・てあてを しらべる", "Programmes and allowances you can use")) } }
                 li { a href=(if lang.en { "/training?lang=en" } else { "/training" }) { (lang.t3("研修の日程（保育士・教員・看護師など）", "けんしゅうの ひにち", "Training sessions (nursery staff, teachers, nurses…)")) } }
+                li { a href=(if lang.en { "/power?lang=en" } else { "/power" }) { (lang.t3("停電のときの医療機器の電源をさがす", "ていでんの ときの でんきを さがす", "Power for medical devices in an outage")) } }
             }
         }
     }
@@ -773,12 +783,29 @@ fn emergency_block(
                     }
                 }
             }
+            p { a href=(power_href(lang, r)) { (lang.t3("機器を選んで電源をさがす", "きかいを えらんで でんきを さがす", "Find power for your devices")) } }
             p.meta { (lang.t(
                 "開設・受け入れの状況は変わります。向かう前に電話で確認してください。",
                 "Whether a place is open changes: call before you go."
             )) }
         }
     }
+}
+
+/// `/power` for the place a search was about, with the devices its care implies.
+fn power_href(lang: Lang, r: &SearchResponse) -> String {
+    let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(n) = &r.query.near {
+        q.append_pair("near", &n.text);
+    }
+    for d in tsunagu_model::details::devices_for(care) {
+        q.append_pair("devices", d.code());
+    }
+    if lang.en {
+        q.append_pair("lang", "en");
+    }
+    format!("/power?{}", q.finish())
 }
 
 /// The point a search was about, if any.
@@ -977,6 +1004,14 @@ fn filter_chips(lang: Lang, p: &[(String, String)]) -> Vec<(String, Option<Strin
         out.push((lang.t("対応確認済みのみ", "Confirmed only").to_string(), drop("include_unconfirmed", "false")));
     }
     out
+}
+
+/// The status of a page that may carry an answer: a problem's own status, else 200.
+fn answer_status<T>(outcome: &Option<Result<T, Problem>>) -> StatusCode {
+    match outcome {
+        Some(Err(problem)) => StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+        _ => StatusCode::OK,
+    }
 }
 
 /// A 圏域's name as a reader of the page says it: 「松本圏域」, "Matsumoto region".

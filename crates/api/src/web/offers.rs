@@ -205,7 +205,7 @@ pub fn details(lang: Lang, r: &Resource) -> Markup {
 }
 
 /// The query as the API's parser wants it.
-fn params(p: &[(String, String)], allowed: &[&str]) -> Params {
+pub(super) fn params(p: &[(String, String)], allowed: &[&str]) -> Params {
     Params::from_pairs(p.iter().filter(|(k, v)| k != "lang" && !v.is_empty()), allowed)
 }
 
@@ -228,10 +228,7 @@ pub async fn programmes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> R
     };
     let care: Vec<&str> = values(&p, "care_types");
     let certs: Vec<&str> = values(&p, "certificates");
-    let status = match &outcome {
-        Some(Err(problem)) => StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
-        _ => StatusCode::OK,
-    };
+    let status = super::answer_status(&outcome);
     let body = html! {
         h1 { (title) }
         p { (lang.t3(

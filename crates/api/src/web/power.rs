@@ -1,6 +1,11 @@
-//! The power point's status page for its editor on a phone: `/resources/{id}/status`, bookmarked
-//! or opened from the record; one tap on one of four large buttons records the status (two taps
-//! in all). Signed in with an editor key (`/login`); anyone else is told to sign in.
+//! Power on the page:
+//!
+//! - `/power`: 「医療機器の電源をさがす」 — a family names where they are and the devices they bring;
+//!   the power points within 30 km, those that can take the devices and are open first, each with
+//!   its status (never "open" when stale), what it says of the devices, and its phone;
+//! - `/resources/{id}/status`: the power point's status page for its editor on a phone,
+//!   bookmarked or opened from the record; one tap on one of four large buttons records the status
+//!   (two taps in all). Signed in with an editor key (`/login`); anyone else is told to sign in.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -9,15 +14,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
+use tsunagu_model::Device;
 use tsunagu_model::emergency::PowerState;
 use tsunagu_store::Role;
 
-use super::{Lang, html_response, lang_of, page, pairs, value};
+use super::{
+    Lang, checkbox_options, html_response, lang_of, lang_suffix, page, pairs, problem_text, tel, value, values,
+};
 use crate::AppState;
 use crate::auth::{Caller, Editor};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/resources/{id}/status", get(form).post(set))
+    Router::new().route("/power", get(finder)).route("/resources/{id}/status", get(form).post(set))
 }
 
 fn when(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
@@ -69,6 +77,99 @@ pub fn status_text(
             },
         ),
     }
+}
+
+/// Points the page lists.
+const PAGE_POINTS: usize = 10;
+
+/// `/power?near=…&devices=…&watts=…`: where a family can power its devices.
+async fn finder(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let p = pairs(raw.as_deref());
+    let lang = lang_of(&p);
+    let here = format!("/power?{}", super::encode(&p));
+    let title = lang.t3("医療機器の電源をさがす", "いりょうききの でんきを さがす", "Power for medical devices");
+    let asked = value(&p, "near").is_some();
+    let outcome = if asked {
+        let params = super::offers::params(&p, &["near", "devices", "watts"]);
+        Some(crate::routes::power::answer(&s, params, PAGE_POINTS).await)
+    } else {
+        None
+    };
+    let devices: Vec<&str> = values(&p, "devices");
+    let status = super::answer_status(&outcome);
+    let body = html! {
+        h1 { (title) }
+        p { (lang.t3(
+            "停電のときに、人工呼吸器・吸引器などの電源を借りられる場所です。30 km以内で、持っていく機器に使えて開いている所から順に出ます。向かう前に必ず電話で確認してください。",
+            "ていでんの とき、いりょうききの でんきを かりられる ところです。いく まえに かならず でんわ して ください。",
+            "Places that can power a ventilator, suction and other devices in an outage, within 30 km: those that say they can take your devices and are open come first. Always call before you go."
+        )) }
+        form.search.power-finder action="/power" method="get" {
+            @if lang.en { input type="hidden" name="lang" value="en"; }
+            label.main for="near" { (lang.t3("いる場所（住所・市町村・郵便番号）", "いまいる ところ", "Where you are (address, municipality or postal code)")) }
+            input #near type="text" name="near" required value=(value(&p, "near").unwrap_or("")) placeholder=(lang.t("例：松本市中央", "e.g. Matsumoto"));
+            // Open until the first answer; then closed, so that the answer starts on a phone's
+            // first screen, saying what is chosen.
+            details open[!asked] {
+                summary {
+                    (lang.t3("持っていく機器", "もっていく きかい", "Devices you bring"))
+                    @if !devices.is_empty() {
+                        (if lang.en { format!(" ({} chosen)", devices.len()) } else { format!("（{}件選択中）", devices.len()) })
+                    }
+                }
+                (checkbox_options(lang, lang.t3("持っていく機器", "もっていく きかい", "Devices you bring"), "devices", "dev", Device::ALL.iter().map(|d| d.labels()), &devices))
+                label for="watts" { (lang.t3("機器の消費電力の合計（W・わかれば）", "でんきの つよさ（わかれば）", "Their total draw in watts (if you know it)")) }
+                input #watts type="number" name="watts" min="1" max="100000" inputmode="numeric" value=(value(&p, "watts").unwrap_or(""));
+            }
+            button type="submit" { (lang.t3("さがす", "さがす", "Search")) }
+        }
+        @match &outcome {
+            None => {}
+            Some(Err(problem)) => p.error role="alert" { (problem_text(lang, problem)) },
+            Some(Ok(a)) => {
+                @let name = a.place.municipality_code.and_then(|c| s.gazetteer.display_name(c)).unwrap_or_else(|| a.place.name.clone());
+                h2 { (if lang.en {
+                    format!("Power near {name}: {}", a.points.len())
+                } else if lang.easy {
+                    format!("{name}の ちかくの でんき：{}けん", a.points.len())
+                } else {
+                    format!("{name}の近くの電源：{}件", a.points.len())
+                }) }
+                @if a.points.is_empty() {
+                    p { (lang.t(
+                        "30 km以内に登録された電源供給場所はありません。市町村の防災担当か、医療的ケア児支援センターにご相談ください。",
+                        "No power point on record within 30 km. Ask the municipality's disaster office or the support centre."
+                    )) }
+                }
+                ol.cards {
+                    @for pp in &a.points {
+                        @let r = &pp.resource;
+                        @let (text, class) = status_text(lang, &s, pp.status.as_ref());
+                        li.card {
+                            h3 {
+                                @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
+                                a href=(format!("/resources/{}{}", r.id, lang_suffix(lang))) { (r.name) }
+                            }
+                            p.meta {
+                                (lang.label(r.kind.labels()))
+                                @if let Some(d) = pp.distance_km { " · " span.nowrap { (format!("{d:.1} km")) } }
+                                @if let Some(ph) = &r.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
+                            }
+                            @if r.kind == tsunagu_model::Kind::PowerSupply { p class=(format!("power-status {class}")) { (text) } }
+                            @if !a.devices.is_empty() { p { span.devices { (super::offers::devices_line(lang, &pp.devices)) } } }
+                            (super::offers::card_lines(lang, r))
+                            @if let Some(addr) = &r.address { p.meta { (addr) } }
+                        }
+                    }
+                }
+                p.meta { (lang.t(
+                    "開設・受け入れの状況は変わります。向かう前に電話で確認してください。機器の対応は各施設の回答で、「要確認」は回答がないことを示します（使えないという意味ではありません）。",
+                    "Whether a place is open changes: call before you go. What a place can power is what it told us; \"ask first\" means it has not said (not that it cannot)."
+                )) }
+            }
+        }
+    };
+    html_response(status, page(lang, title, &here, body))
 }
 
 async fn form(

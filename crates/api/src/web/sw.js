@@ -1,6 +1,6 @@
 // tsunagu's service worker: the page still opens without a signal (a nurse in a mountain
 // village). The app shell (style, script, icons, the offline page) is kept at install; the
-// family pages a person opened (a search, a record, the print sheet, programmes, training, credits) are kept, the
+// family pages a person opened (a search, a record, the print sheet, programmes, training, power, credits) are kept, the
 // newest 20, and shown from the device, marked as a saved copy, when the network fails. Nothing
 // else is kept: not the API, not survey forms (their address is a secret), not staff pages. The
 // saved pages stay on this device only.
@@ -26,7 +26,7 @@ self.addEventListener('activate', function (event) {
 
 function keepable(url) {
   return url.pathname === '/' || url.pathname === '/print' || url.pathname === '/about' || url.pathname === '/offline' ||
-    url.pathname === '/programmes' || url.pathname === '/training' ||
+    url.pathname === '/programmes' || url.pathname === '/training' || url.pathname === '/power' ||
     /^\/resources\/[0-9a-f-]+$/.test(url.pathname);
 }
 
