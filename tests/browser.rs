@@ -547,6 +547,25 @@ fn the_second_pass_screens_fit_phones_and_desks_print_on_one_page_and_work_offli
     d.wait_for("return document.querySelectorAll('#saved-pages li').length > 0;", "the saved pages listed");
     d.screenshot("offline-page-375");
     problems.extend(d.serious_violations(&axe).into_iter().map(|v| format!("offline page: {v}")));
+    // On a shared device the saved pages (and so what was searched for) can be deleted.
+    d.wait_for(
+        "return !document.getElementById('forget-saved').hidden;",
+        "the delete button, shown as pages are saved",
+    );
+    let button = d.find("#forget-saved button");
+    d.post(&format!("/element/{button}/click"), json!({}));
+    d.wait_for("return !document.getElementById('forget-done').hidden;", "deleted, and said so");
+    d.wait_for(
+        "return caches.keys().then(ns => ns.filter(n => n.startsWith('pages-')).length === 0) && true;",
+        "no saved pages left",
+    );
+    let left = d.post(
+        "/execute/async",
+        json!({"script": "const done = arguments[arguments.length - 1]; caches.keys().then(ns => done(ns.filter(n => n.startsWith('pages-')).length));", "args": []}),
+    );
+    assert_eq!(left, json!(0), "the saved pages are gone from the device");
+    assert_eq!(d.js("return document.querySelectorAll('#saved-pages li').length;"), json!(0));
+    d.screenshot("offline-page-deleted-375");
     assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
 }
 

@@ -67,6 +67,10 @@ fn english_filters_details_and_credits_render() {
     for needle in ["国土数値情報", "Geolonia", "CC BY 4.0", "厚生労働省"] {
         assert!(about.contains(needle), "credits lack {needle}");
     }
+    // What is kept where: nothing searched for on the server, the last pages on the device, and a
+    // way to delete those (shown by the script once pages are saved).
+    assert!(about.contains("サーバーの記録に残しません") && about.contains("この端末だけに保存します"));
+    assert!(about.contains("<div id=\"forget-saved\" hidden>"), "the delete button starts hidden");
     // Assets are served from the binary.
     assert_eq!(app.get_raw("/assets/site.css").0, 200);
     assert_eq!(app.get_raw("/assets/site.js").0, 200);

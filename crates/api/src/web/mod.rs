@@ -95,6 +95,24 @@ fn binary_asset(body: &'static [u8], ctype: &'static str) -> Response {
 }
 
 /// What the service worker shows for a page it has not kept, without a signal.
+/// A button that deletes the pages this device saved for use without a signal (they hold what
+/// was searched for: on a shared device, a family may want them gone). Shown by the page's
+/// script only where there are saved pages to delete.
+fn forget_saved(lang: Lang, both: bool) -> Markup {
+    let (ja, en) = ("この端末に保存した画面を消す", "Delete the pages saved on this device");
+    let (done_ja, done_en) = ("消しました。", "Deleted.");
+    html! {
+        div #forget-saved hidden {
+            button type="button" {
+                @if both { (ja) " / " span lang="en" { (en) } } @else { (lang.t(ja, en)) }
+            }
+            p #forget-done role="status" hidden {
+                @if both { (done_ja) " / " span lang="en" { (done_en) } } @else { (lang.t(done_ja, done_en)) }
+            }
+        }
+    }
+}
+
 async fn offline() -> Response {
     let lang = Lang { en: false, easy: false };
     let body = html! {
@@ -104,6 +122,7 @@ async fn offline() -> Response {
         h2 { "保存した画面" span.en lang="en" { " / Saved pages" } }
         ul #saved-pages {}
         p #saved-none { "保存した画面はまだありません。 / No saved pages yet." }
+        (forget_saved(lang, true))
     };
     html_response(StatusCode::OK, page(lang, "電波がありません / Offline", "/offline", body))
 }
@@ -1597,6 +1616,18 @@ async fn about(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
                 }
                 @if let Some(u) = &src.url { p { a href=(u) rel="noopener" { (u) } } }
             }
+        }
+        section.card aria-labelledby="privacy-h" {
+            h2 #privacy-h { (lang.t("プライバシー", "Privacy")) }
+            p { (lang.t(
+                "さがした内容（ケア・場所・郵便番号）は、サーバーの記録に残しません。アクセス解析も使っていません。",
+                "What you search for (care, place, postal code) is not kept in the server's logs, and there are no analytics."
+            )) }
+            p { (lang.t(
+                "電波がないときのために、最近開いた画面（20画面まで）をこの端末だけに保存します。共用の端末では、下のボタンで消してください。",
+                "So that pages open without a signal, the last 20 pages you opened are saved on this device only. On a shared device, delete them with the button below."
+            )) }
+            (forget_saved(lang, false))
         }
     };
     let here = format!("/about?{}", encode(&p));

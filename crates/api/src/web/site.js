@@ -162,3 +162,25 @@
     if (none) { none.hidden = all.length > 0; }
   });
 })();
+
+// On a shared device: delete the pages saved for use without a signal (/about, /offline).
+(function () {
+  var box = document.getElementById('forget-saved');
+  if (!box || !window.caches) { return; }
+  function saved() {
+    return caches.keys().then(function (names) { return names.filter(function (n) { return n.indexOf('pages-') === 0; }); });
+  }
+  saved().then(function (names) { box.hidden = names.length === 0; });
+  box.querySelector('button').addEventListener('click', function () {
+    saved().then(function (names) {
+      return Promise.all(names.map(function (n) { return caches.delete(n); }));
+    }).then(function () {
+      var list = document.getElementById('saved-pages');
+      if (list) { list.textContent = ''; }
+      var none = document.getElementById('saved-none');
+      if (none) { none.hidden = false; }
+      box.querySelector('button').hidden = true;
+      document.getElementById('forget-done').hidden = false;
+    });
+  });
+})();
