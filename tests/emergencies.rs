@@ -60,12 +60,13 @@ fn an_outage_changes_the_page_and_the_api_there_and_then_ends_cleanly() {
     let html = page(&server, &format!("/?q={}", enc("訪問看護 松本市")));
     let banner = html.find("緊急のお知らせ").expect("a banner");
     assert!(html.contains("松本圏域で停電が続いています"));
-    let power = html.find("災害時の電源供給（近い順）").expect("power supply points listed");
+    let power = html.find("電源を借りられる所（機器に使える所・開いている所から）").expect("power points listed");
     let shelters = html.find("福祉避難所（近い順）").expect("welfare shelters listed");
     let results = html.find("件みつかりました").unwrap();
     assert!(banner < power && power < shelters && shelters < results, "emergency information first");
     assert!(html[banner..results].contains("最初の相談先"), "whom to call, inside the emergency block");
-    assert!(html[banner..results].contains("href=\"/power?"), "a way to find power for the family's devices");
+    let power_link = format!("href=\"/power?near={}", enc("松本市"));
+    assert!(html[banner..results].contains(&power_link), "a way to find power there for the family's devices");
     let en = page(&server, &format!("/?lang=en&q={}", enc("visiting nurse matsumoto")));
     assert!(en.contains("A power outage continues in the Matsumoto region."));
     assert!(!page(&server, &format!("/?q={}", enc("訪問看護 長野市"))).contains("緊急のお知らせ"));

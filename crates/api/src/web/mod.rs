@@ -742,7 +742,12 @@ async fn emergency_places(s: &AppState, lang: Lang, r: &SearchResponse) -> (Vec<
     {
         let mut list = Vec::new();
         for pp in points {
-            let (text, class) = power::status_text(lang, s, pp.status.as_ref());
+            // A shelter that states its power has no live status of its own: none is shown.
+            let (text, class) = if pp.resource.kind == Kind::PowerSupply {
+                power::status_text(lang, s, pp.status.as_ref())
+            } else {
+                (String::new(), "")
+            };
             let on_devices = (!devices.is_empty()).then(|| offers::devices_line(lang, &pp.devices));
             lines.insert(pp.resource.id, (text, class, on_devices));
             list.push((pp.resource, pp.distance_km));
@@ -785,7 +790,13 @@ fn emergency_block(
             @if let Some(c) = contacts { (first_contacts_block(lang, c, false)) }
             @for (kind, list) in places {
                 @if !list.is_empty() {
-                    h3 { (lang.label(kind.labels())) (lang.t("（近い順）", " (nearest first)")) }
+                    h3 {
+                        @if *kind == Kind::PowerSupply {
+                            (lang.t3("電源を借りられる所（機器に使える所・開いている所から）", "でんきを かりられる ところ", "Where to get power (those for your devices and open first)"))
+                        } @else {
+                            (lang.label(kind.labels())) (lang.t("（近い順）", " (nearest first)"))
+                        }
+                    }
                     ul {
                         @for (res, km) in list {
                             li {
@@ -794,7 +805,7 @@ fn emergency_block(
                                 @if let Some(d) = km { " · " (format!("{d:.1} km")) }
                                 @if let Some(ph) = &res.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
                                 @if let Some((text, class, devices)) = power.get(&res.id) {
-                                    br; span class=(format!("power-status {class}")) { (text) }
+                                    @if !text.is_empty() { br; span class=(format!("power-status {class}")) { (text) } }
                                     @if let Some(d) = devices { br; span.devices { (d) } }
                                 }
                             }
@@ -815,8 +826,13 @@ fn emergency_block(
 fn power_href(lang: Lang, r: &SearchResponse) -> String {
     let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
     let mut q = form_urlencoded::Serializer::new(String::new());
-    if let Some(n) = &r.query.near {
-        q.append_pair("near", &n.text);
+    // The place as asked (`near=`), else as understood from the words (「訪問看護 松本市」).
+    let understood = r.interpretation.as_ref().and_then(|i| {
+        i.recognized.iter().find(|x| x.applied && x.recognized.kind == tsunagu_search::ConceptKind::Place)
+    });
+    if let Some(text) = r.query.near.as_ref().map(|n| n.text.as_str()).or(understood.map(|x| x.recognized.ja.as_str()))
+    {
+        q.append_pair("near", text);
     }
     for d in tsunagu_model::details::devices_for(care) {
         q.append_pair("devices", d.code());
