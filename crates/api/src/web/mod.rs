@@ -94,7 +94,6 @@ fn binary_asset(body: &'static [u8], ctype: &'static str) -> Response {
     res
 }
 
-/// What the service worker shows for a page it has not kept, without a signal.
 /// A button that deletes the pages this device saved for use without a signal (they hold what
 /// was searched for: on a shared device, a family may want them gone). Shown by the page's
 /// script only where there are saved pages to delete.
@@ -113,6 +112,7 @@ fn forget_saved(lang: Lang, both: bool) -> Markup {
     }
 }
 
+/// What the service worker shows for a page it has not kept, without a signal.
 async fn offline() -> Response {
     let lang = Lang { en: false, easy: false };
     let body = html! {
@@ -713,9 +713,9 @@ fn search_form(lang: Lang, p: &[(String, String)]) -> Markup {
 /// Places of one kind, nearest first, with their distance.
 type Nearest = (Kind, Vec<(Resource, Option<f64>)>);
 
-/// What the emergency block says under a power point: its status (never "open" when stale) and,
-/// when the search implies devices, what it says of them.
-type PowerLines = std::collections::HashMap<ResourceId, (String, &'static str, Option<String>)>;
+/// What the emergency block says under a power point: its status (never "open" when stale; none
+/// for a shelter) and, when the search implies devices, what it says of them.
+type PowerLines = std::collections::HashMap<ResourceId, (Option<(String, &'static str)>, Option<String>)>;
 
 /// While an emergency applies: the power supply points best for the devices the search's care
 /// suggests (open ones first, see `Directory::power_points`), with their status and a line on
@@ -724,8 +724,7 @@ async fn emergency_places(s: &AppState, lang: Lang, r: &SearchResponse) -> (Vec<
     let Some(point) = searched_point(r) else { return Default::default() };
     let mut out = Vec::new();
     let mut lines = PowerLines::new();
-    let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
-    let devices = tsunagu_model::details::devices_for(care);
+    let devices = searched_devices(r);
     if let Ok(points) = s
         .directory
         .power_points(
@@ -742,14 +741,8 @@ async fn emergency_places(s: &AppState, lang: Lang, r: &SearchResponse) -> (Vec<
     {
         let mut list = Vec::new();
         for pp in points {
-            // A shelter that states its power has no live status of its own: none is shown.
-            let (text, class) = if pp.resource.kind == Kind::PowerSupply {
-                power::status_text(lang, s, pp.status.as_ref())
-            } else {
-                (String::new(), "")
-            };
             let on_devices = (!devices.is_empty()).then(|| offers::devices_line(lang, &pp.devices));
-            lines.insert(pp.resource.id, (text, class, on_devices));
+            lines.insert(pp.resource.id, (power::point_status(lang, s, &pp), on_devices));
             list.push((pp.resource, pp.distance_km));
         }
         out.push((Kind::PowerSupply, list));
@@ -804,8 +797,8 @@ fn emergency_block(
                                 a href=(detail_href(lang, res.id, &[])) { (res.name) }
                                 @if let Some(d) = km { " · " (format!("{d:.1} km")) }
                                 @if let Some(ph) = &res.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
-                                @if let Some((text, class, devices)) = power.get(&res.id) {
-                                    @if !text.is_empty() { br; span class=(format!("power-status {class}")) { (text) } }
+                                @if let Some((status, devices)) = power.get(&res.id) {
+                                    @if let Some((text, class)) = status { br; span class=(format!("power-status {class}")) { (text) } }
                                     @if let Some(d) = devices { br; span.devices { (d) } }
                                 }
                             }
@@ -822,9 +815,13 @@ fn emergency_block(
     }
 }
 
+/// The devices a search's care implies (人工呼吸器 → ventilator, 吸引 → suction, …).
+fn searched_devices(r: &SearchResponse) -> Vec<tsunagu_model::Device> {
+    tsunagu_model::details::devices_for(r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g)))
+}
+
 /// `/power` for the place a search was about, with the devices its care implies.
 fn power_href(lang: Lang, r: &SearchResponse) -> String {
-    let care = r.query.care_any.iter().fold(r.query.care_types, |a, g| a.union(*g));
     let mut q = form_urlencoded::Serializer::new(String::new());
     // The place as asked (`near=`), else as understood from the words (「訪問看護 松本市」).
     let understood = r.interpretation.as_ref().and_then(|i| {
@@ -834,7 +831,7 @@ fn power_href(lang: Lang, r: &SearchResponse) -> String {
     {
         q.append_pair("near", text);
     }
-    for d in tsunagu_model::details::devices_for(care) {
+    for d in searched_devices(r) {
         q.append_pair("devices", d.code());
     }
     if lang.en {
@@ -1059,11 +1056,11 @@ fn region_label(lang: Lang, r: &tsunagu_places::Region) -> String {
     }
 }
 
-/// A prefecture's name as a reader of the page says it: 長野県, Nagano.
-fn prefecture_label(lang: Lang, g: &tsunagu_places::Gazetteer, code: u8, ja: &str) -> String {
-    match g.prefecture(code) {
+/// A 圏域's prefecture as a reader of the page says it: 長野県, Nagano.
+fn prefecture_label(lang: Lang, g: &tsunagu_places::Gazetteer, r: &tsunagu_places::Region) -> String {
+    match g.prefecture(r.prefecture_code) {
         Some(p) if lang.en => p.name_en.clone(),
-        _ => ja.to_string(),
+        _ => r.prefecture.clone(),
     }
 }
 

@@ -79,6 +79,16 @@ pub fn status_text(
     }
 }
 
+/// A point's live status as a page shows it (see [`status_text`]); `None` for a shelter that states
+/// its power, which has no live status of its own.
+pub fn point_status(
+    lang: Lang,
+    s: &AppState,
+    pp: &tsunagu_directory::offers::PowerPoint,
+) -> Option<(String, &'static str)> {
+    (pp.resource.kind == tsunagu_model::Kind::PowerSupply).then(|| status_text(lang, s, pp.status.as_ref()))
+}
+
 /// Points the page lists.
 const PAGE_POINTS: usize = 10;
 
@@ -144,7 +154,6 @@ async fn finder(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response 
                 ol.cards {
                     @for pp in &a.points {
                         @let r = &pp.resource;
-                        @let (text, class) = status_text(lang, &s, pp.status.as_ref());
                         li.card {
                             h3 {
                                 @if r.sample { span.badge.sample { (lang.t("サンプルデータ", "Sample data")) } }
@@ -155,7 +164,7 @@ async fn finder(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response 
                                 @if let Some(d) = pp.distance_km { " · " span.nowrap { (format!("{d:.1} km")) } }
                                 @if let Some(ph) = &r.contact.phone { " · " a.tel.nowrap href=(format!("tel:{}", tel(ph))) { (ph) } }
                             }
-                            @if r.kind == tsunagu_model::Kind::PowerSupply { p class=(format!("power-status {class}")) { (text) } }
+                            @if let Some((text, class)) = point_status(lang, &s, pp) { p class=(format!("power-status {class}")) { (text) } }
                             @if !a.devices.is_empty() { p { span.devices { (super::offers::devices_line(lang, &pp.devices)) } } }
                             (super::offers::card_lines(lang, r))
                             @if let Some(addr) = &r.address { p.meta { (addr) } }

@@ -28,9 +28,9 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
     let lang = lang_of(&p);
     let suffix = super::lang_suffix(lang);
     let g = s.gazetteer;
-    let mut by_pref: BTreeMap<(u8, &str), Vec<&Region>> = BTreeMap::new();
+    let mut by_pref: BTreeMap<u8, Vec<&Region>> = BTreeMap::new();
     for r in g.regions() {
-        by_pref.entry((r.prefecture_code, r.prefecture.as_str())).or_default().push(r);
+        by_pref.entry(r.prefecture_code).or_default().push(r);
     }
     let body = html! {
         h1 { (lang.t("圏域ごとの支援資源と不足", "Resources and gaps by region")) }
@@ -38,9 +38,9 @@ pub async fn index(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Respon
             "障害保健福祉圏域ごとに、地図・ケア別の不足（0件のセル）・移動支援を確認できます。",
             "For each disability health and welfare region: a map, gaps by care type (zero cells) and transport."
         )) }
-        @for ((_, pref), regions) in &by_pref {
+        @for regions in by_pref.values() {
             section {
-                h2 { (super::prefecture_label(lang, g, regions[0].prefecture_code, pref)) }
+                h2 { (super::prefecture_label(lang, g, regions[0])) }
                 ul {
                     @for r in regions {
                         li { a href=(format!("/regions/{}{suffix}", r.id)) { (super::region_label(lang, r)) } }
@@ -271,7 +271,7 @@ pub async fn detail(State(s): State<AppState>, Path(id): Path<String>, RawQuery(
     gap_csv_sjis.push(("encoding", "cp932"));
     let body = html! {
         h1 {
-            @if lang.en { (title) ", " (super::prefecture_label(lang, g, region.prefecture_code, &region.prefecture)) }
+            @if lang.en { (title) ", " (super::prefecture_label(lang, g, region)) }
             @else { (region.prefecture) " " (title) }
         }
         p { (lang.t("資源の数：", "Resources: ")) (resources.len())
